@@ -1,0 +1,41 @@
+# What CNNs See: the two commands are `make course` and `make test`.
+# Both create .venv on first use and install the course into it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export COURSE_OFFLINE ?= 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: course test install train-shapes notebooks explore clean help
+
+help:
+	@echo "make course        run every notebook (FAST=1 for the quick version) -> build/"
+	@echo "make test          run the test suite (includes every notebook in fast mode)"
+	@echo "make train-shapes  retrain the offline shapes CNNs -> data/models/"
+	@echo "make notebooks     rebuild notebooks/*.ipynb from notebooks/src/*.py"
+	@echo "make explore       serve the instructor explorer on http://127.0.0.1:8866"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+course: $(STAMP)
+	COURSE_FAST=$(if $(FAST),1,$${COURSE_FAST:-0}) $(PY) -m helpers.runner
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+train-shapes: $(STAMP)
+	$(PY) -m helpers.train
+
+notebooks: $(STAMP)
+	$(PY) tools/nbbuild.py
+
+clean:
+	rm -rf build

@@ -1,0 +1,22 @@
+"""Helpers for the course "What CNNs See".
+
+The notebooks hold the teaching; this package holds the machinery. Modules are
+imported on demand (``from helpers import models``) so that importing
+``helpers`` itself stays instant and does not load TensorFlow.
+
+=================  =========================================================
+``config``         fast mode (``COURSE_FAST``), seeds, projector mode, paths
+``shapes``         the offline shapes world with ground-truth masks
+``train``          the shapes CNN and its training script
+``models``         model zoo and specs; layer lookup; pre-softmax copies
+``images``         loading and converting images with clear errors
+``activations``    feature maps, grids, sparsity, activation masks
+``plotting``       figures (returned, never shown)
+``widgets``        ipywidgets panels for each lesson
+``exercises``      self-checking exercises
+``evaluate``       measurements printed as ``name: value``
+``runner``         executes the notebooks and builds the HTML site
+=================  =========================================================
+"""
+
+__version__ = "0.1.0"

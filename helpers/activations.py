@@ -1,0 +1,159 @@
+"""Intermediate activations: feature maps, grids, sparsity and activation masks.
+
+A convolutional layer with ``K`` filters turns an image into ``K`` feature
+maps, one per filter: ``A[i, j, k]`` is how strongly filter ``k`` responds at
+position ``(i, j)``. Looking at them layer by layer shows the "information
+distillation pipeline": early maps are large and look like edge/colour
+detectors; deeper maps are smaller, more numerous and sparser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers import images as _images
+from helpers.models import get_layer
+
+
+def feature_model(model, layer_names: list[str] | str):
+    """A Keras model mapping the input to the outputs of ``layer_names``.
+
+    Unknown names raise :class:`helpers.models.LayerNotFoundError` listing the
+    valid ones. The original model is not modified (weights are shared).
+    """
+    import keras
+
+    names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
+    if not names:
+        raise ValueError("give at least one layer name")
+    outputs = [get_layer(model, n).output for n in names]
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, outputs, name=f"{model.name}_features")
+
+
+def get_activations(model, batch, layer_names: list[str] | str, batch_size: int = 32) -> dict[str, np.ndarray]:
+    """Activations of ``layer_names`` for an image or batch, as ``{name: array}``."""
+    names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
+    fm = feature_model(model, names)
+    x = _images.as_batch(batch)
+    chunks: list[list[np.ndarray]] = []
+    for start in range(0, len(x), batch_size):
+        out = fm(x[start:start + batch_size], training=False)
+        out = out if isinstance(out, (list, tuple)) else [out]
+        chunks.append([np.asarray(o) for o in out])
+    return {n: np.concatenate([c[i] for c in chunks]) for i, n in enumerate(names)}
+
+
+def _check_channels(n_channels: int, channels) -> list[int]:
+    if channels is None:
+        return list(range(n_channels))
+    if isinstance(channels, range) or isinstance(channels, slice):
+        channels = list(range(n_channels))[channels] if isinstance(channels, slice) else list(channels)
+    chans = [int(c) for c in np.atleast_1d(channels)]
+    bad = [c for c in chans if not 0 <= c < n_channels]
+    if bad:
+        raise IndexError(f"channel index {bad[0]} out of range: this layer has channels 0..{n_channels - 1}")
+    return chans
+
+
+def normalize_channel(fmap: np.ndarray) -> np.ndarray:
+    """Display normalisation of one feature map: standardise, then map to [0, 1].
+
+    Mean 0.5 and ±2 standard deviations span the range (the usual Keras
+    recipe); a dead, constant map becomes uniformly black rather than NaN.
+    """
+    f = np.asarray(fmap, dtype=np.float32)
+    std = f.std()
+    if std < 1e-8:
+        return np.zeros_like(f) if f.max() <= 0 else np.full_like(f, 0.5)
+    return np.clip((f - f.mean()) / (4 * std) + 0.5, 0.0, 1.0)
+
+
+@dataclass
+class ActivationGrid:
+    """A tiled picture of several feature maps, with the channel of each tile."""
+
+    image: np.ndarray  # [rows * h + gaps, cols * w + gaps] in [0, 1]
+    channels: list[int]
+    cols: int
+    tile: tuple[int, int]
+
+
+def activation_grid(act: np.ndarray, channels=None, cols: int | None = None, gap: int = 1) -> ActivationGrid:
+    """Tile the feature maps of one image, each normalised on its own.
+
+    Args:
+      act: activations of one image ``[h, w, K]`` (or ``[1, h, w, K]``).
+      channels: which channels to show (indices, a range or a slice); all by default.
+      cols: tiles per row (default: about square).
+      gap: pixels of background between tiles.
+    """
+    a = np.asarray(act)
+    if a.ndim == 4:
+        if a.shape[0] != 1:
+            raise ValueError(f"activation_grid shows one image at a time; got a batch of {a.shape[0]}")
+        a = a[0]
+    if a.ndim != 3:
+        raise ValueError(f"expected feature maps [h, w, channels]; got shape {a.shape} (is this a dense layer?)")
+    chans = _check_channels(a.shape[-1], channels)
+    n = len(chans)
+    cols = cols or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    h, w = a.shape[:2]
+    grid = np.ones((rows * (h + gap) - gap, cols * (w + gap) - gap), dtype=np.float32)
+    for t, c in enumerate(chans):
+        r, q = divmod(t, cols)
+        grid[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = normalize_channel(a[..., c])
+    return ActivationGrid(grid, chans, cols, (h, w))
+
+
+def sparsity(act: np.ndarray) -> float:
+    """Fraction of exactly-zero activations (after a ReLU most zeros are exact)."""
+    return float(np.mean(np.asarray(act) <= 0.0))
+
+
+def layer_statistics(model, batch, layer_names: list[str] | None = None) -> list[dict]:
+    """Per layer: name, spatial size, channel count and fraction of zeros."""
+    from helpers.models import conv_layer_names
+
+    names = layer_names or conv_layer_names(model)
+    acts = get_activations(model, batch, names)
+    return [
+        {"layer": n, "height": a.shape[1], "width": a.shape[2], "channels": a.shape[-1], "zeros": sparsity(a)}
+        for n, a in acts.items()
+    ]
+
+
+def activation_mask(image: np.ndarray, fmap: np.ndarray, floor: float = 0.15) -> np.ndarray:
+    """Lay one feature map over its image as a mask: bright where the filter fires.
+
+    The map is upsampled to the image size and scaled to [0, 1]; the image is
+    multiplied by ``floor + (1 - floor) * map``, so silent regions are dimmed
+    rather than hidden.
+    """
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim != 3:
+        raise ValueError(f"expected one image [h, w, 3]; got shape {img.shape}")
+    m = np.maximum(np.asarray(fmap, dtype=np.float32), 0.0)
+    m = _images.normalize_map(m)
+    m = upsample(m, img.shape[:2])
+    return img * (floor + (1.0 - floor) * m[..., None])
+
+
+def upsample(fmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of a 2-D map to ``size`` (no value clipping)."""
+    import tensorflow as tf
+
+    m = np.asarray(fmap, dtype=np.float32)
+    if m.shape == tuple(size):
+        return m
+    return tf.image.resize(m[None, ..., None], size, method="bilinear").numpy()[0, ..., 0]
+
+
+def top_channels(act: np.ndarray, k: int = 8) -> list[int]:
+    """The ``k`` channels with the highest mean activation for one image."""
+    a = np.asarray(act)
+    a = a[0] if a.ndim == 4 else a
+    return [int(c) for c in np.argsort(-a.mean(axis=(0, 1)))[:k]]

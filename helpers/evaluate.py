@@ -1,0 +1,90 @@
+"""Measurements that back the course's claims, printed as ``name: value`` lines.
+
+Usage::
+
+    python -m helpers.evaluate accuracy      # shapes_accuracy on an unseen seed
+    python -m helpers.evaluate pointing      # pointing game per attribution method
+    python -m helpers.evaluate sanity        # model-randomization sanity check
+    python -m helpers.evaluate tsne          # t-SNE / k-NN on learned features
+    python -m helpers.evaluate deepdream     # DeepDream objective gain
+    python -m helpers.evaluate classviz      # class-visualization transfer to model B
+    python -m helpers.evaluate all
+
+Each command is a function returning ``{name: value}``; the modules that own a
+technique define its report and register it in :data:`COMMANDS`. Every
+command takes ``--n`` (sample count) and ``--seed`` (an unseen data seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+
+#: Seed for evaluation data: never used for training (training uses 1000 + model seed).
+UNSEEN_SEED = 777_001
+
+#: command -> (module:function, default sample count)
+COMMANDS: dict[str, tuple[str, int]] = {
+    "accuracy": ("helpers.evaluate:accuracy_report", 5000),
+    "pointing": ("helpers.evaluate:pointing_report", 1000),
+    "sanity": ("helpers.evaluate:sanity_report", 200),
+    "tsne": ("helpers.embedding:tsne_report", 1000),
+    "deepdream": ("helpers.deepdream:deepdream_report", 1),
+    "classviz": ("helpers.classviz:classviz_report", 8),
+}
+
+
+def accuracy_report(n: int = 5000, seed: int = UNSEEN_SEED) -> dict[str, float]:
+    """Accuracy of the shipped shapes CNN (and its twin) on freshly generated shapes."""
+    from helpers.models import load_shapes
+    from helpers.train import accuracy
+
+    return {
+        "shapes_accuracy": accuracy(load_shapes("a").model, n=n, seed=seed),
+        "shapes_b_accuracy": accuracy(load_shapes("b").model, n=n, seed=seed),
+    }
+
+
+def _resolve(target: str):
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def run(command: str, n: int | None = None, seed: int = UNSEEN_SEED) -> dict[str, float]:
+    """Run one command and return its figures."""
+    if command not in COMMANDS:
+        raise ValueError(f"unknown command {command!r}; choose from {', '.join(COMMANDS)} or all")
+    target, default_n = COMMANDS[command]
+    try:
+        fn = _resolve(target)
+    except (ImportError, AttributeError) as exc:
+        raise NotImplementedError(f"'{command}' is not available yet ({target}: {exc})") from exc
+    return fn(n=default_n if n is None else n, seed=seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=[*COMMANDS, "all"])
+    parser.add_argument("--n", type=int, default=None, help="number of samples (default depends on the command)")
+    parser.add_argument("--seed", type=int, default=UNSEEN_SEED, help="data seed (default: an unseen one)")
+    args = parser.parse_args(argv)
+    commands = list(COMMANDS) if args.command == "all" else [args.command]
+    status = 0
+    for command in commands:
+        start = time.perf_counter()
+        try:
+            figures = run(command, args.n, args.seed)
+        except NotImplementedError as exc:
+            print(f"# {exc}", file=sys.stderr)
+            status = 2
+            continue
+        for name, value in figures.items():
+            print(f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}", flush=True)
+        print(f"# {command} took {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

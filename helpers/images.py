@@ -1,0 +1,254 @@
+"""Loading, converting and resizing images, with clear errors for bad input.
+
+Every image the course hands to a model is a float32 RGB array in [0, 1] with
+shape ``[height, width, 3]`` (one image) or ``[n, height, width, 3]`` (a
+batch). :func:`load_image` turns anything a student may bring into that form:
+
+* a path to a PNG/JPEG/... file, a URL (with a timeout and a size cap), raw
+  bytes (e.g. from an upload widget) or a NumPy array;
+* grayscale images become RGB, RGBA is composited on white, 16-bit and float
+  images are rescaled, and very large images are shrunk;
+* a corrupt or unreadable file raises :class:`ImageError` with a message that
+  says what went wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.request
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from helpers import config
+
+#: Longest side kept when loading; larger images are shrunk (with a warning).
+MAX_SIDE = 2048
+#: Images with more pixels than this are refused outright (decompression bombs).
+MAX_PIXELS = 120_000_000
+#: Largest download accepted by :func:`load_image` for URLs, in bytes.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+#: Seconds to wait for a URL before giving up.
+URL_TIMEOUT = 10.0
+
+SAMPLE_PHOTOS = {
+    "cat": "chelsea.png",
+    "coffee": "coffee.png",
+    "astronaut": "astronaut.png",
+    "rocket": "rocket.jpg",
+    "china": "china.jpg",
+    "flower": "flower.jpg",
+}
+
+
+class ImageError(ValueError):
+    """An image could not be read or converted; the message says why."""
+
+
+def _fetch_url(url: str, timeout: float, max_bytes: int) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (course tool)
+            length = response.headers.get("Content-Length")
+            if length is not None and int(length) > max_bytes:
+                raise ImageError(f"{url} is {int(length) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+            data = response.read(max_bytes + 1)
+    except ImageError:
+        raise
+    except Exception as exc:  # URLError, timeout, HTTPError, ...
+        raise ImageError(f"Could not download {url} within {timeout:.0f} s: {exc}. "
+                         "If you are offline, use a local file or a sample photo.") from exc
+    if len(data) > max_bytes:
+        raise ImageError(f"{url} is larger than the {max_bytes / 1e6:.0f} MB limit.")
+    return data
+
+
+def _decode(data: bytes, what: str) -> np.ndarray:
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"{what} is too large to load safely ({exc}).") from exc
+    except Exception as exc:
+        raise ImageError(f"{what} is not a readable image (corrupt or unsupported format): {exc}") from exc
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, img).convert("RGB")
+    elif img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if arr.max() > 255 else 255.0
+        return to_rgb_float(arr / top)
+    elif img.mode == "F":
+        return to_rgb_float(np.asarray(img, dtype=np.float32))
+    elif img.mode != "RGB":
+        img = img.convert("RGB")
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def to_rgb_float(array: np.ndarray, what: str = "the array") -> np.ndarray:
+    """Convert an image array of any common layout to float32 RGB in [0, 1].
+
+    Accepts ``[h, w]`` (grayscale), ``[h, w, 1]``, ``[h, w, 3]`` and ``[h, w, 4]``
+    (alpha composited on white), of dtype uint8, uint16, bool or float.
+    """
+    arr = np.asarray(array)
+    if arr.dtype == object or arr.size == 0:
+        raise ImageError(f"{what} is empty or not numeric (dtype {arr.dtype}, shape {arr.shape}).")
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[-1] not in (1, 3, 4):
+        raise ImageError(f"{what} has shape {arr.shape}; expected [height, width] or [height, width, 1|3|4].")
+    if arr.dtype == np.uint8:
+        arr = arr.astype(np.float32) / 255.0
+    elif arr.dtype == np.uint16:
+        arr = arr.astype(np.float32) / 65535.0
+    elif arr.dtype == bool:
+        arr = arr.astype(np.float32)
+    elif np.issubdtype(arr.dtype, np.integer):
+        arr = arr.astype(np.float32) / max(255.0, float(arr.max()))
+    else:
+        arr = arr.astype(np.float32)
+        if not np.all(np.isfinite(arr)):
+            raise ImageError(f"{what} contains NaN or infinite values.")
+        if arr.min() < 0.0 or arr.max() > 1.0:
+            if arr.min() >= 0.0 and arr.max() <= 255.0:
+                arr = arr / 255.0  # a float image on the 0..255 scale
+            else:
+                raise ImageError(f"{what} has values in [{arr.min():.3g}, {arr.max():.3g}]; "
+                                 "expected [0, 1] or [0, 255].")
+    if arr.shape[-1] == 1:
+        arr = np.repeat(arr, 3, axis=-1)
+    elif arr.shape[-1] == 4:
+        alpha = arr[..., 3:4]
+        arr = arr[..., :3] * alpha + (1.0 - alpha)
+    return np.clip(arr, 0.0, 1.0).astype(np.float32)
+
+
+def _shrink_if_huge(img: np.ndarray, what: str, max_side: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    if max(h, w) <= max_side:
+        return img
+    scale = max_side / max(h, w)
+    new = (max(1, round(h * scale)), max(1, round(w * scale)))
+    warnings.warn(f"{what} is {w}x{h} pixels; shrinking it to {new[1]}x{new[0]}.", stacklevel=3)
+    return resize(img, new)
+
+
+def load_image(source, size: int | tuple[int, int] | None = None, max_side: int = MAX_SIDE,
+               timeout: float = URL_TIMEOUT, max_bytes: int = MAX_DOWNLOAD_BYTES) -> np.ndarray:
+    """Load an image as float32 RGB ``[h, w, 3]`` in [0, 1].
+
+    Args:
+      source: a file path, an ``http(s)://`` URL, raw encoded bytes, a NumPy
+        array, or the name of a sample photo (see :data:`SAMPLE_PHOTOS`).
+      size: optional output size, an int (square) or ``(height, width)``.
+      max_side: longer images are shrunk to this side (with a warning).
+      timeout: seconds allowed for a URL download.
+      max_bytes: largest download accepted from a URL.
+
+    Raises:
+      ImageError: for a missing, corrupt, oversized or unconvertible image.
+    """
+    if isinstance(source, np.ndarray):
+        img = to_rgb_float(source)
+        what = f"the array of shape {source.shape}"
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        what = "the uploaded data"
+        if len(source) > max_bytes:
+            raise ImageError(f"{what} is larger than the {max_bytes / 1e6:.0f} MB limit.")
+        img = _decode(bytes(source), what)
+    elif isinstance(source, (str, Path)):
+        text = str(source)
+        if text in SAMPLE_PHOTOS:
+            return load_image(config.data_path("samples", SAMPLE_PHOTOS[text]), size=size, max_side=max_side)
+        if text.startswith(("http://", "https://")):
+            what = text
+            img = _decode(_fetch_url(text, timeout, max_bytes), what)
+        else:
+            path = Path(text).expanduser()
+            what = str(path)
+            if not path.is_file():
+                samples = ", ".join(SAMPLE_PHOTOS)
+                raise ImageError(f"No image file at {path}. Give a path, a URL, an array or a sample name ({samples}).")
+            img = _decode(path.read_bytes(), what)
+    else:
+        raise ImageError(f"Cannot load an image from a {type(source).__name__}; "
+                         "give a path, a URL, bytes or a NumPy array.")
+    img = _shrink_if_huge(img, what, max_side)
+    if size is not None:
+        img = resize(img, size)
+    return img
+
+
+def resize(image: np.ndarray, size: int | tuple[int, int], crop: bool = False) -> np.ndarray:
+    """Resize an image ``[h, w, 3]`` or batch ``[n, h, w, 3]`` with antialiasing.
+
+    With ``crop=True`` the image is first centre-cropped to the target aspect
+    ratio, so nothing is squashed.
+    """
+    import tensorflow as tf
+
+    h, w = (size, size) if np.isscalar(size) else tuple(int(s) for s in size)
+    arr = np.asarray(image, dtype=np.float32)
+    single = arr.ndim == 3
+    batch = arr[None] if single else arr
+    if crop:
+        ih, iw = batch.shape[1:3]
+        target = w / h
+        if iw / ih > target:
+            nw = int(round(ih * target))
+            x0 = (iw - nw) // 2
+            batch = batch[:, :, x0:x0 + nw]
+        else:
+            nh = int(round(iw / target))
+            y0 = (ih - nh) // 2
+            batch = batch[:, y0:y0 + nh]
+    if batch.shape[1:3] == (h, w):
+        out = batch
+    else:
+        out = tf.image.resize(batch, (h, w), method="area" if batch.shape[1] > h else "bilinear",
+                              antialias=True).numpy()
+    out = np.clip(out, 0.0, 1.0).astype(np.float32)
+    return out[0] if single else out
+
+
+def as_batch(images) -> np.ndarray:
+    """A float32 batch ``[n, h, w, 3]`` from one image or a batch (validated)."""
+    arr = np.asarray(images, dtype=np.float32)
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4 or arr.shape[-1] != 3:
+        raise ImageError(f"expected an image [h, w, 3] or a batch [n, h, w, 3]; got shape {arr.shape}.")
+    return arr
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float image in [0, 1] to uint8 for saving or display."""
+    return (np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def save_png(image: np.ndarray, path: str | Path) -> Path:
+    """Save a float [0, 1] (or uint8) RGB image to a PNG file and return its path."""
+    from PIL import Image
+
+    arr = np.asarray(image)
+    arr = arr if arr.dtype == np.uint8 else to_uint8(arr)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path, format="PNG")
+    return path
+
+
+def normalize_map(x: np.ndarray, axis=None, eps: float = 1e-12) -> np.ndarray:
+    """Scale an array to [0, 1] (min-max); a constant array becomes zeros, never NaN."""
+    x = np.asarray(x, dtype=np.float32)
+    lo = np.min(x, axis=axis, keepdims=axis is not None)
+    hi = np.max(x, axis=axis, keepdims=axis is not None)
+    span = hi - lo
+    return np.where(span > eps, (x - lo) / np.maximum(span, eps), 0.0).astype(np.float32)

@@ -1,0 +1,362 @@
+"""The model zoo: VGG16 and InceptionV3 online, the shapes CNN offline.
+
+:func:`load_model` returns a :class:`ModelSpec`, one object that carries the
+Keras model together with everything a lesson needs to stay model-agnostic:
+input size, pre/de-processing, class names, sample images and the layer names
+each lesson uses. Every model in the zoo takes RGB images in [0, 1]; models that
+expect another input range hold their own preprocessing layers.
+
+Layer lookup (:func:`get_layer`) gives an error that lists the valid names, and
+:func:`without_softmax` gives a pre-softmax copy of a model without touching the
+original.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from helpers import config, images, shapes
+
+WEIGHT_FILES = {
+    "vgg16": "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+    "inception_v3": "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+}
+WEIGHT_URL = "https://storage.googleapis.com/tensorflow/keras-applications/{arch}/{file}"
+#: ImageNet classes that suit each sample photo.
+PHOTO_CLASSES = {"cat": 281, "coffee": 967, "astronaut": 834, "rocket": 657, "china": 698, "flower": 985}
+
+
+class LayerNotFoundError(ValueError):
+    """A layer name that the model does not have; the message lists valid names."""
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights could not be found in the cache nor downloaded."""
+
+
+@dataclass
+class ModelSpec:
+    """A model plus what the lessons need to know about it.
+
+    Attributes:
+      name: ``"shapes"``, ``"vgg16"``, ``"inception_v3"`` or a user label.
+      model: the Keras model; it takes float RGB images in [0, 1].
+      input_size: ``(height, width)`` the model was built for.
+      class_names: one readable name per output unit.
+      layers: the layer names lessons use: ``early``, ``middle``, ``late`` and
+        ``last_conv`` (plus ``logits`` when the model ends in softmax).
+      dream_layers: default layers (with weights) for DeepDream.
+      samples: callable returning ``{name: (image, class_index)}``.
+      description: one line about the model, for printouts.
+    """
+
+    name: str
+    model: object
+    input_size: tuple[int, int]
+    class_names: list[str]
+    layers: dict[str, str]
+    dream_layers: dict[str, float] = field(default_factory=dict)
+    samples: Callable[[], dict] | None = None
+    description: str = ""
+
+    def preprocess(self, image) -> np.ndarray:
+        """Any image (path, array, ...) to a model-ready batch ``[n, h, w, 3]`` in [0, 1]."""
+        if isinstance(image, np.ndarray) and image.ndim == 4:
+            return images.resize(images.as_batch(image), self.input_size)
+        return images.resize(images.load_image(image), self.input_size, crop=True)[None]
+
+    @staticmethod
+    def deprocess(x) -> np.ndarray:
+        """Model input back to a displayable float image in [0, 1]."""
+        return np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0)
+
+    def predict(self, batch) -> np.ndarray:
+        """Class probabilities for a batch (softmax applied if the model lacks one)."""
+        out = np.asarray(self.model(images.as_batch(batch), training=False))
+        if not ends_in_softmax(self.model):
+            out = np.exp(out - out.max(1, keepdims=True))
+            out /= out.sum(1, keepdims=True)
+        return out
+
+    def decode(self, probs, top: int = 5) -> list[list[tuple[int, str, float]]]:
+        """Top-k ``(index, name, probability)`` per row of ``probs``."""
+        probs = np.atleast_2d(np.asarray(probs))
+        order = np.argsort(-probs, axis=1)[:, :top]
+        return [[(int(i), self.class_names[i], float(row[i])) for i in idx] for row, idx in zip(probs, order)]
+
+    def layer(self, name: str):
+        """The Keras layer called ``name`` (clear error listing valid names otherwise)."""
+        return get_layer(self.model, name)
+
+    def class_index(self, name_or_index) -> int:
+        """Class index from a name (exact, then unique prefix) or a checked index."""
+        n = len(self.class_names)
+        if isinstance(name_or_index, (int, np.integer)):
+            if not 0 <= int(name_or_index) < n:
+                raise ValueError(f"class index {name_or_index} out of range 0..{n - 1}")
+            return int(name_or_index)
+        text = str(name_or_index).lower()
+        lowered = [c.lower() for c in self.class_names]
+        if text in lowered:
+            return lowered.index(text)
+        hits = [i for i, c in enumerate(lowered) if c.startswith(text)]
+        if len(hits) == 1:
+            return hits[0]
+        preview = ", ".join(self.class_names[:12]) + (" ..." if n > 12 else "")
+        raise ValueError(f"unknown class {name_or_index!r} for {self.name}; classes: {preview}")
+
+    @cached_property
+    def logits_model(self):
+        """A pre-softmax copy of the model (the original is left untouched)."""
+        return without_softmax(self.model)
+
+    @property
+    def conv_layers(self) -> list[str]:
+        """Names of the layers with 4-D (feature map) outputs that hold weights."""
+        return conv_layer_names(self.model)
+
+    def sample_images(self) -> dict:
+        """``{name: (image [h, w, 3] in [0, 1], class_index)}`` suited to this model."""
+        return self.samples() if self.samples else {}
+
+
+# ----------------------------------------------------------------- layers
+
+def layer_names(model) -> list[str]:
+    return [layer.name for layer in model.layers]
+
+
+def get_layer(model, name: str):
+    """``model.get_layer(name)`` with an error that lists the valid layer names."""
+    if not isinstance(name, str):
+        raise LayerNotFoundError(f"layer names are strings; got {name!r}. Valid names: {', '.join(layer_names(model))}")
+    for layer in model.layers:
+        if layer.name == name:
+            return layer
+    valid = layer_names(model)
+    close = [v for v in valid if name.lower() in v.lower() or v.lower() in name.lower()]
+    hint = f" Did you mean {', '.join(close[:3])}?" if close else ""
+    raise LayerNotFoundError(f"Model {model.name!r} has no layer {name!r}.{hint} Valid layer names: {', '.join(valid)}")
+
+
+def _is_feature_map(layer) -> bool:
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):
+        return False
+    return len(shape) == 4
+
+
+def conv_layer_names(model) -> list[str]:
+    """Layers with weights and a 4-D output (convolutions), in order."""
+    return [layer.name for layer in model.layers if _is_feature_map(layer) and layer.weights]
+
+
+def last_conv_layer(model) -> str:
+    """Name of the last layer with a 4-D output (the usual Grad-CAM layer)."""
+    candidates = [layer.name for layer in model.layers if _is_feature_map(layer)]
+    if not candidates:
+        raise LayerNotFoundError(f"Model {model.name!r} has no layer with a 4-D (feature map) output.")
+    return candidates[-1]
+
+
+def ends_in_softmax(model) -> bool:
+    """True if the model's final operation is a softmax."""
+    import keras
+
+    last = model.layers[-1]
+    act = getattr(last, "activation", None)
+    if act is None:
+        return False
+    return act is keras.activations.softmax or getattr(act, "__name__", "") == "softmax"
+
+
+def without_softmax(model):
+    """A model that returns the pre-softmax scores (logits) of ``model``.
+
+    If the softmax is a separate final layer, the new model simply stops one
+    layer earlier (sharing weights, no copy). If it is fused into the last
+    layer (``Dense(..., activation="softmax")``, as in ``keras.applications``),
+    the model is cloned and the clone's last activation set to linear. Either
+    way the caller's model is never modified. Models without a softmax are
+    returned as they are.
+    """
+    import keras
+
+    if not ends_in_softmax(model):
+        return model
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Activation):
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+        return keras.Model(inputs, last.input, name=f"{model.name}_logits")
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    clone.layers[-1].activation = keras.activations.linear
+    return clone
+
+
+# ----------------------------------------------------------------- loaders
+
+def load_keras_file(path: str | Path, class_names: list[str] | None = None, name: str | None = None) -> ModelSpec:
+    """Load a user's ``.keras`` model with ``safe_mode=True`` and wrap it in a spec."""
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No model file at {path}.")
+    model = keras.models.load_model(path, compile=False, safe_mode=True)
+    return spec_for_model(model, class_names=class_names, name=name or path.stem)
+
+
+def spec_for_model(model, class_names: list[str] | None = None, name: str | None = None) -> ModelSpec:
+    """A :class:`ModelSpec` for any Keras image classifier taking [0, 1] RGB input."""
+    shape = model.inputs[0].shape
+    if len(shape) != 4 or shape[-1] != 3:
+        raise ValueError(f"expected an image model with input [batch, h, w, 3]; got {tuple(shape)}")
+    size = (int(shape[1] or 224), int(shape[2] or 224))
+    convs = conv_layer_names(model)
+    if not convs:
+        raise ValueError(f"model {model.name!r} has no convolutional layers to visualise")
+    n_out = int(model.outputs[0].shape[-1])
+    names = list(class_names) if class_names is not None else [f"class {i}" for i in range(n_out)]
+    if len(names) != n_out:
+        raise ValueError(f"{len(names)} class names for a model with {n_out} outputs")
+    pick = lambda f: convs[min(len(convs) - 1, int(f * (len(convs) - 1)))]  # noqa: E731
+    layers = {"early": convs[0], "middle": pick(0.5), "late": pick(0.8), "last_conv": last_conv_layer(model)}
+    return ModelSpec(name=name or model.name, model=model, input_size=size, class_names=names, layers=layers,
+                     dream_layers={pick(0.5): 1.0, convs[-1]: 1.0}, description=f"user model {model.name}")
+
+
+def _shapes_samples(size: int = 64) -> dict:
+    x, y, _ = shapes.make_shapes(64, seed=2024, size=size)
+    out = {}
+    for c, cname in enumerate(shapes.CLASS_NAMES):
+        i = int(np.flatnonzero(y == c)[0])
+        out[cname] = (x[i], c)
+    return out
+
+
+def load_shapes(which: str = "a") -> ModelSpec:
+    """The course's offline shapes CNN (``which="b"``: the independent twin)."""
+    import keras
+
+    fname = {"a": "shapes_cnn.keras", "b": "shapes_cnn_b.keras"}[which]
+    path = config.data_path("models", fname)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; run `make train-shapes` to rebuild the shapes CNNs.")
+    model = keras.models.load_model(path, compile=False, safe_mode=True)
+    return ModelSpec(
+        name="shapes" if which == "a" else "shapes_b", model=model, input_size=(64, 64),
+        class_names=list(shapes.CLASS_NAMES),
+        layers={"early": "conv1", "middle": "conv2", "late": "conv3", "last_conv": "conv4", "logits": "logits"},
+        dream_layers={"conv3": 1.0, "conv4": 0.5}, samples=_shapes_samples,
+        description=f"offline shapes CNN ({model.count_params():,} parameters, 8 classes, 64x64 input)",
+    )
+
+
+def imagenet_class_names() -> list[str]:
+    """The 1000 ImageNet class names, shipped in ``data/imagenet_classes.json``."""
+    with open(config.data_path("imagenet_classes.json")) as fh:
+        return [row["name"] for row in json.load(fh)]
+
+
+def _photo_samples(size: tuple[int, int]) -> Callable[[], dict]:
+    def samples() -> dict:
+        return {k: (images.resize(images.load_image(k), size, crop=True), PHOTO_CLASSES[k]) for k in images.SAMPLE_PHOTOS}
+    return samples
+
+
+def weights_cached(arch: str) -> bool:
+    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / WEIGHT_FILES[arch]
+    return cache.is_file()
+
+
+def weights_reachable(arch: str, timeout: float = 3.0) -> tuple[bool, str]:
+    """Whether ImageNet weights for ``arch`` are cached or downloadable (and why not)."""
+    if weights_cached(arch):
+        return True, "cached in ~/.keras/models"
+    if os.environ.get("COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}:
+        return False, "COURSE_OFFLINE is set and the weights are not cached"
+    url = WEIGHT_URL.format(arch=arch, file=WEIGHT_FILES[arch])
+    try:
+        req = urllib.request.Request(url, method="HEAD")
+        with urllib.request.urlopen(req, timeout=timeout):  # noqa: S310
+            return True, "downloadable"
+    except Exception as exc:  # offline, DNS failure, firewall, ...
+        return False, f"not cached and not downloadable ({type(exc).__name__})"
+
+
+def _imagenet(arch: str, weights) -> ModelSpec:
+    import keras
+
+    from helpers.preprocessing import CaffePreprocess
+
+    size = (224, 224) if arch == "vgg16" else (299, 299)
+    inputs = keras.Input((*size, 3), name="image")
+    if arch == "vgg16":
+        x = CaffePreprocess(name="caffe_preprocess")(inputs)
+        builder = keras.applications.VGG16
+        layers = {"early": "block1_conv1", "middle": "block3_conv1", "late": "block5_conv1", "last_conv": "block5_conv3"}
+        dream = {"block4_conv3": 1.0, "block5_conv1": 1.0}
+    else:
+        x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(inputs)
+        builder = keras.applications.InceptionV3
+        layers = {"early": "conv2d_2", "middle": "mixed2", "late": "mixed7", "last_conv": "mixed10"}
+        dream = {"mixed3": 1.0, "mixed5": 1.5}
+    try:
+        model = builder(weights=weights, include_top=True, input_tensor=x)
+    except Exception as exc:
+        if weights == "imagenet":
+            raise WeightsUnavailableError(
+                f"Could not get the ImageNet weights for {arch}: {exc}. This machine seems to be offline. "
+                f"Use load_model('shapes') for the offline course model, or copy {WEIGHT_FILES[arch]} "
+                "into ~/.keras/models/."
+            ) from exc
+        raise
+    model = keras.Model(inputs, model.output, name=arch)
+    return ModelSpec(name=arch, model=model, input_size=size, class_names=imagenet_class_names(), layers=layers,
+                     dream_layers=dream, samples=_photo_samples(size),
+                     description=f"{arch} with {'ImageNet' if weights == 'imagenet' else 'random'} weights")
+
+
+def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> ModelSpec:
+    """Load a model of the zoo by name, or a ``.keras`` file by path.
+
+    Args:
+      name: ``"shapes"`` (offline, the default the course is tested on),
+        ``"shapes_b"`` (its independent twin), ``"vgg16"``, ``"inception_v3"``,
+        ``"auto"`` (VGG16 when its ImageNet weights are cached or reachable,
+        else shapes) or a path to a ``.keras`` file (loaded with ``safe_mode``).
+      weights: for the ImageNet models, ``"imagenet"``, ``None`` (random) or a
+        path to a weights file.
+      verbose: print one line saying which model ``auto`` chose and why.
+    """
+    key = str(name).lower()
+    if key == "auto":
+        ok, why = weights_reachable("vgg16")
+        if ok:
+            spec = _imagenet("vgg16", weights)
+            msg = f"Using VGG16 with ImageNet weights ({why})."
+        else:
+            spec = load_shapes()
+            msg = f"Using the offline shapes CNN: VGG16's ImageNet weights are {why}."
+        if verbose:
+            print(msg)
+        return spec
+    if key in ("shapes", "shapes_a"):
+        return load_shapes("a")
+    if key == "shapes_b":
+        return load_shapes("b")
+    if key in ("vgg16", "inception_v3"):
+        return _imagenet(key, weights)
+    if key.endswith(".keras") or Path(str(name)).is_file():
+        return load_keras_file(name)
+    raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, vgg16, inception_v3, auto or a .keras path")

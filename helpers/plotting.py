@@ -1,0 +1,107 @@
+"""Figures for the course: image grids, heatmap overlays, bar charts.
+
+Every function returns a :class:`matplotlib.figure.Figure` and never calls
+``plt.show()``; the notebook decides what to display. Sizes grow in projector
+mode (:func:`helpers.config.set_projector`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use(matplotlib.get_backend())  # keep the notebook's backend
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from helpers import config  # noqa: E402
+
+
+def _style() -> dict:
+    return {"fontsize": 16 if config.projector() else 10}
+
+
+def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cmap: str | None = None,
+               suptitle: str | None = None, vmin=None, vmax=None):
+    """A grid of images (RGB ``[h, w, 3]`` or 2-D maps) with optional titles."""
+    imgs = list(imgs)
+    if not imgs:
+        raise ValueError("image_grid needs at least one image")
+    n = len(imgs)
+    cols = cols or min(n, 8)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=config.figsize(cell * cols, cell * rows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    fs = _style()["fontsize"]
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, img in enumerate(imgs):
+        ax = axes.ravel()[i]
+        arr = np.asarray(img)
+        ax.imshow(np.clip(arr, 0, 1) if arr.ndim == 3 else arr, cmap=cmap if arr.ndim == 2 else None,
+                  vmin=vmin, vmax=vmax, interpolation="nearest" if max(arr.shape[:2]) <= 64 else "antialiased")
+        if titles is not None and i < len(titles):
+            ax.set_title(str(titles[i]), fontsize=fs)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=fs + 2)
+    fig.tight_layout()
+    return fig
+
+
+def show_image(img, title: str | None = None, size: float = 4.0, cmap: str | None = None):
+    """One image in its own figure."""
+    return image_grid([img], [title] if title else None, cols=1, cell=size, cmap=cmap)
+
+
+def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, cmap: str = "jet") -> np.ndarray:
+    """Blend a [0, 1] heatmap (any size; it is resized) over an RGB image."""
+    from helpers.activations import upsample
+    from helpers.images import normalize_map
+
+    img = np.asarray(image, dtype=np.float32)
+    h = normalize_map(upsample(np.asarray(heatmap, dtype=np.float32), img.shape[:2]))
+    colored = matplotlib.colormaps[cmap](h)[..., :3].astype(np.float32)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1]; got {alpha}")
+    return (1 - alpha) * img + alpha * colored
+
+
+def bar_chart(labels, values, title: str = "", ylabel: str = "", color: str = "tab:blue", ylim=None):
+    """A simple labelled bar chart."""
+    fig, ax = plt.subplots(figsize=config.figsize(max(4.0, 0.6 * len(labels) + 1), 3.2))
+    ax.bar(range(len(values)), values, color=color)
+    ax.set_xticks(range(len(values)), [str(l) for l in labels], rotation=30, ha="right",
+                  fontsize=_style()["fontsize"])
+    ax.set_ylabel(ylabel, fontsize=_style()["fontsize"])
+    ax.set_title(title, fontsize=_style()["fontsize"] + 1)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    fig.tight_layout()
+    return fig
+
+
+def topk_bars(decoded: list[tuple[int, str, float]], title: str = ""):
+    """Horizontal bars of one image's top-k ``(index, name, probability)``."""
+    names = [d[1] for d in decoded][::-1]
+    probs = [d[2] for d in decoded][::-1]
+    fig, ax = plt.subplots(figsize=config.figsize(4.0, 0.35 * len(names) + 0.8))
+    ax.barh(names, probs, color="tab:green")
+    ax.set_xlim(0, 1)
+    ax.set_title(title, fontsize=_style()["fontsize"])
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
+    """Save a figure as PNG (folders are created) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def figure_to_array(fig) -> np.ndarray:
+    """Render a figure to an RGB uint8 array (for widgets and tests)."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+from helpers import activations
+
+
+def _edge_model():
+    """One conv layer with two hand-built kernels: vertical-edge and horizontal-edge detectors."""
+    import keras
+
+    inp = keras.Input((16, 16, 3))
+    conv = keras.layers.Conv2D(2, 3, padding="valid", use_bias=False, activation="relu", name="edges")
+    out = conv(inp)
+    model = keras.Model(inp, out)
+    sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32)
+    k = np.zeros((3, 3, 3, 2), dtype=np.float32)
+    for c in range(3):
+        k[:, :, c, 0] = sobel_x
+        k[:, :, c, 1] = sobel_x.T
+    conv.set_weights([k])
+    return model
+
+
+def test_hand_built_kernels_fire_where_expected():
+    model = _edge_model()
+    img = np.zeros((16, 16, 3), dtype=np.float32)
+    img[:, 8:] = 1.0  # a vertical dark->bright edge at column 8
+    act = activations.get_activations(model, img, "edges")["edges"][0]
+    vertical, horizontal = act[..., 0], act[..., 1]
+    cols = np.nonzero(vertical.max(0))[0]
+    assert set(cols) == {6, 7}  # valid conv: output columns 6 and 7 straddle the edge
+    assert horizontal.max() == 0.0  # no horizontal edge anywhere
+    assert activations.sparsity(act) > 0.8
+
+
+def test_grid_tiles_match_channels_and_dead_maps_are_black():
+    act = np.zeros((4, 4, 3), dtype=np.float32)
+    act[..., 1] = np.arange(16).reshape(4, 4)
+    grid = activations.activation_grid(act, channels=[0, 1], cols=2, gap=1)
+    assert grid.image.shape == (4, 9)
+    assert np.all(grid.image[:, :4] == 0)  # dead channel 0: black, not NaN
+    assert grid.image[3, 8] > grid.image[0, 5]  # channel 1 grows toward the bottom right
+    with pytest.raises(IndexError, match="0..2"):
+        activations.activation_grid(act, channels=[5])
+
+
+def test_activation_mask_brightens_where_the_map_fires():
+    img = np.full((8, 8, 3), 0.8, dtype=np.float32)
+    fmap = np.zeros((2, 2), dtype=np.float32)
+    fmap[0, 0] = 1.0
+    out = activations.activation_mask(img, fmap, floor=0.1)
+    assert out[0, 0, 0] > out[7, 7, 0]
+    assert out[7, 7, 0] == pytest.approx(0.08, abs=1e-3)
+
+
+def test_sparsity_grows_with_depth_on_the_shapes_model(shapes_spec, shapes_data):
+    stats = activations.layer_statistics(shapes_spec.model, shapes_data[0][:32])
+    names = [s["layer"] for s in stats]
+    assert names == ["conv1", "conv2", "conv3", "conv4"]
+    sizes = [s["height"] for s in stats]
+    assert sizes == sorted(sizes, reverse=True)
+    zeros = {s["layer"]: s["zeros"] for s in stats}
+    # Sparsity grows through the convolutional hierarchy (the last conv, which
+    # feeds global average pooling, is denser again; lesson 01 shows this).
+    assert zeros["conv1"] < zeros["conv2"] < zeros["conv3"]
+
+
+def test_unknown_layer_in_feature_model(shapes_spec):
+    from helpers.models import LayerNotFoundError
+
+    with pytest.raises(LayerNotFoundError, match="conv1"):
+        activations.feature_model(shapes_spec.model, ["nope"])

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+
+from conftest import assert_weights_equal, weights_snapshot
+from helpers import models
+
+
+def test_shipped_model_accuracy_holds_on_a_fresh_seed(shapes_spec):
+    from helpers.train import accuracy
+
+    assert accuracy(shapes_spec.model, n=1000, seed=99_123) >= 0.97
+
+
+def test_shipped_model_ends_in_softmax_and_takes_unit_range(shapes_spec):
+    assert models.ends_in_softmax(shapes_spec.model)
+    from helpers.shapes import make_shapes
+
+    x, y, _ = make_shapes(64, seed=5)
+    probs = shapes_spec.predict(x)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+    top = shapes_spec.decode(probs, top=3)
+    assert len(top) == 64 and all(len(t) == 3 for t in top)
+    assert np.mean([t[0][0] for t in top] == y) > 0.9  # decode agrees with the labels
+
+
+def test_unknown_layer_lists_valid_names(shapes_spec):
+    with pytest.raises(models.LayerNotFoundError) as err:
+        shapes_spec.layer("conv9")
+    msg = str(err.value)
+    for name in ("conv1", "conv4", "logits"):
+        assert name in msg
+
+
+def test_layer_name_must_be_a_string(shapes_spec):
+    with pytest.raises(models.LayerNotFoundError, match="conv1"):
+        models.get_layer(shapes_spec.model, 3)
+
+
+def test_without_softmax_separate_layer(tiny_model):
+    snap = weights_snapshot(tiny_model)
+    n_layers = len(tiny_model.layers)
+    logits = models.without_softmax(tiny_model)
+    x = np.random.default_rng(0).random((4, 8, 8, 3)).astype("float32")
+    z = np.asarray(logits(x))
+    p = np.asarray(tiny_model(x))
+    e = np.exp(z - z.max(1, keepdims=True))
+    np.testing.assert_allclose(e / e.sum(1, keepdims=True), p, rtol=1e-5, atol=1e-6)
+    assert models.ends_in_softmax(tiny_model) and not models.ends_in_softmax(logits)
+    assert len(tiny_model.layers) == n_layers
+    assert_weights_equal(tiny_model, snap)
+
+
+def test_without_softmax_fused_dense_clones(tiny_sequential):
+    snap = weights_snapshot(tiny_sequential)
+    logits = models.without_softmax(tiny_sequential)
+    assert logits is not tiny_sequential
+    x = np.random.default_rng(1).random((3, 8, 8, 3)).astype("float32")
+    z, p = np.asarray(logits(x)), np.asarray(tiny_sequential(x))
+    assert not np.allclose(z.sum(1), 1.0)  # real logits, not probabilities
+    e = np.exp(z - z.max(1, keepdims=True))
+    np.testing.assert_allclose(e / e.sum(1, keepdims=True), p, rtol=1e-5, atol=1e-6)
+    assert models.ends_in_softmax(tiny_sequential)  # the caller's model still has its softmax
+    assert_weights_equal(tiny_sequential, snap)
+
+
+def test_user_keras_file_round_trip_with_safe_mode(tmp_path, tiny_model):
+    path = tmp_path / "mine.keras"
+    tiny_model.save(path)
+    spec = models.load_keras_file(path, class_names=["a", "b", "c"])
+    assert spec.layers["last_conv"] == "c2" and spec.layers["early"] == "c1"
+    assert spec.class_index("b") == 1
+    with pytest.raises(ValueError, match="out of range"):
+        spec.class_index(7)
+
+
+def test_load_model_auto_offline_picks_shapes(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setattr(models, "weights_cached", lambda arch: False)
+    spec = models.load_model("auto")
+    out = capsys.readouterr().out
+    assert spec.name == "shapes" and "shapes CNN" in out and "COURSE_OFFLINE" in out
+
+
+def test_missing_weights_give_a_plain_error(monkeypatch):
+    import keras
+
+    def refuse(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(keras.applications, "VGG16", refuse)
+    with pytest.raises(models.WeightsUnavailableError, match="offline"):
+        models.load_model("vgg16")
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match="shapes, shapes_b, vgg16"):
+        models.load_model("resnet9000")
+
+
+@pytest.mark.slow
+def test_vgg16_architecture_builds_with_our_preprocessing():
+    """Random weights (no download): layer names the lessons use exist; input is [0, 1]."""
+    spec = models.load_model("vgg16", weights=None)
+    for name in spec.layers.values():
+        spec.layer(name)
+    assert spec.input_size == (224, 224) and len(spec.class_names) == 1000
+    assert spec.model.get_layer("caffe_preprocess") is not None
+    assert spec.class_names[130] == "flamingo"
