@@ -157,3 +157,18 @@ def top_channels(act: np.ndarray, k: int = 8) -> list[int]:
     a = np.asarray(act)
     a = a[0] if a.ndim == 4 else a
     return [int(c) for c in np.argsort(-a.mean(axis=(0, 1)))[:k]]
+
+
+def class_channel_means(model, batch, labels, layer: str, n_classes: int | None = None) -> np.ndarray:
+    """Mean activation of every channel of ``layer``, averaged per class: ``[classes, channels]``."""
+    act = get_activations(model, batch, layer)[layer]
+    if act.ndim != 4:
+        raise ValueError(f"layer {layer!r} has no feature maps (output shape {act.shape})")
+    per_image = act.mean(axis=(1, 2))
+    labels = np.asarray(labels)
+    n_classes = n_classes or int(labels.max()) + 1
+    out = np.zeros((n_classes, per_image.shape[1]), dtype=np.float32)
+    for c in range(n_classes):
+        if np.any(labels == c):
+            out[c] = per_image[labels == c].mean(0)
+    return out

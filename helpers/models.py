@@ -282,16 +282,16 @@ def weights_cached(arch: str) -> bool:
 def weights_reachable(arch: str, timeout: float = 3.0) -> tuple[bool, str]:
     """Whether ImageNet weights for ``arch`` are cached or downloadable (and why not)."""
     if weights_cached(arch):
-        return True, "cached in ~/.keras/models"
+        return True, "weights cached in ~/.keras/models"
     if os.environ.get("COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}:
-        return False, "COURSE_OFFLINE is set and the weights are not cached"
+        return False, "they are not cached in ~/.keras/models and COURSE_OFFLINE=1 forbids downloads"
     url = WEIGHT_URL.format(arch=arch, file=WEIGHT_FILES[arch])
     try:
         req = urllib.request.Request(url, method="HEAD")
         with urllib.request.urlopen(req, timeout=timeout):  # noqa: S310
-            return True, "downloadable"
+            return True, "weights downloadable"
     except Exception as exc:  # offline, DNS failure, firewall, ...
-        return False, f"not cached and not downloadable ({type(exc).__name__})"
+        return False, f"they are not cached in ~/.keras/models and the download failed ({type(exc).__name__})"
 
 
 def _imagenet(arch: str, weights) -> ModelSpec:
@@ -347,7 +347,7 @@ def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> 
             msg = f"Using VGG16 with ImageNet weights ({why})."
         else:
             spec = load_shapes()
-            msg = f"Using the offline shapes CNN: VGG16's ImageNet weights are {why}."
+            msg = f"Using the offline shapes CNN, because VGG16's ImageNet weights are unavailable: {why}."
         if verbose:
             print(msg)
         return spec

@@ -10,12 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use(matplotlib.get_backend())  # keep the notebook's backend
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from helpers import config
 
-from helpers import config  # noqa: E402
+
+def new_figure(width: float, height: float, **subplots):
+    """A Figure (and axes) not registered with pyplot, so Jupyter shows it exactly once.
+
+    Returns ``(fig, axes)``; ``subplots`` are passed to ``Figure.subplots``.
+    """
+    fig = Figure(figsize=config.figsize(width, height))
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(**subplots)
 
 
 def _style() -> dict:
@@ -31,8 +40,7 @@ def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cm
     n = len(imgs)
     cols = cols or min(n, 8)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=config.figsize(cell * cols, cell * rows + (0.4 if suptitle else 0)),
-                             squeeze=False)
+    fig, axes = new_figure(cell * cols, cell * rows + (0.4 if suptitle else 0), nrows=rows, ncols=cols, squeeze=False)
     fs = _style()["fontsize"]
     for ax in axes.ravel():
         ax.axis("off")
@@ -69,7 +77,7 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, 
 
 def bar_chart(labels, values, title: str = "", ylabel: str = "", color: str = "tab:blue", ylim=None):
     """A simple labelled bar chart."""
-    fig, ax = plt.subplots(figsize=config.figsize(max(4.0, 0.6 * len(labels) + 1), 3.2))
+    fig, ax = new_figure(max(4.0, 0.6 * len(labels) + 1), 3.2)
     ax.bar(range(len(values)), values, color=color)
     ax.set_xticks(range(len(values)), [str(l) for l in labels], rotation=30, ha="right",
                   fontsize=_style()["fontsize"])
@@ -81,11 +89,27 @@ def bar_chart(labels, values, title: str = "", ylabel: str = "", color: str = "t
     return fig
 
 
+def matrix_plot(mat, xlabel: str = "", ylabel: str = "", yticklabels=None, title: str = "", cmap: str = "magma"):
+    """A 2-D array as a heatmap with a colour bar (e.g. classes x channels)."""
+    mat = np.asarray(mat, dtype=np.float32)
+    fig, ax = new_figure(max(5.0, 0.12 * mat.shape[1] + 2.5), max(2.5, 0.35 * mat.shape[0] + 1.0))
+    im = ax.imshow(mat, aspect="auto", cmap=cmap, interpolation="nearest")
+    fs = _style()["fontsize"]
+    if yticklabels is not None:
+        ax.set_yticks(range(len(yticklabels)), [str(t) for t in yticklabels], fontsize=fs)
+    ax.set_xlabel(xlabel, fontsize=fs)
+    ax.set_ylabel(ylabel, fontsize=fs)
+    ax.set_title(title, fontsize=fs + 1)
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    return fig
+
+
 def topk_bars(decoded: list[tuple[int, str, float]], title: str = ""):
     """Horizontal bars of one image's top-k ``(index, name, probability)``."""
     names = [d[1] for d in decoded][::-1]
     probs = [d[2] for d in decoded][::-1]
-    fig, ax = plt.subplots(figsize=config.figsize(4.0, 0.35 * len(names) + 0.8))
+    fig, ax = new_figure(4.0, 0.35 * len(names) + 0.8)
     ax.barh(names, probs, color="tab:green")
     ax.set_xlim(0, 1)
     ax.set_title(title, fontsize=_style()["fontsize"])

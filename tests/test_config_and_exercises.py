@@ -33,3 +33,20 @@ def test_exercise_verdicts(capsys):
     assert q.check(4)
     bad = Exercise("boom", lambda a: 1 / 0, hint="h", solution="s")
     assert not bad.check(1) and "ZeroDivisionError" in bad.check(1).message
+
+
+def test_lesson_exercises_accept_the_solution_and_reject_wrong_answers(shapes_spec):
+    from helpers.activations import layer_statistics
+    from helpers.exercises.lesson00 import q_conv4_size
+    from helpers.exercises.lesson01 import sparsest_layer_exercise
+    from helpers.shapes import make_shapes
+
+    assert q_conv4_size.check(64 // 2 // 2 // 2, quiet=True)
+    assert not q_conv4_size.check(16, quiet=True)
+    x, _, _ = make_shapes(32, seed=3)
+    q = sparsest_layer_exercise(shapes_spec.model, x)
+    stats = layer_statistics(shapes_spec.model, x)
+    right = max(stats, key=lambda s: s["zeros"])["layer"]
+    wrong = min(stats, key=lambda s: s["zeros"])["layer"]
+    assert q.check(right, quiet=True) and not q.check(wrong, quiet=True)
+    assert not q.check("gap", quiet=True)

@@ -42,9 +42,6 @@ def to_png_bytes(result) -> bytes:
     buf = io.BytesIO()
     if hasattr(result, "savefig"):
         result.savefig(buf, format="png", dpi=110 if not config.projector() else 150, bbox_inches="tight")
-        import matplotlib.pyplot as plt
-
-        plt.close(result)
     else:
         from PIL import Image
 

@@ -151,7 +151,7 @@ if ok:
     for name, top in zip(photos, vgg.decode(vgg.predict(vbatch), top=5)):
         print(f"{name:>10}: " + ", ".join(f"{n} {p:.2f}" for _, n, p in top))
 else:
-    print(f"VGG16 skipped: its weights are {why}.")
+    print(f"VGG16 skipped: {why}.")
 
 # %% [markdown]
 # ## 6. Explore: a first panel

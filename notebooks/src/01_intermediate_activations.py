@@ -1,0 +1,206 @@
+# %% [markdown]
+# # 01 · Intermediate activations
+#
+# A convolutional network turns an image into a stack of **feature maps**, one
+# per filter, layer after layer. The simplest way to see what it has learned is
+# to look at those maps.
+#
+# **What you'll do**
+# * pull the feature maps of any layer out of a trained network;
+# * tile them into a grid and compare early and late layers;
+# * measure how their size, number and sparsity change with depth;
+# * lay single maps over the image as masks, to see what each filter lights up.
+#
+# **What you'll learn**
+# * what one number in a feature map means, by computing it by hand;
+# * the "information distillation pipeline": early layers keep a lot of
+#   the image, later ones keep less of it, but more abstractly.
+#
+# **What you'll need:** lesson 00.
+
+# %% [markdown]
+# ## Parameters
+
+# %%
+MODEL = "auto"          # "auto" picks VGG16 online, the shapes CNN offline
+IMAGE = None            # a sample name (see below), a path or a URL; None = first sample
+N_STATS = 64            # images used to measure sparsity
+SEED = 0
+
+# %%
+import numpy as np
+from helpers import activations, config, images, plotting, shapes
+from helpers.models import load_model
+
+spec = load_model(MODEL)
+samples = spec.sample_images()
+print("samples:", ", ".join(samples))
+name = IMAGE if IMAGE in samples else next(iter(samples))
+img = samples[name][0] if IMAGE is None or IMAGE in samples else spec.preprocess(IMAGE)[0]
+plotting.show_image(img, name, size=3)
+
+# %% [markdown]
+# ## 1. What is in a feature map?
+#
+# A convolution layer with $K$ filters of size $3\times3$ computes, for every
+# position $(i, j)$ and filter $k$,
+#
+# $$A_{i,j,k} = \mathrm{ReLU}\Big(b_k + \sum_{u=-1}^{1}\sum_{v=-1}^{1}\sum_{c} W_{u,v,c,k}\, x_{i+u,\,j+v,\,c}\Big)$$
+#
+# so $A_{i,j,k}$ says how strongly the pattern stored in filter $k$ is present
+# around $(i, j)$. The ReLU sets every negative response to exactly zero. A
+# $2\times2$ max pooling then keeps the largest value of each $2\times2$ block,
+# halving the height and width.
+#
+# Let's check the formula by hand on the first layer, then ask Keras.
+
+# %%
+first = spec.layers["early"]
+layer = spec.layer(first)
+W, b = [np.asarray(w) for w in layer.get_weights()]
+print(f"{first}: kernel {W.shape} (height, width, in-channels, filters), bias {b.shape}")
+
+# The first layer sees the model's own preprocessing of the image: run the
+# layers before it to get exactly what it sees.
+before = spec.model.layers[spec.model.layers.index(layer) - 1].name
+x_in = activations.get_activations(spec.model, img[None], before)[before][0]
+i, j, k = 10, 12, 0
+patch = x_in[i - 1:i + 2, j - 1:j + 2, :]                        # the 3x3 neighbourhood
+by_hand = max(0.0, float(np.sum(patch * W[:, :, :, k]) + b[k]))   # the formula above
+
+by_keras = activations.get_activations(spec.model, img[None], first)[first][0, i, j, k]
+print(f"A[{i},{j},{k}] by hand = {by_hand:.5f}, by Keras = {by_keras:.5f}")
+
+# %% [markdown]
+# ## 2. Feature maps of a whole layer, from scratch and with the helper
+#
+# To read intermediate outputs, build a second Keras model with the same input
+# and the layers you want as outputs. It shares the weights; nothing is copied
+# or changed.
+
+# %%
+import keras
+layer_names = spec.conv_layers
+probe = keras.Model(spec.model.inputs[0], [spec.layer(n).output for n in layer_names])
+outs = probe(img[None], training=False)
+for n, a in zip(layer_names, outs):
+    print(f"{n:>14}: {tuple(a.shape)}")
+
+# %% [markdown]
+# `helpers.activations.get_activations` does the same in batches and returns
+# a dict. `activation_grid` tiles the maps, each scaled on its own so that
+# weak and strong filters are equally visible (a dead map stays black).
+
+# %%
+acts = activations.get_activations(spec.model, img[None], [spec.layers["early"], spec.layers["late"]])
+early = activations.activation_grid(acts[spec.layers["early"]][0], channels=range(16))
+late = activations.activation_grid(acts[spec.layers["late"]][0], channels=range(32), cols=8)
+plotting.image_grid([img, early.image, late.image],
+                    [name, f"{spec.layers['early']}: 16 maps", f"{spec.layers['late']}: first 32 maps"],
+                    cols=3, cell=4.2, cmap="viridis")
+
+# %% [markdown]
+# Early maps are large and still look like the image: edges and colours.
+# Deeper maps are small (the shapes CNN's `conv3` sees the image at 16×16)
+# and each one fires on a part or a property of the object rather than on
+# the pixels themselves.
+
+# %% [markdown]
+# ## 3. Size, count and sparsity with depth
+#
+# Measure it over many images: the height of each layer's maps, how many maps
+# there are, and the fraction of activations that are exactly zero.
+
+# %%
+if spec.name.startswith("shapes"):
+    batch, labels, _ = shapes.make_shapes(config.samples(N_STATS), seed=SEED)
+else:
+    batch = np.stack([im for im, _ in samples.values()])
+stats = activations.layer_statistics(spec.model, batch)
+for s in stats:
+    print(f"{s['layer']:>14}: {s['height']:>3}x{s['width']:<3} x {s['channels']:>4} maps, {s['zeros']:.0%} zeros")
+plotting.bar_chart([s["layer"] for s in stats], [s["zeros"] for s in stats],
+                   title="fraction of exactly-zero activations", ylabel="zeros", ylim=(0, 1))
+
+# %% [markdown]
+# Maps shrink and multiply with depth, and through the convolutional blocks
+# more and more of them are silent: each deeper filter responds to something
+# more specific. On the shapes CNN the very last convolution is denser again:
+# it feeds global average pooling, which needs evidence spread over the
+# whole map. Don't take a slogan for a law: measure.
+
+# %% [markdown]
+# ## 4. Which filters care about which class?
+#
+# Average each last-layer map over the image, then over all images of a
+# class, and scale each column (channel) to its maximum. Bright cells are
+# filters that fire most for that class.
+
+# %%
+if spec.name.startswith("shapes"):
+    means = activations.class_channel_means(spec.model, batch, labels, spec.layers["last_conv"], len(spec.class_names))
+    means = means / np.maximum(means.max(0, keepdims=True), 1e-9)
+    fig = plotting.matrix_plot(means, xlabel=f"{spec.layers['last_conv']} channel", yticklabels=spec.class_names,
+                               title="mean activation per class")
+else:
+    fig = None
+fig
+
+# %% [markdown]
+# ## 5. Activations as masks
+#
+# A grid of maps is abstract. Laying one map over the image, as a mask,
+# shows what the filter lights up: the brighter the region, the stronger the
+# filter fires there. Here are the eight strongest maps of the late layer.
+
+# %%
+late_name = spec.layers["late"]
+act = activations.get_activations(spec.model, img[None], late_name)[late_name][0]
+top = activations.top_channels(act, k=8)
+plotting.image_grid([img] + [activations.activation_mask(img, act[..., c]) for c in top],
+                    [name] + [f"{late_name} #{c}" for c in top], cols=3, cell=2.8)
+
+# %% [markdown]
+# ## 6. Explore
+# Choose an image (or upload your own), a layer and a range of channels;
+# switch between the grid and the masks. The panel updates as you move the
+# controls.
+
+# %%
+from helpers.widgets.activations import ActivationsPanel
+panel = ActivationsPanel(spec, layer=spec.layers["middle"])
+panel.run()
+panel
+
+# %% [markdown]
+# ## Exercise
+# Using `activations.layer_statistics` on the batch above, which layer has
+# the **largest** fraction of zero activations? Give its name as a string.
+
+# %%
+from helpers.exercises.lesson01 import sparsest_layer_exercise
+q_sparsest_layer = sparsest_layer_exercise(spec.model, batch)
+answer = None   # e.g. "conv2"
+q_sparsest_layer.check(answer)
+
+# %% [markdown]
+# `q_sparsest_layer.hint()` and `q_sparsest_layer.solution()` are there if you need them.
+
+# %% [markdown]
+# ## Summary
+# * A feature map $A_{:,:,k}$ says where filter $k$'s pattern occurs; the
+#   ReLU makes most of its values exactly zero.
+# * A second Keras model that outputs inner layers reads them without
+#   changing the network.
+# * With depth, maps get smaller, more numerous and (mostly) sparser: the
+#   network distils the image into fewer, more abstract signals.
+# * Laying a map over the image as a mask shows what a filter lights up.
+#
+# ## On your own
+# * Compare the masks of the same channel on two different classes.
+# * Find a channel of the last layer that fires for exactly one class in the
+#   class-by-channel picture, and check it with masks.
+#
+# ## Further reading
+# * F. Chollet, *Deep Learning with Python*, §9.4 "Interpreting what convnets learn".
+# * M. Zeiler, R. Fergus, *Visualizing and Understanding Convolutional Networks*, ECCV 2014.
