@@ -130,12 +130,26 @@ acc = accuracy(load_model("shapes").model, n=config.samples(2000), seed=777_001)
 print(f"accuracy on fresh shapes: {acc:.3f}")
 
 # %% [markdown]
-# ## 5. VGG16 on photos (online only)
+# ## 5. VGG16
 #
-# With internet access, the same three lines load VGG16 with its ImageNet
-# weights (528 MB, downloaded once into `~/.keras/models`) and classify the
-# course's sample photos. Offline, `load_model("auto")` above already fell back
-# to the shapes CNN and said why; here we only show the photos.
+# VGG16's *architecture* needs no download: `weights=None` builds it with
+# random weights, which is enough to read its summary. Thirteen 3×3
+# convolutions in five blocks, each block ending in a 2×2 max pooling, then
+# three dense layers: 138 million parameters against the shapes CNN's 61
+# thousand.
+
+# %%
+vgg_arch = load_model("vgg16", weights=None)
+conv_shapes = [(n, tuple(vgg_arch.layer(n).output.shape[1:])) for n in vgg_arch.conv_layers]
+print(f"{vgg_arch.model.count_params():,} parameters; input {vgg_arch.input_size}")
+for n, shp in conv_shapes:
+    print(f"{n:>14}: {shp}")
+del vgg_arch
+
+# %% [markdown]
+# With internet access, `load_model("vgg16")` loads the ImageNet weights
+# (528 MB, downloaded once into `~/.keras/models`) and classifies the course's
+# sample photos below. Offline, this cell only shows the photos.
 
 # %%
 from helpers import images
