@@ -44,8 +44,9 @@ def execute_notebook(path: Path, out_dir: Path | None = None, fast: bool = True,
 
     The kernel inherits this process's environment plus ``COURSE_FAST`` and
     ``COURSE_OFFLINE=1`` (the course never waits on the network when executed
-    here), and ``MPLBACKEND=Agg``. Raises ``nbclient`` errors on a failing cell,
-    with the cell's traceback in the message.
+    here). The kernel process's own stderr goes to ``<workdir>/<name>.kernel.log``.
+    Raises ``nbclient`` errors on a failing cell, with the cell's traceback in
+    the message.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -58,10 +59,12 @@ def execute_notebook(path: Path, out_dir: Path | None = None, fast: bool = True,
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     workdir = workdir or (config.repo_root() / "build" / "work")
     workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{path.stem}.kernel.log"
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
                                 store_widget_state=True, resources={"metadata": {"path": str(workdir)}})
-        client.execute()
+        with open(log_path, "w") as log:  # the kernel's own stderr (TensorFlow start-up chatter)
+            client.execute(stderr=log, stdout=log)
     finally:
         os.environ.clear()
         os.environ.update(env_backup)
