@@ -37,5 +37,13 @@ train-shapes: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) tools/nbbuild.py
 
+# The instructor explorer (Voila, no code showing), offline on 127.0.0.1.
+# make explore [MODEL=shapes|vgg16|...] [PROJECTOR=1] [PORT=8866]
+explore: $(STAMP)
+	@echo "Instructor explorer: http://127.0.0.1:$(or $(PORT),8866)/  (Ctrl-C stops it)"
+	COURSE_MODEL=$(or $(MODEL),auto) COURSE_PROJECTOR=$(or $(PROJECTOR),0) \
+	  $(VENV)/bin/voila apps/explorer.ipynb --no-browser --port=$(or $(PORT),8866) --Voila.ip=127.0.0.1 \
+	  --show_tracebacks=True
+
 clean:
 	rm -rf build
