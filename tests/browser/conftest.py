@@ -165,5 +165,10 @@ def page(browser_context, request):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         pg.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+        panel = pg.locator(".cnn-panel:visible")
+        if panel.count():  # Voila scrolls inside a container: take the open panel on its own too
+            panel.last.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-panel.png"), timeout=10_000)
+    except Exception as exc:  # a screenshot must never hide the test's own result
+        print(f"screenshot failed: {exc}")
     finally:
         pg.close()
