@@ -156,3 +156,20 @@ def assert_clear_error(page, panel: str, *needles: str, timeout_s: float = 60) -
 
 def open_tab(page, title: str) -> None:
     page.get_by_role("tab", name=title).click()
+
+
+def choose_other(page, selector: str) -> str:
+    """Pick the next option of a Dropdown (wrapping around); return its label."""
+    sel = page.locator(f"{selector} select")
+    labels = [t.strip() for t in sel.locator("option").all_inner_texts()]
+    current = sel.evaluate("s => s.options[s.selectedIndex].text").strip()
+    label = labels[(labels.index(current) + 1) % len(labels)]
+    sel.select_option(label=label)
+    return label
+
+
+def corrupt_file(tmp_path, name: str = "broken.png"):
+    """A file named like a picture whose bytes are not one."""
+    path = tmp_path / name
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 4)
+    return path

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from browserkit import (act, assert_clear_error, choose, image_bytes, open_app, open_tab, press_slider,
+from browserkit import (act, assert_clear_error, choose, choose_other, corrupt_file, image_bytes, open_app, open_tab, press_slider,
                         run_and_check_progress, upload, wait_image_change)
 from conftest import ROOT
 
@@ -57,3 +57,40 @@ def test_explorer_activations_panel(page, app_url, tmp_path):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n this is not really a picture")
     upload(page, f"{ACT} .cnn-activations-upload", bad)
     assert_clear_error(page, ACT, "not a readable image")
+
+
+# ----------------------------------------------------------------- the other panels
+def _method(page, panel):
+    return choose_other(page, f"{panel} .cnn-attribution-method")
+
+
+def _bad_upload(control):
+    def feed(page, panel, tmp_path):
+        upload(page, f"{panel} .cnn-{panel.split('-')[-1]}-{control}", corrupt_file(tmp_path))
+        page.locator(f"{panel} .cnn-run").click()
+        return ("not a readable image",)
+    return feed
+
+
+#: key -> (tab title, change one control, feed one bad input -> words the error must contain)
+RECIPES = {
+    "attribution": ("Attribution", _method, _bad_upload("upload")),
+}
+
+
+@pytest.mark.parametrize("key", list(RECIPES))
+def test_explorer_panel(page, app_url, key, tmp_path):
+    """Open the tab (its first picture appears), change a control, Run: progress, new picture; bad input: clear error."""
+    tab, change, bad = RECIPES[key]
+    panel = f".cnn-panel.cnn-{key}"
+    open_app(page, app_url, ACT)
+    note = page.locator(f".cnn-{key}-unavailable")
+    assert not note.count(), note.all_inner_texts()
+    message = act(page, panel, lambda: open_tab(page, tab))          # first picture on first opening
+    assert "Done in" in message, message
+    first = image_bytes(page, panel)
+    assert first
+    change(page, panel)
+    run_and_check_progress(page, panel, first, expect_new=True)
+    words = bad(page, panel, tmp_path)
+    assert_clear_error(page, panel, *words)
