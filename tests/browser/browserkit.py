@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import time
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Records, per panel, every width the progress bar takes and every message.
 WATCH_JS = """(sel) => {

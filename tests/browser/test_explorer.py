@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from browserkit import (act, assert_clear_error, choose, choose_other, corrupt_file, image_bytes, open_app, open_tab, press_slider,
-                        run_and_check_progress, upload, wait_image_change)
-from conftest import ROOT
+
+from .browserkit import (ROOT, act, assert_clear_error, choose, choose_other, corrupt_file, image_bytes,
+                         open_app, open_tab, press_slider, run_and_check_progress, upload, wait_image_change)
 
 APP = ROOT / "apps" / "explorer.ipynb"
 ACT = ".cnn-activations"

@@ -6,9 +6,8 @@ that every cell executes under Voilà without a traceback.
 
 from __future__ import annotations
 
-from browserkit import (act, assert_clear_error, image_bytes, open_app, press_slider, run_and_check_progress, upload,
-                        wait_image_change)
-from conftest import ROOT
+from .browserkit import (ROOT, act, assert_clear_error, image_bytes, open_app, press_slider,
+                         run_and_check_progress, upload, wait_image_change)
 
 LESSON = ROOT / "notebooks" / "01_intermediate_activations.ipynb"
 ACT = ".cnn-activations"
