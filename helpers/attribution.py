@@ -1,0 +1,314 @@
+"""Where does the network look? Gradient attribution maps for a batch of images.
+
+Every method takes a Keras model, an image or batch ``[n, h, w, 3]`` and a
+class per image (an int, a list of ints, or ``"auto"`` for the predicted
+class) and returns maps ``[n, h, w]`` at input resolution, each scaled to
+[0, 1]. The score explained is the class **logit** :math:`z_c`, never the
+softmax probability (a final softmax is skipped with
+:func:`helpers.models.without_softmax`); the caller's model is never changed.
+
+* :func:`saliency`: :math:`M = \\max_{ch} |\\partial z_c / \\partial x|`
+  (Simonyan, Vedaldi & Zisserman 2013, *Deep Inside Convolutional Networks*).
+* :func:`smoothgrad`: the average of :math:`M(x + \\epsilon)` over noisy
+  copies, :math:`\\epsilon \\sim N(0, (\\sigma (x_{max} - x_{min}))^2)`
+  (Smilkov et al. 2017, *SmoothGrad*).
+* :func:`integrated_gradients`: :math:`(x - x') \\cdot \\int_0^1
+  \\partial z_c(x' + \\alpha (x - x')) / \\partial x \\, d\\alpha` (Sundararajan,
+  Taly & Yan 2017, *Axiomatic Attribution for Deep Networks*).
+* :func:`guided_backprop`: gradients through guided ReLUs (Springenberg et al.
+  2014), see :mod:`helpers.guided`.
+* :func:`grad_cam`: :math:`\\alpha_k^c = \\frac{1}{|A_k|}\\sum_{i,j}
+  \\partial z_c / \\partial A_{ijk}`, :math:`S = \\mathrm{ReLU}(\\sum_k
+  \\alpha_k^c A_k)` (Selvaraju et al. 2017, *Grad-CAM*).
+* :func:`grad_cam_plus_plus`: pixel-weighted :math:`\\alpha` (Chattopadhay et
+  al. 2018, *Grad-CAM++*).
+* :func:`guided_grad_cam`: guided backprop times the upsampled Grad-CAM map.
+
+A map that is zero everywhere (e.g. Grad-CAM of a dead layer) stays all
+zeros, never NaN, and a warning says how many there are; see
+:func:`empty_maps`.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from helpers import config
+from helpers import images as _images
+from helpers.models import get_layer, last_conv_layer, without_softmax
+
+#: Images per compiled call; larger batches are processed in chunks of this size.
+CHUNK = 64
+_CACHE: dict[int, tuple] = {}
+
+
+def _cached(model, key, build):
+    """A per-model cache (logits model, compiled functions) dropped with the model."""
+    entry = _CACHE.get(id(model))
+    if entry is None or entry[0]() is not model:
+        entry = (weakref.ref(model), {})
+        _CACHE[id(model)] = entry
+    store = entry[1]
+    if key not in store:
+        store[key] = build()
+    return store[key]
+
+
+def _logits(model):
+    return _cached(model, "logits", lambda: without_softmax(model))
+
+
+def _prepare(model, images, class_index):
+    """Validate the batch and resolve the class per image (``"auto"``: predicted)."""
+    x = _images.as_batch(images)
+    logits = _logits(model)
+    n_classes = int(logits.outputs[0].shape[-1])
+    if isinstance(class_index, str):
+        if class_index != "auto":
+            raise ValueError(f"class_index must be an int, a list of ints or 'auto'; got {class_index!r}")
+        cls = np.concatenate([np.argmax(np.asarray(logits(x[i:i + CHUNK], training=False)), 1)
+                              for i in range(0, len(x), CHUNK)])
+    else:
+        cls = np.broadcast_to(np.asarray(class_index, dtype=np.int64), (len(x),)).copy()
+    bad = cls[(cls < 0) | (cls >= n_classes)]
+    if bad.size:
+        raise IndexError(f"class index {int(bad[0])} out of range: the model has classes 0..{n_classes - 1}")
+    return x, cls.astype(np.int32), logits
+
+
+def _input_grad_fn(model):
+    """Compiled ``(x, cls) -> (dz_c/dx, z_c)`` for ``model``'s logits."""
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def fn(x, cls):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = tf.gather(model(x, training=False), cls, batch_dims=1)
+        return tape.gradient(score, x), score
+
+    return fn
+
+
+def _chunked(fn, x, cls, chunk=CHUNK):
+    """Call a compiled fn chunk by chunk and concatenate its outputs."""
+    import tensorflow as tf
+
+    outs = []
+    for i in range(0, len(x), chunk):
+        res = fn(tf.constant(x[i:i + chunk]), tf.constant(cls[i:i + chunk]))
+        outs.append([np.asarray(r) for r in (res if isinstance(res, (tuple, list)) else [res])])
+    return [np.concatenate(parts) for parts in zip(*outs)]
+
+
+def _grads_and_scores(model, images, class_index="auto", guided: str | None = None):
+    x, cls, logits = _prepare(model, images, class_index)
+    net = logits
+    if guided:
+        from helpers.guided import guided_model
+
+        net = _cached(model, f"clone-{guided}", lambda: guided_model(logits, rule=guided))
+    fn = _cached(net, "input_grad", lambda: _input_grad_fn(net))
+    return _chunked(fn, x, cls)
+
+
+def input_gradients(model, images, class_index="auto", guided: str | None = None):
+    """Raw gradients :math:`\\partial z_c / \\partial x`, shape ``[n, h, w, 3]``.
+
+    Args:
+      guided: ``None`` for true gradients, ``"guided"`` or ``"deconvnet"`` for
+        the modified ReLU rules of :mod:`helpers.guided` (computed on a clone).
+    """
+    return _grads_and_scores(model, images, class_index, guided)[0]
+
+
+def empty_maps(maps) -> np.ndarray:
+    """Boolean per map: True where the map is all zeros (no evidence at all)."""
+    m = np.asarray(maps)
+    return ~np.any(m > 0, axis=tuple(range(1, m.ndim)))
+
+
+def _finish(maps, method: str) -> np.ndarray:
+    """Scale each map to [0, 1] by its maximum; all-zero maps stay zero (flagged)."""
+    m = np.maximum(np.asarray(maps, dtype=np.float32), 0.0)
+    top = m.reshape(len(m), -1).max(1).reshape(-1, *([1] * (m.ndim - 1)))
+    out = np.where(top > 0, m / np.where(top > 0, top, 1.0), 0.0).astype(np.float32)
+    n_empty = int(empty_maps(out).sum())
+    if n_empty:
+        warnings.warn(f"{method}: {n_empty} of {len(out)} maps are all zeros (no positive evidence); "
+                      "they are returned as zeros.", stacklevel=3)
+    return out
+
+
+def saliency(model, images, class_index="auto"):
+    """Vanilla gradient saliency: the largest absolute input gradient over colour channels."""
+    return _finish(np.abs(input_gradients(model, images, class_index)).max(-1), "saliency")
+
+
+def smoothgrad(model, images, class_index="auto", samples: int = 25, noise: float = 0.15, seed: int = 0):
+    """SmoothGrad: average the saliency of ``samples`` noisy copies of each image.
+
+    Args:
+      samples: noisy copies per image (capped in fast mode by ``config.samples``).
+      noise: noise standard deviation relative to each image's value range
+        (Smilkov et al. found 10-20 % works best).
+      seed: seed of the noise.
+    """
+    x, cls, _ = _prepare(model, images, class_index)
+    k = max(1, config.samples(samples))
+    r = config.rng(seed)
+    span = (x.max(axis=(1, 2, 3)) - x.min(axis=(1, 2, 3))).reshape(-1, 1, 1, 1, 1)
+    total = np.zeros(x.shape[:3], dtype=np.float32)
+    per = max(1, CHUNK // k)
+    for i in range(0, len(x), per):
+        xb = x[i:i + per]
+        noisy = xb[:, None] + r.normal(size=(len(xb), k, *x.shape[1:])).astype(np.float32) * noise * span[i:i + per]
+        g = input_gradients(model, noisy.reshape(-1, *x.shape[1:]), np.repeat(cls[i:i + per], k))
+        total[i:i + per] = np.abs(g).max(-1).reshape(len(xb), k, *x.shape[1:3]).mean(1)
+    return _finish(total, "smoothgrad")
+
+
+def _baseline(x, baseline):
+    if isinstance(baseline, str):
+        if baseline == "black":
+            return np.zeros_like(x)
+        if baseline == "mean":
+            return np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape).copy()
+        raise ValueError(f"baseline must be 'black', 'mean', a number or an image; got {baseline!r}")
+    b = np.asarray(baseline, dtype=np.float32)
+    return np.broadcast_to(b, x.shape).astype(np.float32).copy()
+
+
+def ig_attributions(model, images, class_index="auto", baseline="black", steps: int = 32):
+    """Integrated-gradients attributions ``[n, h, w, 3]`` and the score gap they explain.
+
+    The path integral is a trapezoid rule over ``steps`` intervals, so the
+    attributions add up to :math:`z_c(x) - z_c(x')` (completeness) up to the
+    discretisation error.
+
+    Returns:
+      ``(attributions, gap)`` with ``gap[i] = z_c(x_i) - z_c(x'_i)``.
+    """
+    x, cls, _ = _prepare(model, images, class_index)
+    base = _baseline(x, baseline)
+    m = max(2, config.steps(steps))
+    alphas = np.linspace(0.0, 1.0, m + 1, dtype=np.float32)
+    weights = np.full(m + 1, 1.0 / m, dtype=np.float32)
+    weights[[0, -1]] *= 0.5
+    attr = np.zeros_like(x)
+    gap = np.zeros(len(x), dtype=np.float32)
+    per = max(1, CHUNK // (m + 1))
+    for i in range(0, len(x), per):
+        xb, bb, cb = x[i:i + per], base[i:i + per], cls[i:i + per]
+        path = bb[:, None] + alphas[None, :, None, None, None] * (xb - bb)[:, None]
+        g, z = _grads_and_scores(model, path.reshape(-1, *x.shape[1:]), np.repeat(cb, m + 1))
+        z = z.reshape(len(xb), m + 1)  # the path starts at the baseline and ends at the image
+        avg = (g.reshape(len(xb), m + 1, *x.shape[1:]) * weights[None, :, None, None, None]).sum(1)
+        attr[i:i + per] = (xb - bb) * avg
+        gap[i:i + per] = z[:, -1] - z[:, 0]
+    return attr, gap
+
+
+def integrated_gradients(model, images, class_index="auto", baseline="black", steps: int = 32):
+    """Integrated gradients as maps: the absolute attribution summed over colour channels."""
+    attr, _ = ig_attributions(model, images, class_index, baseline, steps)
+    return _finish(np.abs(attr).sum(-1), "integrated_gradients")
+
+
+def guided_backprop(model, images, class_index="auto"):
+    """Guided backpropagation maps: the largest absolute guided gradient over colour channels."""
+    return _finish(np.abs(input_gradients(model, images, class_index, guided="guided")).max(-1), "guided_backprop")
+
+
+def _cam_fn(model, layer_name: str, mode: str):
+    """Compiled ``(x, cls) -> coarse CAM [n, h', w']`` for one layer."""
+    import keras
+    import tensorflow as tf
+
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    grad_model = keras.Model(inputs, [get_layer(model, layer_name).output, model.outputs[0]])
+
+    @tf.function(reduce_retracing=True)
+    def fn(x, cls):
+        with tf.GradientTape() as tape:
+            acts, logits = grad_model(x, training=False)
+            score = tf.gather(logits, cls, batch_dims=1)
+        grads = tape.gradient(score, acts)
+        if mode == "plusplus":
+            # Chattopadhay et al. eq. 19 with the exponential score: powers of the first derivative.
+            g2, g3 = grads ** 2, grads ** 3
+            denom = 2.0 * g2 + tf.reduce_sum(acts, axis=(1, 2), keepdims=True) * g3
+            a = tf.math.divide_no_nan(g2, denom)
+            alpha = tf.reduce_sum(a * tf.nn.relu(grads), axis=(1, 2))
+        else:
+            alpha = tf.reduce_mean(grads, axis=(1, 2))  # alpha_k^c: global-average-pooled gradients
+        if mode == "channels":  # the lecture notes' variant: sum_k ReLU(alpha_k A_k)
+            return tf.reduce_sum(tf.nn.relu(acts * alpha[:, None, None, :]), axis=-1)
+        return tf.nn.relu(tf.einsum("nijk,nk->nij", acts, alpha))
+
+    return fn
+
+
+def _cam(model, images, class_index, layer, mode):
+    x, cls, logits = _prepare(model, images, class_index)
+    name = layer or last_conv_layer(logits)
+    get_layer(logits, name)  # clear error listing valid names
+    fn = _cached(logits, ("cam", name, mode), lambda: _cam_fn(logits, name, mode))
+    coarse = _chunked(fn, x, cls)[0]
+    from helpers.activations import upsample
+
+    return np.stack([upsample(c, x.shape[1:3]) for c in coarse]) if coarse.shape[1:] != x.shape[1:3] else coarse
+
+
+def grad_cam(model, images, class_index="auto", layer: str | None = None, relu: str = "sum"):
+    """Grad-CAM maps at input resolution (bilinear upsampling of the layer's map).
+
+    Args:
+      layer: the feature-map layer to explain; default: the last layer with a
+        4-D output (:func:`helpers.models.last_conv_layer`).
+      relu: ``"sum"`` for the paper's :math:`\\mathrm{ReLU}(\\sum_k \\alpha_k A_k)`;
+        ``"channels"`` for the lecture notes' :math:`\\sum_k \\mathrm{ReLU}(\\alpha_k A_k)`,
+        which keeps only the channels with positive weight.
+    """
+    if relu not in ("sum", "channels"):
+        raise ValueError(f"relu must be 'sum' (Selvaraju et al.) or 'channels' (lecture notes); got {relu!r}")
+    return _finish(_cam(model, images, class_index, layer, relu), "grad_cam")
+
+
+def grad_cam_plus_plus(model, images, class_index="auto", layer: str | None = None):
+    """Grad-CAM++ maps: like :func:`grad_cam` with pixel-wise weighted gradients."""
+    return _finish(_cam(model, images, class_index, layer, "plusplus"), "grad_cam_plus_plus")
+
+
+def guided_grad_cam(model, images, class_index="auto", layer: str | None = None):
+    """Guided Grad-CAM: guided-backprop map times the (upsampled) Grad-CAM map."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cam = grad_cam(model, images, class_index, layer)
+        gb = guided_backprop(model, images, class_index)
+    return _finish(gb * cam, "guided_grad_cam")
+
+
+#: name -> function, in teaching order; Grad-CAM-style methods take ``layer=``.
+METHODS = {
+    "saliency": saliency,
+    "smoothgrad": smoothgrad,
+    "integrated_gradients": integrated_gradients,
+    "guided_backprop": guided_backprop,
+    "grad_cam": grad_cam,
+    "grad_cam_plus_plus": grad_cam_plus_plus,
+    "guided_grad_cam": guided_grad_cam,
+}
+LAYER_METHODS = ("grad_cam", "grad_cam_plus_plus", "guided_grad_cam")
+
+
+def attribute(model, images, class_index="auto", method: str = "grad_cam", layer: str | None = None, **kwargs):
+    """Run one method by name (see :data:`METHODS`)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if method in LAYER_METHODS:
+        kwargs["layer"] = layer
+    return METHODS[method](model, images, class_index, **kwargs)

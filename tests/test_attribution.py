@@ -1,0 +1,234 @@
+"""Attribution methods against known answers: hand-built models, ground-truth masks, the ReLU rules."""
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import assert_weights_equal, weights_snapshot
+
+from helpers import attribution as A
+from helpers import config, metrics
+from helpers.guided import backward_rule, guided_model
+
+
+def _colour_model(weights=((1.0, -1.0), (-1.0, 1.0)), softmax=True, kernel=None):
+    """8x8 input -> 1x1 conv (ch0 = red, ch1 = green, ReLU) -> GAP -> Dense(2) -> softmax."""
+    import keras
+
+    inp = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(2, 1, activation="relu", name="feat")
+    dense = keras.layers.Dense(2, name="logits")
+    x = dense(keras.layers.GlobalAveragePooling2D()(conv(inp)))
+    if softmax:
+        x = keras.layers.Activation("softmax", name="probs")(x)
+    model = keras.Model(inp, x)
+    k = np.zeros((1, 1, 3, 2), np.float32) if kernel is None else kernel
+    if kernel is None:
+        k[0, 0, 0, 0] = 1.0  # channel 0 sees red
+        k[0, 0, 1, 1] = 1.0  # channel 1 sees green
+    conv.set_weights([k, np.zeros(2, np.float32)])
+    dense.set_weights([np.asarray(weights, np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def _two_squares():
+    img = np.zeros((8, 8, 3), np.float32)
+    img[1:3, 1:3, 0] = 1.0   # red square, top left
+    img[5:8, 4:7, 1] = 0.25  # green square, bottom right, dimmer
+    return img
+
+
+def test_grad_cam_on_hand_built_model_has_the_known_answer():
+    model = _colour_model()
+    img = _two_squares()
+    red, green = img[..., 0] > 0, img[..., 1] > 0
+    # z0 = mean(A0) - mean(A1): alpha = (+1/64, -1/64), so the map is ReLU(A0 - A1) / max = the red square.
+    cams = A.grad_cam(model, np.stack([img, img]), [0, 1], layer="feat")
+    np.testing.assert_allclose(cams[0], red.astype(np.float32), atol=1e-6)
+    np.testing.assert_allclose(cams[1], green.astype(np.float32), atol=1e-6)
+    # "auto" explains the predicted class: red wins (4 px x 1.0 against 9 px x 0.25).
+    assert np.array_equal(A.grad_cam(model, img, "auto", layer="feat")[0] > 0, red)
+
+
+def test_grad_cam_finds_the_last_conv_layer_and_errors_clearly(tiny_model):
+    np.testing.assert_allclose(A.grad_cam(tiny_model, np.ones((1, 8, 8, 3)) * 0.5, 0),
+                               A.grad_cam(tiny_model, np.ones((1, 8, 8, 3)) * 0.5, 0, layer="c2"))
+    with pytest.raises(ValueError, match="Valid layer names: .*c1, c2"):
+        A.grad_cam(tiny_model, np.zeros((1, 8, 8, 3)), 0, layer="conv9")
+    with pytest.raises(IndexError, match=r"0\.\.2"):
+        A.saliency(tiny_model, np.zeros((1, 8, 8, 3)), 3)
+
+
+def test_dead_layer_gives_flagged_zero_maps_not_nans():
+    kernel = -np.ones((1, 1, 3, 2), np.float32)  # ReLU(-x) = 0 for every image in [0, 1]
+    model = _colour_model(kernel=kernel)
+    with pytest.warns(UserWarning, match="all zeros"):
+        cams = A.grad_cam(model, np.stack([_two_squares()] * 3), 0, layer="feat")
+    assert np.all(np.isfinite(cams)) and cams.max() == 0.0
+    assert A.empty_maps(cams).all()
+    assert metrics.pointing_game(cams, np.ones_like(cams, bool)).sum() == 0  # an empty map points nowhere
+
+
+def test_methods_use_logits_and_never_change_the_model(tiny_model, tiny_sequential):
+    import keras
+    import tensorflow as tf
+
+    x = config.rng(0).random((2, 8, 8, 3)).astype(np.float32)
+    for model, last in ((tiny_model, "probs"), (tiny_sequential, "out")):
+        snap, n_layers = weights_snapshot(model), len(model.layers)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, fn in A.METHODS.items():
+                maps = fn(model, x, [0, 2])
+                assert maps.shape == (2, 8, 8) and 0.0 <= maps.min() and maps.max() <= 1.0, name
+        assert_weights_equal(model, snap)
+        assert len(model.layers) == n_layers
+        assert model.get_layer(last).activation is keras.activations.softmax
+    # The gradient explained is that of the logit, not the probability.
+    logits = keras.Model(tiny_model.inputs[0], tiny_model.get_layer("logits").output)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        z = logits(xt)[:, 1]
+    np.testing.assert_allclose(A.input_gradients(tiny_model, x, 1), tape.gradient(z, xt).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_integrated_gradients_completeness(tiny_model):
+    config.set_fast(False)
+    try:
+        x = config.rng(1).random((3, 8, 8, 3)).astype(np.float32)
+        attr, gap = A.ig_attributions(tiny_model, x, [0, 1, 2], baseline="black", steps=256)
+        assert np.all(np.abs(gap) > 1e-3)
+        np.testing.assert_allclose(attr.reshape(3, -1).sum(1), gap, rtol=0.02, atol=2e-3)
+        # Where the model is linear along the whole path (baseline 0.1 keeps every ReLU open),
+        # completeness is exact and the attribution is w * (x - x') = (x - 0.1) / 64 on the red channel.
+        lin = _colour_model(weights=((1.0, 0.0), (0.0, 1.0)), softmax=False)
+        img = 0.2 + 0.8 * _two_squares()  # strictly positive, so the ReLUs stay open from 0.1 to x
+        attr, gap = A.ig_attributions(lin, img, 0, baseline=0.1, steps=8)
+        assert attr.sum() == pytest.approx(float(gap[0]), rel=1e-5)
+        np.testing.assert_allclose(attr[0, ..., 0], (img[..., 0] - 0.1) / 64.0, atol=1e-6)
+        assert np.abs(attr[0, ..., 1:]).max() == 0.0  # green and blue do not move the red score
+    finally:
+        config.set_fast(None)
+
+
+def test_guided_relu_rule_matches_numpy_and_leaves_original_gradients_untouched():
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((5,))
+    h = keras.layers.Dense(6, activation="relu", name="h")(inp)
+    r = keras.layers.ReLU(name="r")(keras.layers.Dense(4, name="pre")(h))
+    model = keras.Model(inp, keras.layers.Dense(1, name="out")(r))
+    x = tf.constant(config.rng(3).normal(size=(1, 5)).astype(np.float32))
+
+    def grad(m):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = m(x)
+        return tape.gradient(y, x).numpy()[0]
+
+    before, snap = grad(model), weights_snapshot(model)
+    g = guided_model(model)
+    np.testing.assert_allclose(g(x).numpy(), model(x).numpy(), rtol=1e-6)  # same forward pass
+    # Backward by hand through out -> ReLU -> pre -> ReLU(h) with the guided rule.
+    (w1, b1), (w2, b2), (w3, _) = [model.get_layer(n).get_weights() for n in ("h", "pre", "out")]
+    a1 = x.numpy()[0] @ w1 + b1
+    a2 = np.maximum(a1, 0) @ w2 + b2
+    g2 = backward_rule(a2, w3[:, 0], "guided")
+    g1 = backward_rule(a1, w2 @ g2, "guided")
+    np.testing.assert_allclose(grad(g), w1 @ g1, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(grad(g), before)
+    np.testing.assert_allclose(grad(model), before)  # the original still back-propagates plainly
+    assert_weights_equal(model, snap)
+    assert model.get_layer("h").activation is keras.activations.relu
+
+
+def test_backward_rules_differ_as_the_papers_say():
+    x = np.array([1.0, -1.0, 1.0, -1.0])
+    g = np.array([1.0, 1.0, -1.0, -1.0])
+    assert backward_rule(x, g, "backprop").tolist() == [1, 0, -1, 0]
+    assert backward_rule(x, g, "deconvnet").tolist() == [1, 1, 0, 0]
+    assert backward_rule(x, g, "guided").tolist() == [1, 0, 0, 0]
+    with pytest.raises(ValueError, match="backprop, deconvnet, guided"):
+        backward_rule(x, g, "other")
+
+
+def test_smoothgrad_is_seeded_and_reduces_to_saliency_without_noise(shapes_spec, shapes_data):
+    x, y, _ = shapes_data
+    a = A.smoothgrad(shapes_spec.model, x[:2], y[:2], samples=4, seed=1)
+    np.testing.assert_array_equal(a, A.smoothgrad(shapes_spec.model, x[:2], y[:2], samples=4, seed=1))
+    assert not np.allclose(a, A.smoothgrad(shapes_spec.model, x[:2], y[:2], samples=4, seed=2))
+    np.testing.assert_allclose(A.smoothgrad(shapes_spec.model, x[:2], y[:2], samples=3, noise=0.0),
+                               A.saliency(shapes_spec.model, x[:2], y[:2]), atol=1e-5)
+
+
+def test_maps_point_at_the_object_on_shapes(shapes_spec, shapes_data):
+    x, y, masks = shapes_data
+    scores = {name: metrics.pointing_game(A.METHODS[name](shapes_spec.model, x, y), masks).mean()
+              for name in ("saliency", "guided_backprop", "grad_cam")}
+    assert scores["saliency"] >= 0.9 and scores["guided_backprop"] >= 0.9 and scores["grad_cam"] >= 0.8, scores
+    assert metrics.pointing_game(metrics.random_maps(len(x), seed=0), masks).mean() <= 0.3
+
+
+def test_grad_cam_is_class_discriminative_on_two_objects(shapes_spec):
+    from helpers.shapes import make_shapes
+
+    x, y, m = make_shapes(64, seed=5)
+    i, j = int(np.flatnonzero(y == 0)[0]), int(np.flatnonzero(y == 7)[0])  # a circle, a star
+    left, right = np.zeros((64, 64), bool), np.zeros((64, 64), bool)
+    left[:, :32], right[:, 32:] = True, True
+    # Shift each object into its own half of one background, pasting through its mask.
+    ci = np.roll(np.roll(x[i], 16 - int(np.mean(np.nonzero(m[i])[1])), 1), 32 - int(np.mean(np.nonzero(m[i])[0])), 0)
+    mi = np.roll(np.roll(m[i], 16 - int(np.mean(np.nonzero(m[i])[1])), 1), 32 - int(np.mean(np.nonzero(m[i])[0])), 0)
+    sj = np.roll(np.roll(x[j], 48 - int(np.mean(np.nonzero(m[j])[1])), 1), 32 - int(np.mean(np.nonzero(m[j])[0])), 0)
+    mj = np.roll(np.roll(m[j], 48 - int(np.mean(np.nonzero(m[j])[1])), 1), 32 - int(np.mean(np.nonzero(m[j])[0])), 0)
+    img = np.where(mi[..., None], ci, np.where(mj[..., None], sj, x[i]))
+    cams = A.grad_cam(shapes_spec.model, np.stack([img, img]), [0, 7])
+    assert (cams[0] * mi).sum() > (cams[0] * mj).sum()
+    assert (cams[1] * mj).sum() > (cams[1] * mi).sum()
+
+
+def test_attribution_panel_runs_and_reports_bad_input(shapes_spec):
+    from helpers.widgets.attribution import AttributionPanel
+
+    panel = AttributionPanel(shapes_spec, method="grad_cam")
+    panel.run()
+    assert panel.error is None and panel.png and panel.map.shape == (64, 64)
+    panel.controls["method"].value = "guided_backprop"
+    panel.controls["class"].value = "star"
+    panel.run()
+    assert panel.error is None and panel.map.max() == pytest.approx(1.0)
+    panel.controls["layer"].options = [*panel.controls["layer"].options, "nope"]
+    panel.controls["method"].value, panel.controls["layer"].value = "grad_cam", "nope"
+    panel.run()
+    assert "Valid layer names" in panel.error
+    with pytest.raises(ValueError, match="unknown method"):
+        AttributionPanel(shapes_spec, methods=["lrp"])
+
+
+def test_exercises_accept_the_reference_and_reject_wrong_answers(shapes_spec):
+    import tensorflow as tf
+
+    from helpers.exercises import lesson04, lesson05, lesson06
+
+    img, cls = shapes_spec.sample_images()["circle"]
+    q = lesson04.saliency_exercise(shapes_spec, img, cls)
+    x = tf.constant(img[None])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        score = shapes_spec.logits_model(x)[0, cls]
+    grad = tape.gradient(score, x)[0].numpy()
+    assert q.check(np.abs(grad).max(-1), quiet=True)
+    assert not q.check(grad.max(-1), quiet=True)
+    assert not q.check(np.zeros((3, 3)), quiet=True)
+    assert lesson04.q_completeness.check("b", quiet=True) and not lesson04.q_completeness.check("a", quiet=True)
+    X, G = lesson05.X, lesson05.G
+    assert lesson05.q_guided_rule.check(G * (X > 0) * (G > 0), quiet=True)
+    assert not lesson05.q_guided_rule.check(G * (X > 0), quiet=True)
+    alpha = lesson06.GRADS.mean(axis=(0, 1))
+    cam = np.maximum((lesson06.A * alpha).sum(-1), 0)
+    assert lesson06.q_cam.check(cam / cam.max(), quiet=True)
+    assert not lesson06.q_cam.check(cam, quiet=True)
+    assert not lesson06.q_cam.check(np.maximum(lesson06.A * alpha, 0).sum(-1), quiet=True)
