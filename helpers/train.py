@@ -83,7 +83,7 @@ def train_shapes_cnn(
     model = build_shapes_cnn(seed=seed, name=f"shapes_cnn_seed{seed}")
     steps = epochs * int(np.ceil(n_train / batch_size))
     model.compile(
-        optimizer=keras.optimizers.Adam(_schedule(steps, lr, warmup)),
+        optimizer=keras.optimizers.Adam(_schedule(steps, lr, min(warmup, steps // 4))),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
