@@ -184,6 +184,15 @@ class Panel:
         """Ask the running computation to stop; it keeps its best result."""
         self._stop.set()
 
+    def set_projector(self, on: bool = True, redraw: bool = True) -> "Panel":
+        """Large figures and fonts for a room (``helpers.config.set_projector``); redraw the picture."""
+        config.set_projector(on)
+        self.projector = bool(on)
+        self.image.layout.max_width = "100%" if on else "720px"
+        if redraw and self.png is not None:
+            self.run(wait=False)
+        return self
+
     def wait(self, timeout: float | None = None) -> "Panel":
         if self._thread is not None:
             self._thread.join(timeout)

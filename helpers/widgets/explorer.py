@@ -182,12 +182,9 @@ class Explorer:
     def set_projector(self, on: bool) -> None:
         """Switch projector mode for every panel and redraw the open one."""
         config.set_projector(on)
-        for panel in self.panels.values():
-            panel.projector = on
-            panel.image.layout.max_width = "100%" if on else "720px"
-        panel = self.current()
-        if panel is not None and panel.png is not None:
-            panel.run(wait=False)
+        current = self.current()
+        for panel in self.panels.values():  # only the open tab redraws now; the others on their next run
+            panel.set_projector(on, redraw=panel is current)
 
     def _ipython_display_(self):
         from IPython.display import display
