@@ -126,11 +126,12 @@ def randomized_copies(model, seed: int = 0):
         yield layer.name, stage
 
 
-def randomization_cascade(model, images, class_index, method, seed: int = 0, **kwargs) -> dict:
+def randomization_cascade(model, images, class_index, method, seed: int = 0, method_kwargs: dict | None = None) -> dict:
     """Spearman correlation between trained and randomized maps, layer by layer from the top.
 
     Args:
-      method: an attribution function ``f(model, images, class_index, **kwargs)``.
+      method: an attribution function ``f(model, images, class_index, **method_kwargs)``.
+      seed: seed of the re-initialisation.
 
     Returns:
       ``{"layers": [...], "spearman": [mean per stage], "maps": [maps of one image per stage],
@@ -138,6 +139,7 @@ def randomization_cascade(model, images, class_index, method, seed: int = 0, **k
     """
     import warnings
 
+    kwargs = dict(method_kwargs or {})
     x = np.asarray(images, dtype=np.float32)
     cls = np.broadcast_to(np.asarray(class_index), (len(x),))
     with warnings.catch_warnings():
@@ -151,3 +153,24 @@ def randomization_cascade(model, images, class_index, method, seed: int = 0, **k
             out["maps"].append(maps[0])
             out["empty"].append(float(np.mean(maps.max((1, 2)) <= 0)))
     return out
+
+
+def two_object_image(images, masks, i: int, j: int):
+    """One image holding object ``i`` in its left half and object ``j`` in its right half.
+
+    Each object is shifted (through its mask) to the middle of its half and
+    pasted on image ``i``'s background, the "two objects, two classes" test of
+    Grad-CAM. Returns ``(image, mask_i, mask_j)``.
+    """
+    x, m = np.asarray(images), np.asarray(masks, dtype=bool)
+    h, w = m.shape[1:]
+
+    def moved(k, cx):
+        rows, cols = np.nonzero(m[k])
+        dy, dx = h // 2 - int(rows.mean()), cx - int(cols.mean())
+        return np.roll(x[k], (dy, dx), (0, 1)), np.roll(m[k], (dy, dx), (0, 1))
+
+    (a, ma), (b, mb) = moved(i, w // 4), moved(j, 3 * w // 4)
+    mb = mb & ~ma
+    img = np.where(ma[..., None], a, np.where(mb[..., None], b, x[i]))
+    return img.astype(np.float32), ma, mb

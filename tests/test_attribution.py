@@ -177,14 +177,8 @@ def test_grad_cam_is_class_discriminative_on_two_objects(shapes_spec):
 
     x, y, m = make_shapes(64, seed=5)
     i, j = int(np.flatnonzero(y == 0)[0]), int(np.flatnonzero(y == 7)[0])  # a circle, a star
-    left, right = np.zeros((64, 64), bool), np.zeros((64, 64), bool)
-    left[:, :32], right[:, 32:] = True, True
-    # Shift each object into its own half of one background, pasting through its mask.
-    ci = np.roll(np.roll(x[i], 16 - int(np.mean(np.nonzero(m[i])[1])), 1), 32 - int(np.mean(np.nonzero(m[i])[0])), 0)
-    mi = np.roll(np.roll(m[i], 16 - int(np.mean(np.nonzero(m[i])[1])), 1), 32 - int(np.mean(np.nonzero(m[i])[0])), 0)
-    sj = np.roll(np.roll(x[j], 48 - int(np.mean(np.nonzero(m[j])[1])), 1), 32 - int(np.mean(np.nonzero(m[j])[0])), 0)
-    mj = np.roll(np.roll(m[j], 48 - int(np.mean(np.nonzero(m[j])[1])), 1), 32 - int(np.mean(np.nonzero(m[j])[0])), 0)
-    img = np.where(mi[..., None], ci, np.where(mj[..., None], sj, x[i]))
+    img, mi, mj = metrics.two_object_image(x, m, i, j)
+    assert mi.any() and mj.any() and not (mi & mj).any()
     cams = A.grad_cam(shapes_spec.model, np.stack([img, img]), [0, 7])
     assert (cams[0] * mi).sum() > (cams[0] * mj).sum()
     assert (cams[1] * mj).sum() > (cams[1] * mi).sum()

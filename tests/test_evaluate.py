@@ -1,0 +1,111 @@
+"""Pointing game, energy in mask, baselines and the randomization sanity check, on known answers."""
+
+import numpy as np
+import pytest
+from conftest import assert_weights_equal, weights_snapshot
+
+from helpers import attribution as A
+from helpers import metrics
+
+
+def _square_mask(n=1):
+    m = np.zeros((n, 32, 32), bool)
+    m[:, 10:16, 10:16] = True
+    return m
+
+
+def _peak_at(row, col, n=1):
+    maps = np.zeros((n, 32, 32), np.float32)
+    maps[:, row, col] = 1.0
+    return maps
+
+
+def test_pointing_game_with_tolerance():
+    mask = _square_mask()
+    assert metrics.pointing_game(_peak_at(12, 12), mask, tolerance=0)[0] == 1.0
+    assert metrics.pointing_game(_peak_at(12, 18), mask, tolerance=0)[0] == 0.0  # 3 px right of the square
+    assert metrics.pointing_game(_peak_at(12, 18), mask, tolerance=3)[0] == 1.0
+    assert metrics.pointing_game(_peak_at(12, 20), mask, tolerance=3)[0] == 0.0  # 5 px away
+    assert metrics.pointing_game(_peak_at(18, 18), mask, tolerance=3)[0] == 0.0  # diagonal: 3*sqrt(2) > 3
+    assert metrics.pointing_game(np.zeros((1, 32, 32)), mask)[0] == 0.0           # empty map points nowhere
+    two_peaks = _peak_at(12, 12) + _peak_at(30, 30)
+    assert metrics.pointing_game(two_peaks, mask)[0] == 0.0                        # a tie must all be on target
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.pointing_game(np.zeros((2, 8, 8)), np.zeros((2, 9, 9), bool))
+
+
+def test_energy_in_mask():
+    mask = _square_mask()
+    assert metrics.energy_in_mask(np.ones((1, 32, 32)), mask)[0] == pytest.approx(36 / 1024)
+    assert metrics.energy_in_mask(mask.astype(np.float32), mask)[0] == pytest.approx(1.0)
+    assert metrics.energy_in_mask(np.zeros((1, 32, 32)), mask)[0] == 0.0
+
+
+def test_baselines_behave_as_their_definitions_say():
+    masks = _square_mask(400)
+    rnd = metrics.random_maps(400, (32, 32), seed=0)
+    np.testing.assert_array_equal(rnd, metrics.random_maps(400, (32, 32), seed=0))
+    grown = metrics.dilate(masks[:1], 3).mean()
+    assert abs(metrics.pointing_game(rnd, masks).mean() - grown) < 0.05  # chance = area of the grown mask
+    centred = np.zeros((1, 32, 32), bool)
+    centred[0, 13:19, 13:19] = True
+    assert metrics.pointing_game(metrics.centre_maps(1, (32, 32)), centred, 0)[0] == 1.0
+    assert metrics.pointing_game(metrics.centre_maps(1, (32, 32)), _square_mask(), 0)[0] == 0.0
+
+
+def test_spearman():
+    a = np.arange(20, dtype=float).reshape(1, 4, 5)
+    assert metrics.spearman(a, a)[0] == pytest.approx(1.0)
+    assert metrics.spearman(a, -a)[0] == pytest.approx(-1.0)
+    assert metrics.spearman(a, np.zeros_like(a))[0] == 0.0  # a constant map: 0, not NaN
+
+
+def test_randomized_copies_go_top_down_and_leave_the_model_alone(tiny_model):
+    snap = weights_snapshot(tiny_model)
+    stages = list(metrics.randomized_copies(tiny_model, seed=0))
+    assert [name for name, _ in stages] == ["logits", "c2", "c1"]
+    first, last = stages[0][1], stages[-1][1]
+    assert not np.allclose(first.get_layer("logits").get_weights()[0], tiny_model.get_layer("logits").get_weights()[0])
+    np.testing.assert_array_equal(first.get_layer("c1").get_weights()[0], tiny_model.get_layer("c1").get_weights()[0])
+    assert not np.allclose(last.get_layer("c1").get_weights()[0], tiny_model.get_layer("c1").get_weights()[0])
+    assert_weights_equal(tiny_model, snap)
+
+
+def test_randomization_changes_grad_cam_and_saliency_maps(shapes_spec, shapes_data):
+    x, y, _ = shapes_data
+    for method in (A.grad_cam, A.saliency):
+        res = metrics.randomization_cascade(shapes_spec.model, x[:24], y[:24], method, seed=0)
+        assert res["layers"][0] == "trained" and res["layers"][-1] == "conv1"
+        assert res["spearman"][0] == 1.0 and res["spearman"][-1] < 0.5, (method.__name__, res["spearman"])
+        assert all(np.isfinite(res["spearman"])) and all(np.isfinite(m).all() for m in res["maps"])
+
+
+def test_two_object_image_puts_each_object_in_its_half():
+    from helpers.shapes import make_shapes
+
+    x, y, m = make_shapes(16, seed=3)
+    img, ma, mb = metrics.two_object_image(x, m, 0, 1)
+    assert img.shape == x.shape[1:] and ma.sum() == m[0].sum()
+    assert np.nonzero(ma)[1].mean() < 32 < np.nonzero(mb)[1].mean()
+    np.testing.assert_allclose(np.sort(img[ma].ravel()), np.sort(x[0][m[0]].ravel()))  # the object's own pixels
+    assert np.allclose(img[~(ma | mb)], x[0][~(ma | mb)])
+
+
+def test_pointing_report_names_every_method_and_beats_random():
+    from helpers.evaluate import pointing_report
+
+    out = pointing_report(n=32, seed=5)
+    for name in (*A.METHODS, "random", "centre"):
+        assert 0.0 <= out[f"pointing_{name}"] <= 1.0
+    assert out["pointing_saliency"] > out["pointing_random"] + 0.3
+
+
+def test_lesson09_exercise(shapes_data):
+    from helpers.exercises.lesson09 import pointing_exercise
+
+    _, _, masks = shapes_data
+    maps = metrics.random_maps(20, masks.shape[1:], seed=1)
+    q = pointing_exercise(maps, masks[:20])
+    assert q.check(float(metrics.pointing_game(maps, masks[:20], 3).mean()), quiet=True)
+    assert not q.check(float(metrics.pointing_game(maps, masks[:20], 3).mean()) + 0.05, quiet=True)
+    assert not q.check(20, quiet=True)
