@@ -109,7 +109,7 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
     for name in tqdm(["grad_cam", "saliency", "guided_backprop", "smoothgrad", "integrated_gradients",
                       "grad_cam_plus_plus", "guided_grad_cam"], desc="sanity", leave=False):
         kw = {"samples": 16, "seed": seed} if name == "smoothgrad" else {"steps": 16} if name == "integrated_gradients" else {}
-        res = M.randomization_cascade(model, x, y, A.METHODS[name], seed=seed, **kw)
+        res = M.randomization_cascade(model, x, y, A.METHODS[name], seed=seed, method_kwargs=kw)
         out[f"sanity_spearman_{name}"] = res["spearman"][-1]
         empty[f"sanity_empty_maps_{name}"] = res["empty"][-1]
     return {**out, **empty}
