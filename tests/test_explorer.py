@@ -78,3 +78,16 @@ def test_explorer_leaves_the_model_alone(shapes_spec):
     assert_weights_equal(shapes_spec.model, before)
     assert len(shapes_spec.model.layers) == n_layers
     assert shapes_spec.model.layers[-1].get_config()["activation"] == "softmax"
+
+
+@pytest.mark.slow
+def test_explorer_on_vgg16_takes_its_layers_from_the_spec():
+    """The ImageNet path, offline: VGG16 with random weights (no download) drives the same explorer."""
+    from helpers.models import load_model
+
+    spec = load_model("vgg16", weights=None)
+    ex = Explorer(spec)
+    panel = ex.panels["activations"].wait(120)
+    assert panel.error is None and panel.png is not None
+    assert list(panel.controls["layer"].options) == spec.conv_layers and "block5_conv3" in spec.conv_layers
+    assert not [k for k, why in ex.notes.items() if "No module named" not in why], ex.notes

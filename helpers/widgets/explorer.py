@@ -149,8 +149,7 @@ class Explorer:
                                                icon="television", tooltip="large figures and fonts for a room")
         self.projector_toggle.add_class(f"{CSS_PREFIX}-explorer-projector")
         self.projector_toggle.observe(self._on_projector, names="value")
-        header = w.HTML(f"<h2 style='margin:4px 0'>What CNNs See: explorer</h2>"
-                        f"<p class='{CSS_PREFIX}-explorer-model'>Model: {html.escape(spec.description)}. "
+        header = w.HTML(f"<p class='{CSS_PREFIX}-explorer-model'><b>Model:</b> {html.escape(spec.description)}. "
                         f"Pick a tab, move the controls, press <b>Run</b>; <b>Save PNG</b> keeps a picture.</p>")
         self.widget = w.VBox([w.HBox([header, self.projector_toggle],
                                      layout=w.Layout(justify_content="space-between", align_items="center")),
