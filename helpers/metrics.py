@@ -156,21 +156,19 @@ def randomization_cascade(model, images, class_index, method, seed: int = 0, met
 
 
 def two_object_image(images, masks, i: int, j: int):
-    """One image holding object ``i`` in its left half and object ``j`` in its right half.
+    """Image ``i`` with object ``j`` pasted in, as far from object ``i`` as the image allows.
 
-    Each object is shifted (through its mask) to the middle of its half and
-    pasted on image ``i``'s background, the "two objects, two classes" test of
-    Grad-CAM. Returns ``(image, mask_i, mask_j)``.
+    Object ``i`` stays where it was drawn, on its own background; object ``j``
+    is shifted (through its mask) to whichever quarter-point of the image lies
+    farthest from object ``i`` and pasted over it: the "two objects, two
+    classes" test of Grad-CAM. Returns ``(image, mask_i, mask_j)``.
     """
     x, m = np.asarray(images), np.asarray(masks, dtype=bool)
     h, w = m.shape[1:]
-
-    def moved(k, cx):
-        rows, cols = np.nonzero(m[k])
-        dy, dx = h // 2 - int(rows.mean()), cx - int(cols.mean())
-        return np.roll(x[k], (dy, dx), (0, 1)), np.roll(m[k], (dy, dx), (0, 1))
-
-    (a, ma), (b, mb) = moved(i, w // 4), moved(j, 3 * w // 4)
-    mb = mb & ~ma
-    img = np.where(ma[..., None], a, np.where(mb[..., None], b, x[i]))
-    return img.astype(np.float32), ma, mb
+    ci = np.array(np.nonzero(m[i])).mean(1)
+    spots = [np.array((r * h // 4, c * w // 4)) for r in (1, 3) for c in (1, 3)]
+    target = max(spots, key=lambda p: float(np.hypot(*(p - ci))))
+    dy, dx = (target - np.array(np.nonzero(m[j])).mean(1)).round().astype(int)
+    b, mb = np.roll(x[j], (dy, dx), (0, 1)), np.roll(m[j], (dy, dx), (0, 1)) & ~m[i]
+    img = np.where(mb[..., None], b, x[i])
+    return img.astype(np.float32), m[i].copy(), mb

@@ -80,15 +80,17 @@ def test_randomization_changes_grad_cam_and_saliency_maps(shapes_spec, shapes_da
         assert all(np.isfinite(res["spearman"])) and all(np.isfinite(m).all() for m in res["maps"])
 
 
-def test_two_object_image_puts_each_object_in_its_half():
+def test_two_object_image_pastes_the_second_object_away_from_the_first():
     from helpers.shapes import make_shapes
 
     x, y, m = make_shapes(16, seed=3)
     img, ma, mb = metrics.two_object_image(x, m, 0, 1)
-    assert img.shape == x.shape[1:] and ma.sum() == m[0].sum()
-    assert np.nonzero(ma)[1].mean() < 32 < np.nonzero(mb)[1].mean()
-    np.testing.assert_allclose(np.sort(img[ma].ravel()), np.sort(x[0][m[0]].ravel()))  # the object's own pixels
-    assert np.allclose(img[~(ma | mb)], x[0][~(ma | mb)])
+    assert img.shape == x.shape[1:] and not (ma & mb).any()
+    np.testing.assert_array_equal(ma, m[0])
+    assert mb.sum() == m[1].sum()  # the whole second object made it in
+    assert np.hypot(*(np.array(np.nonzero(ma)).mean(1) - np.array(np.nonzero(mb)).mean(1))) > 16
+    np.testing.assert_allclose(np.sort(img[mb].ravel()), np.sort(x[1][m[1]].ravel()))  # its own pixels
+    np.testing.assert_array_equal(img[~mb], x[0][~mb])                                 # the rest is image 0
 
 
 def test_pointing_report_names_every_method_and_beats_random():
