@@ -1,0 +1,238 @@
+"""One ``render(...)`` for feature visualization: gradient ascent on a batch of images.
+
+Given an objective :math:`J` (see :mod:`helpers.objectives`) and an image
+parameterization :math:`x = P(v)` (see :mod:`helpers.param`), each step does
+
+.. math::
+
+    g = \\nabla_v \\sum_i J_i\\big(T_t(P(v))\\big), \\qquad
+    v_i \\leftarrow R_t\\Big(v_i + \\eta\\, \\frac{g_i}{\\sqrt{\\mathrm{mean}(g_i^2)} + \\epsilon}\\Big)
+
+with :math:`T_t` the random robustness transforms of step :math:`t`, :math:`R_t`
+the pixel regularizers (blur, median, decay, clip; see :mod:`helpers.transforms`)
+and the gradient normalized per image (Chollet, "How convolutional neural
+networks see the world", 2016). Image :math:`i` only moves with its own
+objective, so every filter of a layer, or every class, is one batch.
+
+The step is compiled with ``tf.function``. :func:`render` keeps the best image
+by objective as well as the last one, returns snapshots at chosen steps,
+shows a progress bar, calls ``callback(step, total, preview) -> bool`` (False
+stops, as widgets' Stop buttons do), returns what it has on
+KeyboardInterrupt, and flags images whose gradient was identically zero
+("dead" filters) instead of returning NaN. ``precision="bfloat16"`` (CPUs) or
+``"float16"`` (GPUs) runs the model in mixed precision on a clone.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpers import config
+from helpers import objectives as O
+from helpers import param as P
+from helpers import transforms as T
+
+
+@dataclass
+class RenderResult:
+    """What :func:`render` returns.
+
+    Attributes:
+      images: the chosen result per image (``best`` or ``last``, see ``keep``), in [0, 1].
+      best: image with the highest objective seen during the run, per image.
+      last: the image after the final step.
+      values: objective per step and image, ``[steps_done, batch]``.
+      best_values: the best objective per image.
+      snapshots: ``{step: images}`` at the requested steps.
+      dead: True where the gradient was identically zero at every step.
+      stopped: True if stopped early (callback or KeyboardInterrupt).
+      steps_done: steps completed.
+      objective: the objective's name.
+      seconds: wall time of the optimization.
+      notes: anything the caller should know (e.g. a regularizer skipped).
+    """
+
+    images: np.ndarray
+    best: np.ndarray
+    last: np.ndarray
+    values: np.ndarray
+    best_values: np.ndarray
+    snapshots: dict = field(default_factory=dict)
+    dead: np.ndarray = None
+    stopped: bool = False
+    steps_done: int = 0
+    objective: str = ""
+    seconds: float = 0.0
+    notes: list = field(default_factory=list)
+
+
+def mixed_precision_clone(model, precision: str):
+    """A clone of ``model`` computing in ``"bfloat16"`` or ``"float16"`` (variables stay float32).
+
+    Uses Keras' ``mixed_bfloat16`` / ``mixed_float16`` policies layer by layer,
+    so no global policy changes and the caller's model is untouched.
+    """
+    import keras
+
+    if precision in (None, "float32"):
+        return model
+    policies = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+    if precision not in policies:
+        raise ValueError(f"precision must be 'float32', 'bfloat16' or 'float16'; got {precision!r}")
+
+    def clone_layer(layer):
+        cfg = layer.get_config()
+        if not isinstance(layer, keras.layers.InputLayer):
+            cfg["dtype"] = policies[precision]
+        return layer.__class__.from_config(cfg)
+
+    clone = keras.models.clone_model(model, clone_function=clone_layer)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def mosaic(images: np.ndarray, cols: int | None = None, gap: int = 2) -> np.ndarray:
+    """Tile ``[b, h, w, 3]`` images into one picture (white gaps), for previews."""
+    images = np.clip(np.asarray(images, np.float32), 0, 1)
+    b, h, w, _ = images.shape
+    cols = cols or int(np.ceil(np.sqrt(b)))
+    rows = int(np.ceil(b / cols))
+    out = np.ones((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), np.float32)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = im
+    return out
+
+
+def _input_size(model) -> tuple[int, int]:
+    shape = model.inputs[0].shape
+    return int(shape[1] or 128), int(shape[2] or 128)
+
+
+def render(model, objective: O.Objective, batch: int | None = None, size: int | tuple | None = None,
+           param="pixel", transforms=(), steps: int = 64, lr: float = 0.05, thresholds=(),
+           normalize: bool = True, keep: str = "best", callback=None, preview_every: int | None = None,
+           progress: bool = True, seed: int = 0, precision: str = "float32", init=None,
+           param_kwargs: dict | None = None) -> RenderResult:
+    """Optimize a batch of images to maximize ``objective`` (one value per image).
+
+    Args:
+      model: a Keras model taking images in [0, 1]; never modified.
+      objective: an :class:`helpers.objectives.Objective`.
+      batch: images to optimize; defaults to the objective's per-image count, else 1.
+      size: side (or ``(h, w)``) of the images; defaults to the model's input size.
+      param: ``"pixel"``, ``"fourier"`` or a parameterization object.
+      transforms: list of :class:`helpers.transforms.Transform` (not modified).
+      steps: number of steps (capped by ``helpers.config.steps`` in fast mode).
+      lr: step size :math:`\\eta` of the normalized gradient step.
+      thresholds: steps (1-based) at which to keep snapshots.
+      normalize: divide each image's gradient by its RMS (else the raw gradient).
+      keep: ``"best"`` (highest objective seen) or ``"last"`` for ``result.images``.
+      callback: ``callback(step, total, preview)`` returning False to stop.
+      preview_every: steps between previews sent to ``callback`` (default ~10 per run).
+      progress: show a tqdm progress bar.
+      seed: seed of the start image (transforms carry their own seeds).
+      precision: ``"float32"``, ``"bfloat16"`` or ``"float16"`` (mixed precision clone).
+      init: optional start images for the pixel parameterization.
+      param_kwargs: extra arguments for the parameterization.
+    """
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    if keep not in ("best", "last"):
+        raise ValueError(f"keep must be 'best' or 'last'; got {keep!r}")
+    if not isinstance(objective, O.Objective):
+        raise TypeError(f"objective must be a helpers.objectives.Objective; got {type(objective).__name__}")
+    batch = int(batch or objective.batch or 1)
+    objective.validate(model, batch=batch)
+    h, w = _input_size(model) if size is None else ((size, size) if np.isscalar(size) else tuple(size))
+    steps = config.steps(steps)
+    pre, post = T.split(transforms)
+    p = P.make_param(param, batch, h, w, seed=seed, **({"init": init} if init is not None else {}),
+                     **(param_kwargs or {}))
+    notes = []
+    if post and p.kind != "pixel":
+        notes.append(f"pixel regularizers ({', '.join(t.name for t in post)}) skipped: they apply to pixel "
+                     f"parameterizations; {p.kind} keeps pixels smooth and in range by construction")
+        post = []
+    fm = O.objective_model(mixed_precision_clone(model, precision), objective)
+    var = p.variables[0]
+    baxis = 1 if p.kind == "fourier" else 0
+    red = [a for a in range(len(var.shape)) if a != baxis]
+    best_img = tf.Variable(tf.clip_by_value(p.image(), 0.0, 1.0))
+    best_val = tf.Variable(tf.fill([batch], -np.inf))
+
+    @tf.function(reduce_retracing=True)
+    def step(t):
+        with tf.GradientTape() as tape:
+            img = p.image()
+            x = img
+            for tr in pre:
+                x = tr(x, t)
+            acts = dict(fm(x, training=False))
+            acts[O.INPUT] = img
+            vals = objective(acts)
+            total = tf.reduce_sum(vals)
+        g = tape.gradient(total, var)
+        g = tf.where(tf.math.is_finite(g), g, tf.zeros_like(g))
+        gnorm = tf.sqrt(tf.reduce_mean(tf.square(g), axis=red))
+        if normalize:
+            shape = [1] * len(var.shape)
+            shape[baxis] = batch
+            g = g / (tf.reshape(gnorm, shape) + 1e-8)
+        better = vals > best_val
+        best_val.assign(tf.where(better, vals, best_val))
+        best_img.assign(tf.where(better[:, None, None, None], tf.clip_by_value(img, 0.0, 1.0), best_img))
+        new = var + lr * g
+        for tr in post:
+            new = tr(new, t)
+        var.assign(new)
+        return vals, gnorm
+
+    values, alive = [], np.zeros(batch, bool)
+    snapshots, stopped, done = {}, False, 0
+    wanted = {int(s) for s in thresholds}
+    every = preview_every or max(1, steps // 10)
+    start = time.perf_counter()
+    bar = tqdm(total=steps, desc=objective.name[:40], leave=False, disable=not progress)
+    try:
+        for i in range(steps):
+            vals, gnorm = step(tf.constant(i, tf.int32))
+            values.append(vals.numpy())
+            alive |= gnorm.numpy() > 0
+            done = i + 1
+            bar.update(1)
+            if done in wanted:
+                snapshots[done] = p.numpy()
+            if callback is not None:
+                preview = mosaic(p.numpy()) if (done % every == 0 or done == steps) else None
+                if callback(done, steps, preview) is False:
+                    stopped = True
+                    break
+    except KeyboardInterrupt:
+        stopped = True
+        notes.append(f"interrupted after {done} of {steps} steps: returning the images so far")
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    last = p.numpy()
+    # score the final image too, without transforms, so "best" can be the last one
+    if done:
+        final_vals = objective({**dict(fm(tf.constant(last), training=False)), O.INPUT: tf.constant(last)}).numpy()
+        better = final_vals > best_val.numpy()
+        best_val.assign(np.where(better, final_vals, best_val.numpy()))
+        best_img.assign(np.where(better[:, None, None, None], last, best_img.numpy()))
+    best = best_img.numpy()
+    dead = ~alive if done else np.zeros(batch, bool)
+    if dead.any():
+        notes.append(f"{int(dead.sum())} of {batch} images had an identically zero gradient (dead unit): "
+                     "their images are the untouched start")
+        warnings.warn(notes[-1], stacklevel=2)
+    return RenderResult(images=best if keep == "best" else last, best=best, last=last,
+                        values=np.array(values).reshape(done, batch), best_values=best_val.numpy(),
+                        snapshots=snapshots, dead=dead, stopped=stopped, steps_done=done,
+                        objective=objective.name, seconds=seconds, notes=notes)
