@@ -1,0 +1,289 @@
+"""DeepDream: let the network amplify whatever it already sees in a photo.
+
+Built on the feature-visualization objectives (:mod:`helpers.objectives`):
+the DeepDream objective is a weighted sum of mean activations over layers
+(Mordvintsev, Olah and Tyka, "Inceptionism", Google Research blog, 2015),
+
+.. math::
+
+    \\mathcal{L}(x) = \\sum_{l} w_l \\, \\frac{1}{H_l W_l C_l} \\sum_{i,j,k} A^{(l)}_{i,j,k}(x),
+
+and the image climbs its gradient with a normalised step,
+:math:`x \\leftarrow \\mathrm{clip}_{[0,1]}\\big(x + \\eta\\, g / \\overline{|g|}\\big)`,
+:math:`g = \\nabla_x \\mathcal{L}`. Three tricks make it work on real photos:
+
+* **octaves**: dream on a small copy first, then on larger ones (each
+  ``octave_scale`` times bigger); between octaves the detail the shrinking
+  lost is put back (the upscaled dream plus *original - upscaled shrunk original*);
+* **tiles**: the gradient is computed tile by tile (fixed tile size, so big
+  photos fit in memory and the compiled step is reused), each tile weighted by
+  its share of the image, which makes the sum equal to the whole-image gradient
+  away from tile edges;
+* **random shifts**: the image is rolled by a random offset before tiling and
+  rolled back after, so tile edges fall somewhere else every step and leave no seams.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpers import config
+
+#: Dreamers already built, per model and objective (building one traces a graph).
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def size_free_model(model):
+    """A copy of ``model`` whose input takes images of any height and width (weights copied).
+
+    Convolutional layers do not care about the image size, but a Keras model
+    built for 64x64 inputs refuses others. The caller's model is not changed.
+    """
+    import keras
+
+    shape = model.inputs[0].shape
+    if shape[1] is None and shape[2] is None:
+        return model
+    free = keras.models.clone_model(model, input_tensors=keras.Input((None, None, shape[-1]), name="image_any_size"))
+    free.set_weights(model.get_weights())
+    return free
+
+
+def octave_shapes(shape, octaves: int = 3, octave_scale: float = 1.4, min_side: int = 16) -> list[tuple[int, int]]:
+    """Image sizes of the octaves, smallest first; the last is ``shape`` itself.
+
+    Octave ``i`` (counting down from the last) has side ``round(side / octave_scale**i)``.
+    """
+    h, w = int(shape[0]), int(shape[1])
+    if octaves < 1:
+        raise ValueError(f"octaves must be at least 1; got {octaves}")
+    if octave_scale <= 1.0 and octaves > 1:
+        raise ValueError(f"octave_scale must be above 1; got {octave_scale}")
+    shapes = [(int(round(h / octave_scale ** i)), int(round(w / octave_scale ** i))) for i in range(octaves - 1, -1, -1)]
+    if min(shapes[0]) < min_side:
+        raise ValueError(f"the smallest octave would be {shapes[0][0]}x{shapes[0][1]} px, below {min_side} px: "
+                         f"use fewer octaves, a smaller octave_scale or a larger image")
+    return shapes
+
+
+def _resize(img: np.ndarray, shape) -> np.ndarray:
+    import tensorflow as tf
+
+    if tuple(img.shape[:2]) == tuple(shape):
+        return img
+    return tf.image.resize(img[None], shape, method="bilinear").numpy()[0]
+
+
+def _tile_starts(n: int, tile: int) -> list[tuple[int, int, int]]:
+    """``(start, own_from, own_to)`` per tile: a full tile from ``start``; its gradient is kept on ``[own_from, own_to)``."""
+    return [(min(s, n - tile), s, min(s + tile, n)) for s in range(0, n, tile)]
+
+
+class Dreamer:
+    """The compiled gradient of an objective for one model, for images of any size.
+
+    Args:
+      model: a Keras image model taking RGB in [0, 1] (never modified).
+      objective: a :class:`helpers.objectives.Objective`, or ``{layer: weight}``
+        (or one layer name) for :func:`helpers.objectives.deepdream`.
+      tile_size: side of the square tiles the gradient is computed on.
+    """
+
+    def __init__(self, model, objective, tile_size: int = 256):
+        import tensorflow as tf
+
+        from helpers import objectives as O
+
+        self.objective = objective if isinstance(objective, O.Objective) else O.deepdream(objective)
+        self.objective.validate(model)  # unknown layers: an error listing the valid names
+        self.model_name = model.name
+        self.tile_size = int(tile_size)
+        self._features = O.objective_model(size_free_model(model), self.objective)
+        obj, fm = self.objective, self._features
+
+        def value_and_grad(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                v = obj(O.activations_for(fm, x))[0]
+            return v, tape.gradient(v, x)
+
+        sig = [tf.TensorSpec([1, None, None, 3], tf.float32)]  # one trace for every tile and image size
+        self._vg = tf.function(value_and_grad, input_signature=sig)
+
+    def gradient(self, image) -> tuple[float, np.ndarray]:
+        """Objective and its gradient on the whole image at once (no tiles)."""
+        v, g = self._vg(np.asarray(image, np.float32)[None])
+        return float(v), g.numpy()[0]
+
+    def value(self, image) -> float:
+        """The objective on the whole image (in one piece up to a megapixel, tiled beyond)."""
+        img = np.asarray(image, np.float32)
+        if img.shape[0] * img.shape[1] <= 1024 * 1024:
+            return self.gradient(img)[0]
+        return self.tiled_gradient(img)[0]
+
+    def tiled_gradient(self, image, shift=(0, 0)) -> tuple[float, np.ndarray]:
+        """Objective and gradient computed tile by tile on the image rolled by ``shift`` (rolled back after).
+
+        Tile ``t`` covers :math:`T_t` pixels of the :math:`N`-pixel image; its
+        mean-activation gradient is weighted by :math:`T_t / N`, so the sum
+        matches :meth:`gradient` wherever a pixel's receptive field stays
+        inside its tile.
+        """
+        img = np.asarray(image, np.float32)
+        h, w = img.shape[:2]
+        x = np.roll(img, shift, axis=(0, 1))
+        th, tw = min(self.tile_size, h), min(self.tile_size, w)
+        grad = np.zeros_like(x)
+        total = 0.0
+        for y0, oy0, oy1 in _tile_starts(h, th):
+            for x0, ox0, ox1 in _tile_starts(w, tw):
+                v, g = self._vg(x[None, y0:y0 + th, x0:x0 + tw])
+                grad[oy0:oy1, ox0:ox1] = g.numpy()[0, oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0] * (th * tw / (h * w))
+                total += float(v) * (oy1 - oy0) * (ox1 - ox0) / (h * w)
+        return total, np.roll(grad, (-shift[0], -shift[1]), axis=(0, 1))
+
+
+def dreamer_for(model, objective, tile_size: int = 256) -> Dreamer:
+    """A :class:`Dreamer`, reused across calls for the same model, objective and tile size."""
+    from helpers import objectives as O
+
+    name = objective.name if isinstance(objective, O.Objective) else O.deepdream(objective).name
+    per_model = _CACHE.setdefault(model, {})
+    key = (name, int(tile_size))
+    if key not in per_model:
+        per_model[key] = Dreamer(model, objective, tile_size)
+    return per_model[key]
+
+
+@dataclass
+class DreamResult:
+    """What :func:`deepdream` returns.
+
+    Attributes:
+      image: the dream ``[H, W, 3]`` in [0, 1], the size of the input.
+      history: the objective before each step (at that step's octave size).
+      initial, final: the objective on the full-size input and on the dream.
+      shapes: the octave sizes, smallest first.
+      stopped: True if the callback stopped the run (the dream so far is kept).
+      flat: True if the gradient was all zeros (a dead objective): nothing changed.
+      objective: the objective's readable name.
+    """
+
+    image: np.ndarray
+    history: list[float] = field(default_factory=list)
+    initial: float = 0.0
+    final: float = 0.0
+    shapes: list[tuple[int, int]] = field(default_factory=list)
+    stopped: bool = False
+    flat: bool = False
+    objective: str = ""
+
+    @property
+    def gain(self) -> float:
+        """``final / initial`` (``inf`` when the objective started at zero and rose)."""
+        if self.initial > 0:
+            return self.final / self.initial
+        return float("inf") if self.final > self.initial else 1.0
+
+
+def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_size: float = 0.01,
+              octaves: int = 3, octave_scale: float = 1.4, tile_size: int = 256, seed: int = 0,
+              progress=None, show_progress: bool = True) -> DreamResult:
+    """Dream on ``image`` by gradient ascent of a layer-mix objective, with octaves and shifted tiles.
+
+    Args:
+      model: a Keras model or a :class:`helpers.models.ModelSpec` (then
+        ``layers`` defaults to ``spec.dream_layers``).
+      image: ``[H, W, 3]`` RGB in [0, 1], any size (at least a few tens of pixels).
+      layers: ``{layer: weight}`` or a layer name (the DeepDream objective).
+      objective: any :class:`helpers.objectives.Objective` instead of ``layers``.
+      steps: gradient steps per octave (capped in fast mode).
+      step_size: :math:`\\eta`, in image units per step (the gradient is normalised).
+      octaves, octave_scale: how many sizes, and the ratio between neighbours.
+      tile_size: tile side for the gradient (memory use does not grow with the photo).
+      seed: seeds the random shifts.
+      progress: ``progress(step, total, preview) -> bool``; ``False`` stops the
+        run, which still returns the dream so far at full size.
+    """
+    from tqdm.auto import tqdm
+
+    if hasattr(model, "model") and hasattr(model, "dream_layers"):
+        layers = layers if layers is not None or objective is not None else model.dream_layers
+        model = model.model
+    if objective is None and not layers:
+        raise ValueError("give layers={layer: weight} (or a ModelSpec, whose dream_layers are used) or an objective")
+    if step_size <= 0:
+        raise ValueError(f"step_size must be positive; got {step_size}")
+    original = np.asarray(image, np.float32)
+    if original.ndim != 3 or original.shape[-1] != 3:
+        raise ValueError(f"expected one RGB image [H, W, 3]; got shape {original.shape}")
+    dreamer = dreamer_for(model, objective if objective is not None else layers, tile_size)
+    shapes = octave_shapes(original.shape, octaves, octave_scale)
+    steps = config.steps(steps)
+    rng = config.rng(seed)
+    result = DreamResult(original, shapes=shapes, objective=dreamer.objective.name)
+    result.initial = dreamer.value(original)
+    img = _resize(original, shapes[0])
+    shrunk = img
+    total, done = steps * len(shapes), 0
+    bar = tqdm(total=total, desc="deepdream", leave=False, disable=not show_progress)
+    for o, shape in enumerate(shapes):
+        if o > 0:  # upscale the dream and put back the detail the shrinking lost
+            same_size = _resize(original, shape)
+            img = np.clip(_resize(img, shape) + same_size - _resize(shrunk, shape), 0.0, 1.0)
+            shrunk = same_size
+        if result.stopped or result.flat:
+            continue
+        for _ in range(steps):
+            shift = (int(rng.integers(0, min(tile_size, shape[0]))), int(rng.integers(0, min(tile_size, shape[1]))))
+            v, g = dreamer.tiled_gradient(img, shift)
+            result.history.append(v)
+            scale = float(np.mean(np.abs(g)))
+            if not np.isfinite(scale) or scale < 1e-12:
+                result.flat = True  # a dead objective: no direction to climb, keep the image as it is
+                break
+            img = np.clip(img + step_size * g / scale, 0.0, 1.0)
+            done += 1
+            bar.update(1)
+            if progress is not None:
+                every = max(1, steps // 4)
+                preview = img if (done % every == 0 or done == total) else None
+                if progress(done, total, preview) is False:
+                    result.stopped = True
+                    break
+    bar.close()
+    result.image = img.astype(np.float32)
+    result.final = dreamer.value(result.image)
+    return result
+
+
+def dream_grid(model, image, layer_sets: dict, **kwargs):
+    """Dream once per entry of ``layer_sets`` (``{title: {layer: weight}}``); returns ``{title: DreamResult}``."""
+    return {title: deepdream(model, image, layers=layers, **kwargs) for title, layers in layer_sets.items()}
+
+
+def deepdream_report(n: int = 1, seed: int = 0, size: int = 128) -> dict[str, float]:
+    """DeepDream on ``n`` sample photos (``size`` px) with the shapes CNN's default layer mix.
+
+    ``deepdream_objective_gain`` is the final objective divided by the initial
+    one, both on the full-size image (mean over the photos; ``_min`` the worst).
+    """
+    from helpers import images
+    from helpers.models import load_shapes
+
+    spec = load_shapes("a")
+    names = list(images.SAMPLE_PHOTOS)
+    gains, first, last = [], [], []
+    for i in range(max(1, n)):
+        photo = images.resize(images.load_image(names[i % len(names)]), (size, size), crop=True)
+        res = deepdream(spec, photo, steps=20, step_size=0.01, octaves=3, octave_scale=1.4, tile_size=64,
+                        seed=seed + i)
+        gains.append(res.gain)
+        first.append(res.initial)
+        last.append(res.final)
+    return {"deepdream_objective_initial": float(np.mean(first)), "deepdream_objective_final": float(np.mean(last)),
+            "deepdream_objective_gain": float(np.mean(gains)), "deepdream_objective_gain_min": float(np.min(gains))}
