@@ -1,0 +1,145 @@
+"""DeepDream: the objective rises, tiles leave no seams, octave shapes, determinism, early stop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import deepdream as D
+from conftest import assert_weights_equal, weights_snapshot
+
+
+def _photo(size=96, seed=0):
+    r = np.random.default_rng(seed)
+    smooth = np.kron(r.uniform(size=(size // 8, size // 8, 3)), np.ones((8, 8, 1)))
+    return np.clip(smooth + 0.05 * r.normal(size=smooth.shape), 0, 1).astype(np.float32)
+
+
+def test_objective_rises(shapes_spec):
+    img = _photo()
+    res = D.deepdream(shapes_spec, img, steps=6, octaves=2, tile_size=64, show_progress=False)
+    assert res.final > 1.5 * res.initial
+    assert res.gain > 1.5
+    assert res.image.shape == img.shape and 0.0 <= res.image.min() and res.image.max() <= 1.0
+    assert not res.flat and not res.stopped
+    assert res.objective == "deepdream(conv3: 1, conv4: 0.5)"
+    assert res.history[-1] > res.history[0]
+
+
+def test_model_is_left_untouched_and_accepts_other_sizes(shapes_spec):
+    model = shapes_spec.model
+    snap, n_layers = weights_snapshot(model), len(model.layers)
+    D.deepdream(model, _photo(80), layers={"conv2": 1.0}, steps=2, octaves=1, show_progress=False)
+    assert_weights_equal(model, snap)
+    assert len(model.layers) == n_layers
+    assert tuple(model.inputs[0].shape[1:3]) == (64, 64)
+
+
+def _far_from(edges, n, margin):
+    """Positions further than ``margin`` from every tile edge (in image coordinates) and from the border."""
+    far = np.ones(n, bool)
+    for e in edges:
+        far[max(0, e - margin):max(0, e + margin)] = False
+    return far
+
+
+@pytest.mark.parametrize("shift", [(0, 0), (12, 28)])
+def test_tiled_gradient_matches_whole_image_away_from_tile_edges(shapes_spec, shift):
+    """conv3 sees 18x18 pixels: with 64 px tiles, pixels 20 px from any tile edge must agree exactly.
+
+    The shift is a multiple of conv3's stride (4), so the pooling grid lines up
+    with the unshifted image's and the two gradients are of the same function.
+    """
+    dreamer = D.Dreamer(shapes_spec.model, {"conv3": 1.0}, tile_size=64)
+    img = np.random.default_rng(1).uniform(size=(128, 128, 3)).astype(np.float32)
+    v_whole, g_whole = dreamer.gradient(img)
+    v_tiled, g_tiled = dreamer.tiled_gradient(img, shift)
+    margin = 20
+    rows = _far_from([(e - shift[0]) % 128 for e in (0, 64)] + [0, 128], 128, margin)
+    cols = _far_from([(e - shift[1]) % 128 for e in (0, 64)] + [0, 128], 128, margin)
+    inside = rows[:, None] & cols[None, :]
+    assert inside.sum() > 500
+    scale = np.abs(g_whole).max()
+    assert np.abs(g_tiled - g_whole)[inside].max() < 1e-4 * scale
+    near = ~inside
+    assert np.abs(g_tiled - g_whole)[near].max() > 1e-3 * scale  # tiles do differ at their edges: the test can fail
+    assert abs(v_tiled - v_whole) < 0.2 * v_whole
+
+
+def test_octave_shapes():
+    assert D.octave_shapes((100, 64), octaves=3, octave_scale=2.0) == [(25, 16), (50, 32), (100, 64)]
+    assert D.octave_shapes((64, 64), octaves=1) == [(64, 64)]
+    shapes = D.octave_shapes((256, 192), octaves=4, octave_scale=1.4)
+    assert shapes[-1] == (256, 192) and all(a[0] < b[0] and a[1] < b[1] for a, b in zip(shapes, shapes[1:]))
+    with pytest.raises(ValueError, match="smallest octave"):
+        D.octave_shapes((32, 32), octaves=5, octave_scale=2.0)
+
+
+def test_dream_keeps_the_input_size_through_octaves(shapes_spec):
+    img = _photo(72)[:, :56]
+    res = D.deepdream(shapes_spec, img, steps=1, octaves=3, octave_scale=1.3, show_progress=False)
+    assert res.shapes == D.octave_shapes((72, 56), 3, 1.3)
+    assert res.image.shape == (72, 56, 3)
+
+
+def test_lost_detail_is_reinjected(shapes_spec):
+    """With a tiny step the dream stays close to the original's fine detail, not to a blurred upscale."""
+    import tensorflow as tf
+
+    img = np.random.default_rng(2).uniform(size=(96, 96, 3)).astype(np.float32)  # all high-frequency detail
+    res = D.deepdream(shapes_spec, img, steps=1, step_size=1e-4, octaves=3, octave_scale=2.0, show_progress=False)
+    blurred = tf.image.resize(tf.image.resize(img[None], (24, 24)), (96, 96)).numpy()[0]
+    assert np.abs(res.image - img).mean() < 0.01
+    assert np.abs(blurred - img).mean() > 0.1
+
+
+def test_seeded_determinism(shapes_spec):
+    img = _photo()
+    a = D.deepdream(shapes_spec, img, steps=3, octaves=2, tile_size=48, seed=5, show_progress=False)
+    b = D.deepdream(shapes_spec, img, steps=3, octaves=2, tile_size=48, seed=5, show_progress=False)
+    c = D.deepdream(shapes_spec, img, steps=3, octaves=2, tile_size=48, seed=6, show_progress=False)
+    np.testing.assert_array_equal(a.image, b.image)
+    assert not np.array_equal(a.image, c.image)  # other shifts, other tile edges
+
+
+def test_stop_keeps_the_dream_so_far_at_full_size(shapes_spec):
+    img = _photo()
+    calls = []
+
+    def progress(step, total, preview=None):
+        calls.append(step)
+        return step < 2
+
+    res = D.deepdream(shapes_spec, img, steps=6, octaves=2, progress=progress, show_progress=False)
+    assert res.stopped and calls == [1, 2]
+    assert res.image.shape == img.shape
+    assert len(res.history) == 2 and not np.array_equal(res.image, img)
+
+
+def test_dead_objective_is_flagged_not_nan(tiny_model):
+    import keras
+
+    snap = weights_snapshot(tiny_model)
+    dead = keras.models.clone_model(tiny_model)
+    dead.set_weights([np.zeros_like(w) - (0.1 if w.ndim == 1 else 0.0) for w in snap])  # every ReLU off
+    res = D.deepdream(dead, _photo(32), layers={"c2": 1.0}, steps=3, octaves=1, show_progress=False)
+    assert res.flat and np.isfinite(res.image).all() and res.gain == 1.0
+    np.testing.assert_array_equal(res.image, _photo(32))
+
+
+def test_bad_layer_lists_valid_names(shapes_spec):
+    from helpers.models import LayerNotFoundError
+
+    with pytest.raises(LayerNotFoundError, match="Valid layer names"):
+        D.deepdream(shapes_spec, _photo(), layers={"conv9": 1.0}, show_progress=False)
+
+
+def test_save_png_roundtrip(shapes_spec, tmp_path):
+    from PIL import Image
+
+    from helpers.images import save_png
+
+    res = D.deepdream(shapes_spec, _photo(64), steps=1, octaves=1, show_progress=False)
+    path = save_png(res.image, tmp_path / "dream.png")
+    back = np.asarray(Image.open(path), np.float32) / 255
+    assert np.abs(back - res.image).max() <= 1 / 255 + 1e-6
