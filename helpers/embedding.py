@@ -59,6 +59,7 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     features computed so far are returned.
     """
     import keras
+    import tensorflow as tf
     from tqdm.auto import tqdm
 
     from helpers.models import get_layer
@@ -69,14 +70,41 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 4:
         raise ValueError(f"expected a batch of images [n, h, w, 3]; got shape {x.shape}")
+    size = tuple(model.inputs[0].shape[1:3])
     out = []
     starts = range(0, len(x), batch_size)
     for i, start in enumerate(tqdm(starts, desc=f"features {name}", leave=False, disable=not progress)):
-        f = np.asarray(fm(x[start:start + batch_size], training=False), dtype=np.float32)
+        batch = x[start:start + batch_size]
+        if None not in size and batch.shape[1:3] != size:  # e.g. 32 px CIFAR-10 upscaled for VGG16
+            batch = tf.image.resize(batch, size).numpy()
+        f = np.asarray(fm(batch, training=False), dtype=np.float32)
         out.append(f.reshape(len(f), -1, f.shape[-1]).mean(1) if f.ndim == 4 else f.reshape(len(f), -1))
         if callback is not None and callback(i + 1, len(starts)) is False:
             break
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def dataset(spec, n: int, seed: int = 0):
+    """A labelled image set for ``spec``: ``(images, labels, class_names)``.
+
+    The shapes CNN gets ``n`` fresh shapes images (a seed of your choice; the
+    models were trained on seeds 1000 and 1001). An ImageNet model gets a
+    seeded sample of the CIFAR-10 test set (downloaded by Keras, 160 MB, on
+    first use); its 32 px images are upscaled batch by batch in :func:`features`.
+    """
+    if spec.name.startswith("shapes"):
+        from helpers.shapes import CLASS_NAMES, make_shapes
+
+        x, y, _ = make_shapes(n, seed=seed, size=spec.input_size[0])
+        return x, y, list(CLASS_NAMES)
+    import keras
+
+    (_, _), (x, y) = keras.datasets.cifar10.load_data()
+    pick = config.rng(seed).choice(len(x), size=min(n, len(x)), replace=False)
+    return x[pick].astype(np.float32) / 255.0, y[pick, 0].astype(int), list(CIFAR10_CLASSES)
 
 
 def pixels(images) -> np.ndarray:

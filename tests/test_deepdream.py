@@ -143,3 +143,32 @@ def test_save_png_roundtrip(shapes_spec, tmp_path):
     path = save_png(res.image, tmp_path / "dream.png")
     back = np.asarray(Image.open(path), np.float32) / 255
     assert np.abs(back - res.image).max() <= 1 / 255 + 1e-6
+
+
+def test_exercises_accept_the_solution_and_reject_wrong_answers():
+    from helpers.exercises import lesson07 as L
+
+    assert L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.OCTAVES, L.SCALE), quiet=True)
+    assert not L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.OCTAVES, L.SCALE)[::-1], quiet=True)
+    good = np.clip(L.X0 + L.STEP * L.GRAD / np.abs(L.GRAD).mean(), 0, 1)
+    assert L.q_step.check(good, quiet=True)
+    descent = L.q_step.check(np.clip(L.X0 - L.STEP * L.GRAD / np.abs(L.GRAD).mean(), 0, 1), quiet=True)
+    assert not descent and "descent" in descent.message
+
+
+def test_panel_dreams_and_reports_bad_layer_mix(shapes_spec):
+    from helpers.widgets.deepdream import DeepDreamPanel, parse_layer_mix
+
+    assert parse_layer_mix("conv3: 1, conv4:0.5", shapes_spec.model) == {"conv3": 1.0, "conv4": 0.5}
+    panel = DeepDreamPanel(shapes_spec)
+    panel.controls["steps"].value = 2
+    panel.controls["octaves"].value = 1
+    panel.run()
+    assert panel.error is None and panel.png and panel.dream.gain > 1
+    assert panel.dream.image.shape[:2] == (64, 64)  # 192 px capped by fast mode
+    panel.controls["layers"].value = "conv3: 1, convX: 2"
+    panel.run()
+    assert "convX" in panel.error and "Valid layer names" in panel.error
+    panel.controls["layers"].value = "conv3: lots"
+    panel.run()
+    assert "must be a number" in panel.error

@@ -123,3 +123,26 @@ def test_scatter_draws_points_thumbnails_and_rings():
     assert sum(isinstance(a, AnnotationBbox) for a in ax.artists) == 5
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["a", "b", "c", "d", "misclassified (3)"]
+
+
+def test_exercise_accepts_the_solution_and_rejects_counting_yourself():
+    from helpers.exercises import lesson08 as L
+
+    right = float((E.knn_predictions(L.POINTS, L.LABELS, k=L.K) == L.LABELS).mean())
+    assert L.q_knn.check(right, quiet=True)
+    d = ((L.POINTS[:, None] - L.POINTS[None]) ** 2).sum(-1)
+    votes = np.stack([np.bincount(L.LABELS[r], minlength=3) for r in np.argsort(d, 1)[:, :L.K]])
+    selfish = L.q_knn.check(float((votes.argmax(1) == L.LABELS).mean()), quiet=True)
+    assert not selfish and "itself" in selfish.message
+
+
+def test_panel_maps_features_and_rejects_a_too_large_perplexity(shapes_spec):
+    from helpers.widgets.embedding import EmbeddingPanel
+
+    panel = EmbeddingPanel(shapes_spec)
+    panel.controls["perplexity"].value = 10
+    panel.run()
+    assert panel.error is None and panel.png
+    panel.controls["perplexity"].value = 100  # fast mode caps the images at 64
+    panel.run()
+    assert "perplexity 100 out of range" in panel.error
