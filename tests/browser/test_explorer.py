@@ -72,9 +72,32 @@ def _bad_upload(control):
     return feed
 
 
+def _slider(control, key="ArrowRight"):
+    def change(page, panel):
+        press_slider(page, f"{panel} .cnn-{panel.split('-')[-1]}-{control}", key)
+    return change
+
+
+def _unknown_layer(page, panel, tmp_path):
+    box = page.locator(f"{panel} .cnn-deepdream-layers input")
+    box.fill("mixed4a: 1")        # an InceptionV3 layer the shapes CNN does not have
+    box.press("Enter")
+    page.locator(f"{panel} .cnn-run").click()
+    return ("mixed4a", "conv4")   # the message names the bad layer and lists valid ones
+
+
+def _perplexity_too_high(page, panel, tmp_path):
+    press_slider(page, f"{panel} .cnn-embedding-samples", "Home")      # 50 images
+    press_slider(page, f"{panel} .cnn-embedding-perplexity", "End")    # perplexity 100
+    page.locator(f"{panel} .cnn-run").click()
+    return ("perplexity 100 out of range",)
+
+
 #: key -> (tab title, change one control, feed one bad input -> words the error must contain)
 RECIPES = {
     "attribution": ("Attribution", _method, _bad_upload("upload")),
+    "deepdream": ("DeepDream", _slider("step"), _unknown_layer),
+    "embedding": ("t-SNE", _slider("perplexity", "ArrowLeft"), _perplexity_too_high),
 }
 
 
