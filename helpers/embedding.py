@@ -143,6 +143,7 @@ def tsne(feats, perplexity: float = 30.0, seed: int = 0, pca_dims: int = 50) -> 
     """
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
 
     x = np.asarray(feats, dtype=np.float32)
     n = len(x)
@@ -153,7 +154,9 @@ def tsne(feats, perplexity: float = 30.0, seed: int = 0, pca_dims: int = 50) -> 
     if x.shape[1] > pca_dims and n > pca_dims:
         x = PCA(pca_dims, random_state=seed).fit_transform(x)
     model = TSNE(2, perplexity=float(perplexity), init="pca", learning_rate="auto", random_state=seed)
-    return model.fit_transform(x).astype(np.float32)
+    # Below ~1000 points OpenMP threads cost more than they save (20-40x slower on a busy 2-core machine).
+    with threadpool_limits(1 if n < 1000 else None):
+        return model.fit_transform(x).astype(np.float32)
 
 
 def knn_accuracy(x, labels, k: int = K_NEIGHBOURS, folds: int = FOLDS, seed: int = 0) -> float:

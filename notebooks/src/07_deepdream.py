@@ -1,0 +1,233 @@
+# %% [markdown]
+# # 07 · DeepDream
+#
+# In lesson 02 we started from noise and asked for an image that excites one
+# filter. DeepDream starts from a *photo* and asks the network: "whatever you
+# see in there, I want more of it". A cloud that looks a little like a bird
+# gets a little more bird-like, the network sees the bird more strongly on
+# the next step, and so on, until birds (or, on our shapes network, stripes,
+# rings and stars) grow out of the picture.
+#
+# **What you'll do**
+# * write the DeepDream objective with the course's objectives and climb it from scratch;
+# * add the three tricks that make it work on real photos: octaves, tiles and random shifts;
+# * see how the choice of layer changes what emerges;
+# * dream with a live panel and save the result as a PNG.
+#
+# **What you'll learn**
+# * why the objective is a *mean* of activations, and why the step is normalised;
+# * what "re-injecting the lost detail" between octaves means;
+# * why tiles need random shifts to leave no seams.
+#
+# **What you'll need:** lesson 02 (gradient ascent on the input) and its objectives.
+
+# %% [markdown]
+# ## Parameters
+# Online, the lesson uses InceptionV3, the network of the original DeepDream;
+# offline, the shapes CNN. The shapes CNN was trained on 64×64 images but it is
+# convolutional up to its global average pooling, so it can dream on larger
+# photos too.
+
+# %%
+MODEL = "auto"          # "auto" (InceptionV3 online, shapes CNN offline), "shapes", "inception_v3", "vgg16"
+PHOTO = "coffee"        # a sample photo: cat, coffee, astronaut, rocket, china, flower
+SIZE = 256              # side of the (square) photo we dream on
+LAYERS = None           # None = the model's default mix (spec.dream_layers), e.g. {"conv3": 1.0, "conv4": 0.5}
+STEPS = 20              # gradient steps per octave
+STEP_SIZE = 0.01        # how far one step moves the image (in [0, 1] units, on average)
+OCTAVES, OCTAVE_SCALE = 3, 1.4
+TILE = 256
+SEED = 0
+
+# %%
+import numpy as np
+import tensorflow as tf
+from helpers import config, deepdream, images, objectives, plotting
+from helpers.models import load_model
+
+spec = load_model(MODEL)
+if spec.name == "vgg16":  # online: dream with the network DeepDream was made for
+    spec = load_model("inception_v3")
+layers = LAYERS or spec.dream_layers
+photo = images.resize(images.load_image(PHOTO), config.size(SIZE), crop=True)
+print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[0]}x{photo.shape[1]} px")
+
+# %% [markdown]
+# ## 1. The objective
+#
+# Pick a few layers $l$ with weights $w_l$. The DeepDream objective is the
+# weighted sum of each layer's **mean** activation:
+#
+# $$\mathcal{L}(x) = \sum_l w_l \,\frac{1}{H_l W_l C_l}\sum_{i,j,k} A^{(l)}_{i,j,k}(x).$$
+#
+# It is the "layer" objective of feature visualization, summed over several
+# layers: no filter and no class is singled out, so the network amplifies
+# whatever it already responds to. The mean, not the sum, keeps layers of
+# different sizes (and photos of different sizes) on one scale.
+#
+# We climb it by gradient **ascent** on the pixels, with the gradient
+# normalised so that every step moves the image by about $\eta$:
+#
+# $$g = \nabla_x \mathcal{L}(x), \qquad x \leftarrow \mathrm{clip}_{[0,1]}\Big(x + \eta\,\frac{g}{\overline{|g|}}\Big).$$
+#
+# With the course's objectives this is one line:
+
+# %%
+objective = objectives.deepdream(layers)
+print(objective.name, "reads", sorted(objective.layers))
+
+# %% [markdown]
+# ## 2. From scratch
+# Ten plain steps at the model's own input size: a feature model, a tape,
+# a normalised step, a clip.
+
+# %%
+feats = objectives.objective_model(spec.model, objective)
+x = tf.Variable(images.resize(photo, spec.input_size)[None])
+scratch = []
+for step in range(config.steps(10)):
+    with tf.GradientTape() as tape:
+        value = objective(objectives.activations_for(feats, x))[0]
+    g = tape.gradient(value, x)
+    x.assign(tf.clip_by_value(x + STEP_SIZE * g / (tf.reduce_mean(tf.abs(g)) + 1e-8), 0.0, 1.0))
+    scratch.append(float(value))
+print("objective:", " → ".join(f"{v:.2f}" for v in scratch))
+
+# %% [markdown]
+# The helper does the same climb in a compiled step (one graph for every
+# image size), and adds octaves and tiles. With one octave and one tile it is
+# the loop above, except that it rolls the image by a random shift before
+# each step (section 4 says why), so the numbers differ a little:
+
+# %%
+plain = deepdream.deepdream(spec.model, images.resize(photo, spec.input_size), layers=layers,
+                            steps=10, step_size=STEP_SIZE, octaves=1, tile_size=max(spec.input_size), seed=SEED)
+print("helper:   ", " → ".join(f"{v:.2f}" for v in plain.history))
+plotting.image_grid([images.resize(photo, spec.input_size), x[0].numpy(), plain.image],
+                    ["input", "from scratch", "helper, one octave"], cols=3, cell=3.5)
+
+# %% [markdown]
+# ## 3. Octaves: from coarse to fine
+#
+# Dreaming at one size grows patterns of one size only. DeepDream first
+# dreams on a small copy, then on copies `OCTAVE_SCALE` times larger, up to
+# the photo itself: octave $i$ (counting down from the last) has side
+# $s / \text{scale}^{\,i}$.
+#
+# Shrinking throws detail away. So before each new octave the dream is
+# upscaled and the lost detail put back:
+#
+# $$x_{o+1} = \mathrm{up}(x_o) + \big(\mathrm{photo}_{o+1} - \mathrm{up}(\mathrm{photo}_o)\big),$$
+#
+# where $\mathrm{photo}_o$ is the photo shrunk to octave $o$'s size: the
+# difference is exactly the detail the small copy could not hold.
+
+# %%
+print("octave sizes:", deepdream.octave_shapes(photo.shape, OCTAVES, OCTAVE_SCALE))
+one = deepdream.deepdream(spec, photo, layers=layers, steps=STEPS, step_size=STEP_SIZE, octaves=1, seed=SEED)
+dream = deepdream.deepdream(spec, photo, layers=layers, steps=STEPS, step_size=STEP_SIZE, octaves=OCTAVES,
+                            octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
+print(f"objective on the full photo: {dream.initial:.2f} → {dream.final:.2f} (gain {dream.gain:.1f}x)")
+plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OCTAVES} octaves"], cols=3, cell=4.5)
+
+# %% [markdown]
+# ## 4. Tiles and random shifts
+#
+# A large photo does not fit through a big network at once. So the gradient
+# is computed tile by tile (fixed size `TILE`), each tile's gradient
+# weighted by its share of the image. Away from tile edges the result is
+# the whole-image gradient; near an edge a tile cannot see its neighbours,
+# and a fixed grid would print its lines into the dream. Rolling the image by
+# a random offset before tiling (and back after) moves the edges every step,
+# so no seam builds up. Here is the difference between a tiled and a
+# whole-image gradient: it lives on the tile edges only.
+
+# %%
+small_tiles = deepdream.Dreamer(spec.model, objective, tile_size=max(16, photo.shape[0] // 2))
+_, g_whole = small_tiles.gradient(photo)
+_, g_tiled = small_tiles.tiled_gradient(photo)
+_, g_shift = small_tiles.tiled_gradient(photo, shift=(photo.shape[0] // 5, photo.shape[1] // 3))
+diff = lambda g: np.abs(g - g_whole).sum(-1)  # noqa: E731
+plotting.image_grid([np.abs(g_whole).sum(-1), diff(g_tiled), diff(g_shift)],
+                    ["|gradient|, whole image", "tiled − whole", "tiled with a shift − whole"], cols=3, cell=4,
+                    cmap="magma")
+
+# %% [markdown]
+# ## 5. Which layer dreams what?
+#
+# Early layers respond to edges and colours, so they paint strokes and
+# fine textures; later layers respond to larger, more complex patterns
+# (on the shapes CNN: stripes, rings, star points; on InceptionV3: eyes,
+# fur, pagodas). Same photo, same settings, one layer at a time:
+
+# %%
+picks = {f"{role}: {spec.layers[role]}": {spec.layers[role]: 1.0} for role in ("early", "middle", "late", "last_conv")}
+by_layer = deepdream.dream_grid(spec, photo, picks, steps=STEPS, step_size=STEP_SIZE, octaves=OCTAVES,
+                                octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
+plotting.image_grid([r.image for r in by_layer.values()],
+                    [f"{t} (×{r.gain:.1f})" for t, r in by_layer.items()], cols=4, cell=3.6)
+
+# %% [markdown]
+# ## 6. Your turn: the DeepDream panel
+#
+# Type a layer mix as `layer: weight, ...` (an unknown layer gives the list of
+# valid ones), choose the step size, octaves and steps, and press **Run**: the
+# picture updates as the dream grows; **Stop** keeps the dream so far, and
+# **Save PNG** writes it to `exports/`.
+
+# %%
+from helpers.widgets.deepdream import DeepDreamPanel
+
+panel = DeepDreamPanel(spec, image=PHOTO)
+panel.run()
+panel
+
+# %% [markdown]
+# ## 7. Save your dream
+# `images.save_png` writes any [0, 1] image as a PNG.
+
+# %%
+path = images.save_png(dream.image, "exports/deepdream.png")
+print("saved", path, dream.image.shape)
+
+# %% [markdown]
+# ## Exercise 1: octave sizes
+# A photo of `PHOTO_SHAPE` = (300, 200) pixels is dreamed with `OCTAVES` = 4
+# octaves, each `SCALE` = 1.5 times larger than the one before. List the
+# `(height, width)` of every octave, smallest first.
+
+# %%
+from helpers.exercises.lesson07 import OCTAVES as N_OCT, PHOTO_SHAPE, SCALE, q_octaves
+answer = None    # e.g. [(h0, w0), (h1, w1), ...]
+q_octaves.check(answer)
+
+# %% [markdown]
+# ## Exercise 2: one step
+# `X0` is a 2×2 gray image, `GRAD` the objective's gradient there and `STEP`
+# the step size. Compute the image after one DeepDream step.
+
+# %%
+from helpers.exercises.lesson07 import GRAD, STEP, X0, q_step
+answer = None    # a 2x2 array
+q_step.check(answer)
+
+# %% [markdown]
+# `q_octaves.hint()`, `q_step.solution()` and friends help.
+#
+# ## Summary
+# * DeepDream climbs $\sum_l w_l\,\mathrm{mean}(A^{(l)})$: the network amplifies what it already sees.
+# * The step is normalised by the mean absolute gradient and the image clipped to [0, 1].
+# * Octaves grow patterns at several scales; the lost detail is re-injected between them.
+# * Tiles bound the memory; random shifts hide their seams.
+# * Early layers dream strokes and textures, late layers larger patterns.
+#
+# ## On your own
+# * Dream with a negative weight on one layer: what disappears?
+# * Start from noise instead of a photo (`np.random.default_rng(0).uniform(size=(256, 256, 3))`).
+# * Run the dream again on its own output, a few times, zooming in a little each time.
+#
+# ## Further reading
+# * A. Mordvintsev, C. Olah, M. Tyka, *Inceptionism: Going Deeper into Neural
+#   Networks*, Google Research blog, 2015.
+# * C. Olah, A. Mordvintsev, L. Schubert, *Feature Visualization*, Distill 2017.
+# * F. Chollet, *Deep Learning with Python*, chapter on DeepDream; keras.io example "Deep Dream".

@@ -1,0 +1,216 @@
+# %% [markdown]
+# # 08 · t-SNE of learned features
+#
+# The layer just before the class scores holds the network's final
+# description of an image: 64 numbers on the shapes CNN, 4096 on VGG16. If
+# the network has learned something, images of the same class should have
+# similar descriptions. We cannot look at 64 dimensions, but **t-SNE** can
+# draw them in two, keeping neighbours together, and a few numbers can tell
+# us whether the picture is telling the truth.
+#
+# **What you'll do**
+# * collect penultimate-layer features for a labelled image set, in batches;
+# * map them to 2-D with t-SNE, from scratch and with the helper;
+# * draw the map with image thumbnails, and ring the misclassified points;
+# * measure the structure (k-NN accuracy, silhouette) against raw pixels and an untrained network;
+# * see what the perplexity does.
+#
+# **What you'll learn**
+# * what t-SNE preserves (neighbours) and what it does not (distances between clusters, sizes);
+# * why a picture of clusters needs a baseline before it means anything.
+#
+# **What you'll need:** lesson 00 (the model spec); scikit-learn.
+
+# %% [markdown]
+# ## Parameters
+# Offline the lesson uses fresh shapes images (a seed no model was trained
+# on). Online, with VGG16, it uses a sample of the CIFAR-10 test set
+# (downloaded by Keras), upscaled to 224 px.
+
+# %%
+MODEL = "auto"          # "auto", "shapes", "vgg16"
+N_IMAGES = 1000         # how many images to map
+PERPLEXITY = 30         # t-SNE's effective number of neighbours
+DATA_SEED = 31337       # which images (the shapes CNN was trained on seeds 1000 and 1001)
+SEED = 0                # t-SNE, thumbnails and the untrained network
+
+# %%
+import numpy as np
+from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits
+from helpers import config, plotting
+from helpers import embedding as E
+from helpers.models import load_model
+
+spec = load_model(MODEL)
+x, y, class_names = E.dataset(spec, config.samples(N_IMAGES), seed=DATA_SEED)
+layer = E.penultimate_layer(spec.model)
+print(f"{len(x)} images {x.shape[1:]}, {len(class_names)} classes; penultimate layer: {layer!r}")
+
+# %% [markdown]
+# ## 1. The idea
+#
+# **Features.** $f(x) \in \mathbb{R}^d$ is the output of the layer that feeds
+# the class scores (found generically: the input of the last, pre-softmax
+# layer). A linear layer then turns it into scores, so after training the
+# classes must be close to *linearly separable* in this space.
+#
+# **t-SNE** (van der Maaten and Hinton, 2008) turns distances into
+# neighbour probabilities, in the feature space with a Gaussian whose width
+# $\sigma_i$ is set per point,
+#
+# $$p_{j|i} = \frac{\exp(-\lVert f_i - f_j\rVert^2 / 2\sigma_i^2)}{\sum_{k\neq i}\exp(-\lVert f_i - f_k\rVert^2 / 2\sigma_i^2)},\qquad p_{ij} = \frac{p_{j|i}+p_{i|j}}{2n},$$
+#
+# and in the 2-D map with a heavy-tailed Student-t,
+#
+# $$q_{ij} = \frac{(1+\lVert y_i - y_j\rVert^2)^{-1}}{\sum_{k\neq l}(1+\lVert y_k - y_l\rVert^2)^{-1}},$$
+#
+# then moves the points $y_i$ to minimise $\mathrm{KL}(P\,\Vert\,Q) = \sum_{i\neq j} p_{ij}\log\frac{p_{ij}}{q_{ij}}$.
+# The **perplexity** $2^{H(P_i)}$ fixes each $\sigma_i$: roughly, how many
+# neighbours each point pays attention to (5 to 50 are usual).
+#
+# ## 2. From scratch
+# A feature model, a forward pass, scikit-learn's `TSNE` (seeded, PCA
+# initialisation):
+
+# %%
+import keras
+
+feature_model = keras.Model(spec.model.inputs[0], spec.layer(layer).output)
+first = np.asarray(feature_model(spec.preprocess(x[:64])))  # preprocess resizes to the input size
+with threadpool_limits(1):  # a small map runs far faster on one thread than on many busy ones
+    scratch = TSNE(2, perplexity=min(PERPLEXITY, (len(first) - 1) / 3), init="pca",
+                   random_state=SEED).fit_transform(first)
+print("features:", first.shape, "→ map:", scratch.shape)
+
+# %% [markdown]
+# The helpers do the same in batches (with a progress bar), resize images
+# the model was not built for, and reduce wide features with PCA first:
+
+# %%
+feats = E.features(spec.model, x, layer=layer)
+np.testing.assert_allclose(feats[:64], first, rtol=1e-4, atol=1e-5)
+emb = E.tsne(feats, perplexity=min(PERPLEXITY, (len(x) - 1) / 3), seed=SEED)
+print("features:", feats.shape, "→ map:", emb.shape)
+
+# %% [markdown]
+# ## 3. The map
+# Each point is an image, coloured by its true class, some with their
+# thumbnail. Points whose five nearest neighbours in the map mostly belong to
+# another class are ringed in black.
+
+# %%
+wrong = E.knn_predictions(emb, y) != y
+E.scatter(emb, y, class_names, images=x, thumbs=80, highlight=wrong, seed=SEED,
+          title=f"t-SNE of '{layer}' features (perplexity {PERPLEXITY})")
+
+# %% [markdown]
+# ## 4. Is the picture telling the truth?
+#
+# Two numbers, each also computed for two baselines: **raw pixels** (no
+# network at all) and an **untrained** copy of the same architecture (random
+# weights, same seed every time).
+#
+# * **k-NN accuracy**: predict each image's class by a vote of its
+#   $k = 5$ nearest neighbours; stratified 5-fold cross-validation with a
+#   seeded shuffle (train on four folds, test on the fifth). We report it in
+#   the 2-D map and in the full feature space: a map that is much better than
+#   its features would be inventing structure.
+# * **Silhouette** (Rousseeuw 1987): for point $i$, $a_i$ is the mean
+#   distance to its own class and $b_i$ to the nearest other class;
+#   $s = \mathrm{mean}_i\,(b_i - a_i)/\max(a_i, b_i) \in [-1, 1]$.
+
+# %%
+sources = {"trained": feats, "untrained": E.features(E.untrained_twin(spec.model, seed=SEED), x),
+           "pixels": E.pixels(x)}
+maps, scores = {}, {}
+for name, f in sources.items():
+    maps[name] = emb if name == "trained" else E.tsne(f, perplexity=min(PERPLEXITY, (len(x) - 1) / 3), seed=SEED)
+    scores[name] = E.metrics(f, maps[name], y, seed=SEED)
+    print(f"{name:>9}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores[name].items()))
+print(f"chance level for k-NN: about {1 / len(class_names):.3f}")
+
+# %%
+E.panels({f"{n}: 5-NN {scores[n]['knn_accuracy']:.2f}": m for n, m in maps.items()}, y, class_names)
+
+# %% [markdown]
+# The untrained network and the pixels give a soup near chance level; the
+# trained features give clean islands. The clusters are learned, not an
+# artefact of t-SNE. (With 1000 shapes images the trained map reaches a
+# 5-NN accuracy of about 0.98, pixels and the untrained network about 0.16:
+# `python -m helpers.evaluate tsne`.)
+#
+# ## 5. Perplexity
+#
+# Small perplexities look at very few neighbours and break classes into
+# fragments; large ones blur the fine structure and pull clusters together.
+# Neither the distances *between* islands nor their sizes mean much in
+# t-SNE; the neighbourhoods do.
+
+# %%
+perps = [p for p in (5, 30, 100) if p < len(x) / 3] or [5]
+E.panels({f"perplexity {p}": E.tsne(feats, perplexity=p, seed=SEED) for p in perps}, y, class_names)
+
+# %% [markdown]
+# ## 6. The misclassified points
+# Which images land among another class? Their thumbnails, with their true
+# class, the class of their neighbours in the map, and what the network
+# itself predicts:
+
+# %%
+bad = np.flatnonzero(wrong)[:12]
+near = E.knn_predictions(emb, y)
+pred = spec.predict(x[bad]).argmax(1) if len(bad) else []
+if len(bad):
+    fig = plotting.image_grid(x[bad], [f"{class_names[y[i]]}\nmap: {class_names[near[i]]}\nnet: {class_names[p]}"
+                                       for i, p in zip(bad, pred)], cols=6, cell=2.0)
+else:
+    fig = None
+    print("no point of the map sits among another class")
+fig
+
+# %% [markdown]
+# ## 7. Your turn: the t-SNE panel
+# Change the perplexity, the number of images and the features (trained,
+# untrained, raw pixels), then press **Run**. The title gives the map's
+# 5-NN accuracy and silhouette.
+
+# %%
+from helpers.widgets.embedding import EmbeddingPanel
+
+panel = EmbeddingPanel(spec)
+panel.controls["samples"].value = min(400, N_IMAGES)
+panel.run()
+panel
+
+# %% [markdown]
+# ## Exercise: k-NN accuracy by hand
+# `POINTS` holds 18 points of a 2-D map and `LABELS` their classes. Compute
+# the leave-one-out `K`-NN accuracy: each point is classified by a vote of
+# its `K` nearest *other* points; the answer is the fraction classified
+# correctly.
+
+# %%
+from helpers.exercises.lesson08 import K, LABELS, POINTS, q_knn
+answer = None    # a number between 0 and 1
+q_knn.check(answer)
+
+# %% [markdown]
+# `q_knn.hint()` and `q_knn.solution()` help.
+#
+# ## Summary
+# * The penultimate layer is the network's own description of an image; t-SNE draws it in 2-D, keeping neighbours.
+# * Seed t-SNE and initialise it with PCA, or two runs give two different pictures.
+# * Measure: 5-NN accuracy and silhouette, against raw pixels and an untrained network.
+# * Perplexity trades local detail for global shape; cluster sizes and gaps carry little meaning.
+# * Misclassified points are often the images the network itself gets wrong, or genuinely ambiguous ones.
+#
+# ## On your own
+# * Map an earlier layer (`E.features(spec.model, x, layer=spec.layers["late"])`): where does the class structure appear?
+# * Compare model A with its twin `load_model("shapes_b")`: same islands?
+# * Colour the map by the object's size or position (`helpers.shapes`) instead of its class.
+#
+# ## Further reading
+# * L. van der Maaten, G. Hinton, *Visualizing Data using t-SNE*, JMLR 2008.
+# * M. Wattenberg, F. Viégas, I. Johnson, *How to Use t-SNE Effectively*, Distill 2016.
+# * A. Karpathy, *t-SNE visualization of CNN codes* (ImageNet images arranged by their features).
