@@ -74,8 +74,11 @@ def _decode(data: bytes, what: str) -> np.ndarray:
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"{what} is too large to load safely ({exc}).") from exc
-    except Exception as exc:
-        raise ImageError(f"{what} is not a readable image (corrupt or unsupported format): {exc}") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ImageError(f"{what} is not a readable image: its bytes are not in any known image format "
+                         "(PNG, JPEG, GIF, BMP, TIFF, WebP, ...).") from exc
+    except Exception as exc:  # truncated or damaged data
+        raise ImageError(f"{what} is not a readable image (corrupt or truncated): {exc}") from exc
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")
         white = Image.new("RGBA", img.size, (255, 255, 255, 255))

@@ -225,6 +225,12 @@ def image_source_controls(spec, key: str):
     names = list(spec.sample_images().keys())
     dropdown = w.Dropdown(options=names, value=names[0] if names else None, description="Image")
     upload = w.FileUpload(accept="image/*", multiple=False, description="Upload")
+
+    def _forget_upload(_change):  # choosing a sample replaces an earlier upload
+        if upload.value:
+            upload.value = ()
+
+    dropdown.observe(_forget_upload, names="value")
     return dropdown, upload
 
 
@@ -238,7 +244,10 @@ def chosen_image(spec, dropdown, upload) -> tuple[np.ndarray, int | None, str]:
 
     if upload is not None and upload.value:
         item = upload.value[0]
-        img = images.load_image(bytes(item["content"]))
+        try:
+            img = images.load_image(bytes(item["content"]))
+        except images.ImageError as exc:
+            raise images.ImageError(f"{exc} Upload another file, or pick a sample image.") from exc
         return images.resize(img, spec.input_size, crop=True), None, item.get("name", "upload")
     samples = spec.sample_images()
     if dropdown.value not in samples:
