@@ -38,7 +38,7 @@ import numpy as np
 
 from helpers import config
 from helpers import images as _images
-from helpers.models import get_layer, last_conv_layer, without_softmax
+from helpers.models import LayerNotFoundError, get_layer, without_softmax
 
 #: Images per compiled call; larger batches are processed in chunks of this size.
 CHUNK = 64
@@ -252,9 +252,25 @@ def _cam_fn(model, layer_name: str, mode: str):
     return fn
 
 
+def default_cam_layer(model) -> str:
+    """The last layer with a 4-D (feature-map) output that is not a pooling layer.
+
+    That is the last convolution's (activated) output: ``conv4`` on the shapes
+    CNN, ``block5_conv3`` on VGG16 (not ``block5_pool``), ``mixed10`` on InceptionV3.
+    """
+    for layer in reversed(model.layers):
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):
+            continue
+        if len(shape) == 4 and "Pooling" not in type(layer).__name__ and type(layer).__name__ != "InputLayer":
+            return layer.name
+    raise LayerNotFoundError(f"Model {model.name!r} has no layer with a 4-D (feature map) output.")
+
+
 def _cam(model, images, class_index, layer, mode):
     x, cls, logits = _prepare(model, images, class_index)
-    name = layer or last_conv_layer(logits)
+    name = layer or default_cam_layer(logits)
     get_layer(logits, name)  # clear error listing valid names
     fn = _cached(logits, ("cam", name, mode), lambda: _cam_fn(logits, name, mode))
     coarse = _chunked(fn, x, cls)[0]
@@ -267,8 +283,8 @@ def grad_cam(model, images, class_index="auto", layer: str | None = None, relu: 
     """Grad-CAM maps at input resolution (bilinear upsampling of the layer's map).
 
     Args:
-      layer: the feature-map layer to explain; default: the last layer with a
-        4-D output (:func:`helpers.models.last_conv_layer`).
+      layer: the feature-map layer to explain; default: the last
+        convolutional feature maps (:func:`default_cam_layer`).
       relu: ``"sum"`` for the paper's :math:`\\mathrm{ReLU}(\\sum_k \\alpha_k A_k)`;
         ``"channels"`` for the lecture notes' :math:`\\sum_k \\mathrm{ReLU}(\\alpha_k A_k)`,
         which keeps only the channels with positive weight.

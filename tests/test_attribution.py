@@ -226,3 +226,13 @@ def test_exercises_accept_the_reference_and_reject_wrong_answers(shapes_spec):
     assert lesson06.q_cam.check(cam / cam.max(), quiet=True)
     assert not lesson06.q_cam.check(cam, quiet=True)
     assert not lesson06.q_cam.check(np.maximum(lesson06.A * alpha, 0).sum(-1), quiet=True)
+
+
+def test_default_grad_cam_layer_skips_pooling():
+    import keras
+
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inp)
+    x = keras.layers.MaxPooling2D(name="pool")(x)
+    model = keras.Model(inp, keras.layers.Dense(2, name="out")(keras.layers.Flatten()(x)))
+    assert A.default_cam_layer(model) == "conv"   # as in VGG16: block5_conv3, not block5_pool
