@@ -265,6 +265,32 @@ def class_logit(c) -> Objective:
                      needs_logits=True, checks=[check], batch=len(idx) if per else None)
 
 
+def class_logprob(c) -> Objective:
+    """Log-probability of class ``c`` from the pre-softmax scores: :math:`z_c - \log\sum_k e^{z_k}`.
+
+    Rises when :math:`z_c` rises *relative to* the other classes. Unlike the
+    bare logit, it cannot be satisfied by a texture that excites every class;
+    unlike the softmax itself it does not saturate at 1 (its gradient stays
+    alive). ``c`` may be a list with one class per image.
+    """
+    import tensorflow as tf
+
+    obj = class_logit(c)
+    idx, per = _indices(c)
+    return Objective(lambda acts: _pick(tf.nn.log_softmax(_as_f32(acts[LOGITS])), idx, per),
+                     f"class_logprob({_label(idx, per)})", needs_logits=True, checks=obj.checks, batch=obj.batch)
+
+
+def class_probability(c) -> Objective:
+    """Softmax probability :math:`p_c = e^{z_c}/\sum_k e^{z_k}` (for the lesson's comparison; prefer logits)."""
+    import tensorflow as tf
+
+    obj = class_logit(c)
+    idx, per = _indices(c)
+    return Objective(lambda acts: _pick(tf.nn.softmax(_as_f32(acts[LOGITS])), idx, per),
+                     f"class_probability({_label(idx, per)})", needs_logits=True, checks=obj.checks, batch=obj.batch)
+
+
 def diversity(layer: str) -> Objective:
     """Reward for images that differ: minus the mean cosine similarity of Gram matrices.
 
