@@ -1,0 +1,232 @@
+# %% [markdown]
+# # 03 · What does a class want to see?
+#
+# Lesson 02 maximized one filter. Now maximize a whole *class*: what image
+# does the network think is the most "star-like" star? Done naively, the
+# answer is noise that the network is >99% sure about. This lesson follows
+# the regularization recipe of the course notes step by step, and then
+# *measures* which pictures are real by asking a second, independent network.
+#
+# **What you'll do**
+# * run naive class maximization and see it fool the network;
+# * try each regularizer alone (clipping, decay, blur, median, jitter/scale/rotate), then all together;
+# * run a small random hyperparameter search;
+# * decide which image to keep: the last one or the best one.
+#
+# **What you'll learn**
+# * why to maximize the pre-softmax score, not the softmax;
+# * why "confidence > 0.9" proves nothing, and how a second model measures quality.
+#
+# **What you'll need:** lesson 02.
+
+# %% [markdown]
+# ## Parameters
+
+# %%
+MODEL = "auto"          # "auto": VGG16 online, the shapes CNN offline
+IMAGENET_CLASSES = ["flamingo", "hartebeest", "pool table", "teddy"]  # used on ImageNet models
+STEPS = 200             # optimization steps (fast mode caps them)
+LR = 0.01               # step size of the normalized gradient step
+TRIALS = 4              # random-search trials
+SEED = 0
+
+# %%
+import numpy as np
+import tensorflow as tf
+from helpers import classviz, config, objectives as O, plotting, transforms as T
+from helpers.models import load_model
+
+spec = load_model(MODEL)
+judge = load_model("shapes_b") if spec.name.startswith("shapes") else None
+if spec.name.startswith("shapes"):
+    classes = list(range(len(spec.class_names)))
+else:
+    classes = [spec.class_index(c) for c in IMAGENET_CLASSES]
+names = [spec.class_names[c] for c in classes]
+print(spec.description, "| classes:", ", ".join(names))
+
+# %% [markdown]
+# ## 1. Naive ascent and the softmax trap
+#
+# The network ends in a softmax over pre-softmax scores (logits) $z$:
+#
+# $$p_c(x) = \frac{e^{z_c(x)}}{\sum_k e^{z_k(x)}}.$$
+#
+# Maximizing $p_c$ can succeed by pushing the *other* $z_k$ down, without
+# making the image look any more like class $c$. Simonyan et al. (2014)
+# therefore maximize $z_c$ itself. Here is the naive version from scratch,
+# on the pre-softmax model (`spec.logits_model`, a copy: `spec.model` keeps
+# its softmax).
+
+# %%
+c = classes[-1]
+rng = np.random.default_rng(SEED)
+x = tf.Variable(0.5 + rng.uniform(-0.1, 0.1, (1, *spec.input_size, 3)).astype("float32"))
+for step in range(config.steps(STEPS)):
+    with tf.GradientTape() as tape:
+        z = spec.logits_model(x)[0, c]
+    g = tape.gradient(z, x)
+    x.assign_add(LR * 5 * g / (tf.sqrt(tf.reduce_mean(g ** 2)) + 1e-8))
+    if step < 5 or step == config.steps(STEPS) - 1:
+        print(f"step {step:3d}: z = {float(z):8.2f}, p = {spec.predict(x.numpy())[0, c]:.4f}")
+
+# %% [markdown]
+# A handful of steps give a confident prediction, yet the picture is noise.
+# Now with the helpers, all classes as one batch, comparing three objectives:
+# the softmax $p_c$, the logit $z_c$ and the log-probability $\log p_c$
+# (computed from the logits, plus $0.1 z_c$). Watch what happens to the
+# *other* classes' mean logit.
+
+# %%
+results = {}
+for kind in ("softmax", "logit", "log-prob"):
+    r = classviz.visualize_classes(spec.model, classes, [T.clip()], steps=STEPS, lr=LR, seed=SEED, objective=kind)
+    z = np.asarray(spec.logits_model(r.images))
+    own = z[np.arange(len(classes)), classes]
+    others = (z.sum(1) - own) / (z.shape[1] - 1)
+    results[kind] = r
+    print(f"{kind:>9}: own logit {own.mean():7.2f}, other classes {others.mean():7.2f}, "
+          f"confidence {spec.predict(r.images)[np.arange(len(classes)), classes].mean():.2f}")
+
+# %%
+naive = results["log-prob"]
+def titled(images):
+    p = spec.predict(images)
+    t = [f"{n}\nA {p[i, c]:.0%}" for i, (n, c) in enumerate(zip(names, classes))]
+    if judge is not None:
+        b = judge.predict(images).argmax(1)
+        t = [f"{s} · B: {judge.class_names[k]}" for s, k in zip(t, b)]
+    return t
+plotting.image_grid(list(naive.images), titled(naive.images), cols=4, cell=2.6)
+
+# %% [markdown]
+# "A" is model A's confidence; "B" is what an **independent** shapes CNN,
+# trained with another seed, sees. High A with a wrong B is the signature of
+# adversarial noise: the pattern exploits model A's quirks, not shapes.
+
+# %% [markdown]
+# ## 2. One regularizer at a time
+#
+# The course notes regularize by *changing the image* every few steps:
+#
+# * **clipping** to the valid range $[0, 1]$;
+# * **decay** toward grey: $x \leftarrow \tfrac12 + (1-\lambda)(x - \tfrac12)$;
+# * **Gaussian blur** ($\sigma \approx 0.5$–$1$) every 4–8 steps;
+# * **median filter** (3×3 or 5×5) every 4–12 steps: removes noise, keeps edges;
+# * **jitter, scale, rotate**: random, so the image must work when moved.
+#
+# Same start, same steps, one row per recipe:
+
+# %%
+abl = classviz.ablation(spec.model, classes, steps=STEPS, lr=LR, seed=SEED)
+rows, titles = [], []
+for name, r in abl.items():
+    rows += list(r.images[:4])
+    score = f" · B {classviz.transfer_rate(judge.model, r.images, classes):.0%}" if judge is not None else ""
+    titles += [f"{name}{score}" if i == 0 else names[i] for i in range(4)]
+plotting.image_grid(rows, titles, cols=4, cell=2.0)
+
+# %% [markdown]
+# Clipping alone changes little; decay greys the picture; blur and the median
+# filter remove the speckle; the random transforms make strokes thicker and
+# more object-like. The last row, `combined`, uses all of them.
+
+# %% [markdown]
+# ## 3. Measure, don't just look
+#
+# Count how often model B recognises model A's class images. This is the
+# same test `python -m helpers.evaluate classviz` runs with more seeds.
+
+# %%
+if judge is not None:
+    rates = {name: classviz.transfer_rate(judge.model, r.images, classes) for name, r in abl.items()}
+    fig = plotting.bar_chart(list(rates), list(rates.values()), title="model B recognises model A's images",
+                             ylabel="fraction", ylim=(0, 1))
+else:
+    fig = None
+fig
+
+# %% [markdown]
+# ## 4. A small random search
+#
+# Regularizers interact (a high step size needs more decay, strong blur less).
+# Bergstra and Bengio (2012) showed that *random* search finds good settings
+# faster than a grid when only a few parameters really matter. Each trial
+# draws every hyperparameter at random and is scored by transfer to model B.
+
+# %%
+if judge is not None:
+    trials = classviz.random_search(spec.model, judge.model, classes, trials=TRIALS,
+                                    steps=max(1, STEPS // 2), seed=SEED)
+    for t in trials:
+        print(f"transfer {t['transfer']:.2f}  ", {k: round(v, 3) for k, v in t["params"].items()})
+    fig = plotting.image_grid(list(trials[0]["images"]), names, cols=8, cell=1.6)
+else:
+    fig = None
+fig
+
+# %% [markdown]
+# ## 5. Which image do we keep?
+#
+# Regularizers lower the objective a little each time they act, so the
+# objective zig-zags. You can keep the **last** image, or the **best** one by
+# objective. `render` tracks both.
+
+# %%
+r = abl["combined"]
+fig, ax = plotting.new_figure(6, 3)
+ax.plot(r.values)
+ax.set_xlabel("step"); ax.set_ylabel("objective per class"); ax.set_title("combined recipe")
+fig
+
+# %%
+plotting.image_grid(list(r.last[:4]) + list(r.best[:4]), [f"last · {n}" for n in names[:4]] +
+                    [f"best · {n}" for n in names[:4]], cols=4, cell=2.2)
+
+# %% [markdown]
+# With a blur or median every few steps, the best image is usually the one
+# just before a filter step: sharper, with a slightly higher score. The last
+# image is smoother. Both are fair choices; say which one you show.
+
+# %% [markdown]
+# ## 6. Your turn: the panel
+#
+# Choose a class, a recipe, the objective, and keep best or last. The titles
+# show model A's confidence and model B's verdict.
+
+# %%
+from helpers.widgets.featvis import ClassesPanel
+panel = ClassesPanel(spec, judge=judge, steps=STEPS)
+panel.run()
+panel
+
+# %% [markdown]
+# ## 7. Exercise
+#
+# Compute by hand the fraction of the `combined` images that model B
+# classifies as the intended class.
+
+# %%
+from helpers.exercises import lesson03
+if judge is not None:
+    q = lesson03.transfer_exercise(judge.model, abl["combined"].images, classes)
+    answer = ...   # your fraction, e.g. float(np.mean(...))
+    q.check(answer)
+
+# %% [markdown]
+# ## Summary
+#
+# * Maximize pre-softmax scores: the softmax can be raised by lowering the others.
+# * Naive ascent makes adversarial noise with >99% confidence: confidence proves nothing.
+# * Clipping, decay, blur, median filtering and random transforms each remove
+#   part of the noise; together they give images an independent model recognises.
+# * Tune with random search, and say whether you show the last or the best image.
+#
+# ## On your own / Further reading
+#
+# * Add `T.confine(0.3)` to a recipe: one object in the centre instead of a texture.
+# * Try `param="fourier"` in `classviz.visualize_classes`.
+# * Simonyan, Vedaldi and Zisserman, "Deep inside convolutional networks", 2014.
+# * Yosinski et al., "Understanding neural networks through deep visualization", 2015.
+# * Nguyen, Yosinski and Clune, "Deep neural networks are easily fooled", 2015.
+# * Bergstra and Bengio, "Random search for hyper-parameter optimization", JMLR 2012.
