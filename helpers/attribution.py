@@ -32,116 +32,22 @@ zeros, never NaN, and a warning says how many there are; see
 from __future__ import annotations
 
 import warnings
-import weakref
 
 import numpy as np
 
 from helpers import config
-from helpers import images as _images
-from helpers.models import LayerNotFoundError, get_layer, without_softmax
-
-#: Images per compiled call; larger batches are processed in chunks of this size.
-CHUNK = 64
-_CACHE: dict[int, tuple] = {}
-
-
-def _cached(model, key, build):
-    """A per-model cache (logits model, compiled functions) dropped with the model."""
-    entry = _CACHE.get(id(model))
-    if entry is None or entry[0]() is not model:
-        entry = (weakref.ref(model), {})
-        _CACHE[id(model)] = entry
-    store = entry[1]
-    if key not in store:
-        store[key] = build()
-    return store[key]
-
-
-def _logits(model):
-    return _cached(model, "logits", lambda: without_softmax(model))
-
-
-def _prepare(model, images, class_index):
-    """Validate the batch and resolve the class per image (``"auto"``: predicted)."""
-    x = _images.as_batch(images)
-    logits = _logits(model)
-    n_classes = int(logits.outputs[0].shape[-1])
-    if isinstance(class_index, str):
-        if class_index != "auto":
-            raise ValueError(f"class_index must be an int, a list of ints or 'auto'; got {class_index!r}")
-        cls = np.concatenate([np.argmax(np.asarray(logits(x[i:i + CHUNK], training=False)), 1)
-                              for i in range(0, len(x), CHUNK)])
-    else:
-        cls = np.broadcast_to(np.asarray(class_index, dtype=np.int64), (len(x),)).copy()
-    bad = cls[(cls < 0) | (cls >= n_classes)]
-    if bad.size:
-        raise IndexError(f"class index {int(bad[0])} out of range: the model has classes 0..{n_classes - 1}")
-    return x, cls.astype(np.int32), logits
-
-
-def _input_grad_fn(model):
-    """Compiled ``(x, cls) -> (dz_c/dx, z_c)`` for ``model``'s logits."""
-    import tensorflow as tf
-
-    @tf.function(reduce_retracing=True)
-    def fn(x, cls):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            score = tf.gather(model(x, training=False), cls, batch_dims=1)
-        return tape.gradient(score, x), score
-
-    return fn
-
-
-def _chunked(fn, x, cls, chunk=CHUNK):
-    """Call a compiled fn chunk by chunk and concatenate its outputs."""
-    import tensorflow as tf
-
-    outs = []
-    for i in range(0, len(x), chunk):
-        res = fn(tf.constant(x[i:i + chunk]), tf.constant(cls[i:i + chunk]))
-        outs.append([np.asarray(r) for r in (res if isinstance(res, (tuple, list)) else [res])])
-    return [np.concatenate(parts) for parts in zip(*outs)]
-
-
-def _grads_and_scores(model, images, class_index="auto", guided: str | None = None):
-    x, cls, logits = _prepare(model, images, class_index)
-    net = logits
-    if guided:
-        from helpers.guided import guided_model
-
-        net = _cached(model, f"clone-{guided}", lambda: guided_model(logits, rule=guided))
-    fn = _cached(net, "input_grad", lambda: _input_grad_fn(net))
-    return _chunked(fn, x, cls)
-
-
-def input_gradients(model, images, class_index="auto", guided: str | None = None):
-    """Raw gradients :math:`\\partial z_c / \\partial x`, shape ``[n, h, w, 3]``.
-
-    Args:
-      guided: ``None`` for true gradients, ``"guided"`` or ``"deconvnet"`` for
-        the modified ReLU rules of :mod:`helpers.guided` (computed on a clone).
-    """
-    return _grads_and_scores(model, images, class_index, guided)[0]
-
-
-def empty_maps(maps) -> np.ndarray:
-    """Boolean per map: True where the map is all zeros (no evidence at all)."""
-    m = np.asarray(maps)
-    return ~np.any(m > 0, axis=tuple(range(1, m.ndim)))
-
-
-def _finish(maps, method: str) -> np.ndarray:
-    """Scale each map to [0, 1] by its maximum; all-zero maps stay zero (flagged)."""
-    m = np.maximum(np.asarray(maps, dtype=np.float32), 0.0)
-    top = m.reshape(len(m), -1).max(1).reshape(-1, *([1] * (m.ndim - 1)))
-    out = np.where(top > 0, m / np.where(top > 0, top, 1.0), 0.0).astype(np.float32)
-    n_empty = int(empty_maps(out).sum())
-    if n_empty:
-        warnings.warn(f"{method}: {n_empty} of {len(out)} maps are all zeros (no positive evidence); "
-                      "they are returned as zeros.", stacklevel=3)
-    return out
-
+from helpers._gradients import (  # noqa: F401  (input_gradients, empty_maps, CHUNK are public here)
+    CHUNK,
+    _cached,
+    _chunked,
+    _finish,
+    _grads_and_scores,
+    _logits,
+    _prepare,
+    empty_maps,
+    input_gradients,
+)
+from helpers.models import LayerNotFoundError, get_layer
 
 def saliency(model, images, class_index="auto"):
     """Vanilla gradient saliency: the largest absolute input gradient over colour channels."""

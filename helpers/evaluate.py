@@ -92,8 +92,9 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
     Every layer of the shapes CNN is re-initialised, top to bottom; the
     figures are the mean Spearman rank correlation between each method's maps
     on the trained and on the fully randomized model (lower = the method
-    depends more on the weights), and the share of all-zero maps on the
-    randomized model. Defaults to 200 images: enough for two decimals.
+    depends more on the weights), the share of all-zero maps on the
+    randomized model, and the pointing game (3 px) of three methods on the
+    fully randomized model. Defaults to 200 images: enough for two decimals.
     """
     from tqdm.auto import tqdm
 
@@ -103,7 +104,7 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
     from helpers.shapes import make_shapes
 
     model = load_shapes("a").model
-    x, y, _ = make_shapes(n, seed=seed)
+    x, y, masks = make_shapes(n, seed=seed)
     out: dict[str, float] = {}
     empty: dict[str, float] = {}
     for name in tqdm(["grad_cam", "saliency", "guided_backprop", "smoothgrad", "integrated_gradients",
@@ -112,6 +113,14 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
         res = M.randomization_cascade(model, x, y, A.METHODS[name], seed=seed, method_kwargs=kw)
         out[f"sanity_spearman_{name}"] = res["spearman"][-1]
         empty[f"sanity_empty_maps_{name}"] = res["empty"][-1]
+    # Does a method still find the object when the network knows nothing?
+    import warnings
+
+    random_net = list(M.randomized_copies(model, seed=seed))[-1][1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in ("grad_cam", "saliency", "guided_backprop"):
+            empty[f"sanity_pointing_random_net_{name}"] = float(M.pointing_game(A.METHODS[name](random_net, x, y), masks).mean())
     return {**out, **empty}
 
 

@@ -111,3 +111,15 @@ def test_lesson09_exercise(shapes_data):
     assert q.check(float(metrics.pointing_game(maps, masks[:20], 3).mean()), quiet=True)
     assert not q.check(float(metrics.pointing_game(maps, masks[:20], 3).mean()) + 0.05, quiet=True)
     assert not q.check(20, quiet=True)
+
+
+@pytest.mark.slow
+def test_sanity_report_separates_grad_cam_from_a_random_network():
+    from helpers.evaluate import sanity_report
+
+    out = sanity_report(n=12, seed=5)
+    for name in A.METHODS:
+        assert -1.0 <= out[f"sanity_spearman_{name}"] <= 1.0
+        assert 0.0 <= out[f"sanity_empty_maps_{name}"] <= 1.0
+    assert out["sanity_spearman_grad_cam"] < 0.5 and out["sanity_spearman_saliency"] < 0.5
+    assert out["sanity_pointing_random_net_guided_backprop"] > out["sanity_pointing_random_net_grad_cam"]
