@@ -109,9 +109,8 @@ def backward_rules_figure(seed: int = 0, size: int = 5):
     backprop, the deconvnet and guided backprop send back, as numbered grids
     (red negative, blue positive), in the style of Springenberg et al.'s Figure 1.
     """
-    import matplotlib.pyplot as plt
-
     from helpers import config
+    from helpers.plotting import new_figure
 
     r = config.rng(seed)
     x = np.round(r.normal(size=(size, size)), 1)
@@ -119,7 +118,7 @@ def backward_rules_figure(seed: int = 0, size: int = 5):
     panels = [("forward input x", x), ("gradient from above g", g)]
     panels += [(f"{rule}", backward_rule(x, g, rule)) for rule in RULES]
     subtitles = ["", "", "g·[x>0]", "max(g, 0)", "g·[x>0]·[g>0]"]
-    fig, axes = plt.subplots(1, 5, figsize=config.figsize(15, 3.6))
+    fig, axes = new_figure(15, 3.6, nrows=1, ncols=5)
     lim = float(max(np.abs(x).max(), np.abs(g).max()))
     for ax, (title, arr), sub in zip(axes, panels, subtitles):
         ax.imshow(arr, cmap="RdBu", vmin=-lim, vmax=lim)
