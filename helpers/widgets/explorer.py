@@ -33,8 +33,8 @@ from helpers.widgets.base import CSS_PREFIX, Panel
 #: :class:`Panel` subclass of that module whose ``key`` matches.
 PANELS = [
     ("Activations", "helpers.widgets.activations", "activations"),
-    ("Filters", "helpers.widgets.featvis", "filters"),
-    ("Classes", "helpers.widgets.featvis", "classes"),
+    ("Filters", "helpers.widgets.featvis", "featvis_filters"),
+    ("Classes", "helpers.widgets.featvis", "featvis_classes"),
     ("Attribution", "helpers.widgets.attribution", "attribution"),
     ("DeepDream", "helpers.widgets.deepdream", "deepdream"),
     ("t-SNE", "helpers.widgets.embedding", "embedding"),

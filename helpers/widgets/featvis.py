@@ -96,7 +96,9 @@ class ClassesPanel(Panel):
         from helpers.classviz import RECIPES
 
         self.spec, self.judge = spec, judge
-        controls = {"cls": w.Dropdown(options=["all", *spec.class_names], value="all", description="Class"),
+        # A combobox: type a class name (handy with 1000 ImageNet classes) or pick one.
+        controls = {"cls": w.Combobox(options=["all", *spec.class_names], value="all", description="Class",
+                                      placeholder="a class name, or all", ensure_option=False),
                     "recipe": w.Dropdown(options=list(RECIPES), value="combined", description="Recipe"),
                     "objective": w.ToggleButtons(options=["log-prob", "logit"], value="log-prob",
                                                  description="Objective"),
@@ -111,8 +113,9 @@ class ClassesPanel(Panel):
         from helpers.classviz import RECIPES, class_objective
         from helpers.render import render
 
-        classes = list(range(len(self.spec.class_names))) if self.value("cls") == "all" else \
-            [self.spec.class_index(self.value("cls"))]
+        choice = str(self.value("cls")).strip()
+        classes = list(range(len(self.spec.class_names))) if choice in ("all", "") else \
+            [self.spec.class_index(choice)]
         res = render(self.spec.model, class_objective(classes, self.value("objective")),
                      transforms=RECIPES[self.value("recipe")](0), steps=config.steps(int(self.value("steps"))),
                      lr=float(self.value("lr")), keep=self.value("keep"), callback=progress, progress=False)

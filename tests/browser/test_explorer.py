@@ -93,8 +93,27 @@ def _perplexity_too_high(page, panel, tmp_path):
     return ("perplexity 100 out of range",)
 
 
+def _filter_out_of_range(page, panel, tmp_path):
+    box = page.locator(f"{panel} .cnn-featvis_filters-filter input")
+    box.fill("9999")              # conv4 has 64 filters
+    box.press("Enter")
+    page.locator(f"{panel} .cnn-run").click()
+    return ("9999 out of range", "0..63")
+
+
+def _unknown_class(page, panel, tmp_path):
+    box = page.locator(f"{panel} .cnn-featvis_classes-cls input")
+    box.fill("hexagon")           # not one of the shapes classes
+    box.press("Enter")
+    page.locator(f"{panel} .cnn-run").click()
+    return ("unknown class 'hexagon'", "circle")
+
+
 #: key -> (tab title, change one control, feed one bad input -> words the error must contain)
 RECIPES = {
+    "featvis_filters": ("Filters", _slider("count", "ArrowLeft"), _filter_out_of_range),
+    "featvis_classes": ("Classes", lambda page, panel: choose_other(page, f"{panel} .cnn-featvis_classes-recipe"),
+                        _unknown_class),
     "attribution": ("Attribution", _method, _bad_upload("upload")),
     "deepdream": ("DeepDream", _slider("step"), _unknown_layer),
     "embedding": ("t-SNE", _slider("perplexity", "ArrowLeft"), _perplexity_too_high),
