@@ -68,3 +68,14 @@ def test_stop_keeps_the_result_so_far_and_says_so(tmp_path):
 def test_save_before_run_is_a_message_not_a_crash():
     panel = _Counting()
     assert panel.save() is None and "Nothing to save" in panel.message.value
+
+
+def test_deepdream_panel_forgets_a_bad_upload_when_a_photo_is_chosen(shapes_spec):
+    from helpers.widgets.deepdream import DeepDreamPanel
+
+    panel = DeepDreamPanel(shapes_spec)
+    panel.controls["upload"].value = (_upload_item(b"not an image at all"),)
+    panel.run(wait=True)
+    assert "not a readable image" in panel.message.value and "pick a photo" in panel.message.value
+    panel.controls["image"].value = "coffee"
+    assert panel.controls["upload"].value == ()

@@ -60,6 +60,9 @@ class DeepDreamPanel(Panel):
             "steps": w.IntSlider(value=20, min=1, max=100, description="Steps/octave", continuous_update=False),
         }
         super().__init__("DeepDream", controls, live=False, projector=projector)
+        # Choosing a photo replaces an earlier upload (a bad upload never sticks).
+        controls["image"].observe(lambda _c: setattr(controls["upload"], "value", ()) if controls["upload"].value
+                                  else None, names="value")
 
     def validate(self) -> None:
         parse_layer_mix(self.value("layers"), self.spec.model)
@@ -69,9 +72,14 @@ class DeepDreamPanel(Panel):
         from helpers import config, images
 
         up = self.controls["upload"]
-        source = bytes(up.value[0]["content"]) if up.value else self.value("image")
         side = config.size(int(self.value("size")))
-        return images.resize(images.load_image(source), (side, side), crop=True)
+        if not up.value:
+            return images.resize(images.load_image(self.value("image")), (side, side), crop=True)
+        try:
+            img = images.load_image(bytes(up.value[0]["content"]))
+        except images.ImageError as exc:
+            raise images.ImageError(f"{exc} Upload another file, or pick a photo.") from exc
+        return images.resize(img, (side, side), crop=True)
 
     def compute(self, progress):
         from helpers.deepdream import deepdream
