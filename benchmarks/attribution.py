@@ -12,19 +12,9 @@ warm-up call; each figure is the median of ``--repeat`` timed calls. Prints
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-
-
-def _median_time(fn, repeat: int) -> float:
-    fn()  # warm-up (tracing, allocation)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+from _timing import median_time
 
 
 def main(argv=None) -> None:
@@ -76,8 +66,8 @@ def main(argv=None) -> None:
     eager = eager_cam()
     eager = eager / np.maximum(eager.max(axis=(1, 2), keepdims=True), 1e-12)
     diff = float(np.abs(eager - compiled_cam()).max())
-    t_eager, t_comp = _median_time(eager_cam, args.repeat), _median_time(compiled_cam, args.repeat)
-    s_eager, s_comp = _median_time(eager_saliency, args.repeat), _median_time(compiled_saliency, args.repeat)
+    t_eager, t_comp = median_time(eager_cam, args.repeat), median_time(compiled_cam, args.repeat)
+    s_eager, s_comp = median_time(eager_saliency, args.repeat), median_time(compiled_saliency, args.repeat)
     print(f"model: {args.model}")
     print(f"batch: {args.batch}")
     print(f"grad_cam_eager_s: {t_eager:.4f}")

@@ -14,16 +14,7 @@ import argparse
 import time
 
 import numpy as np
-
-
-def _median_time(fn, repeat: int) -> float:
-    fn()  # warm-up (tracing, allocation)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+from _timing import median_time
 
 
 def main(argv=None) -> None:
@@ -56,8 +47,8 @@ def main(argv=None) -> None:
                 grad[y0:y0 + t, x0:x0 + t] = tape.gradient(v, x).numpy()[0]
         return grad
 
-    compiled = _median_time(lambda: dreamer.tiled_gradient(photo), args.repeat)
-    eager = _median_time(eager_tiled, args.repeat)
+    compiled = median_time(lambda: dreamer.tiled_gradient(photo), args.repeat)
+    eager = median_time(eager_tiled, args.repeat)
     print(f"deepdream_tiled_gradient_compiled_s: {compiled:.4f}")
     print(f"deepdream_tiled_gradient_eager_s: {eager:.4f}")
     print(f"deepdream_compiled_speedup: {eager / compiled:.2f}")
