@@ -133,8 +133,10 @@ def classviz_report(n: int = 16, seed: int = 0, steps: int = 200) -> dict[str, f
     """Transfer of model A's class visualizations to the independent model B.
 
     Renders ``n`` images (all 8 classes, ``ceil(n / 8)`` start seeds) with the
-    naive recipe (plain normalized-gradient ascent on the pre-softmax logit,
-    no regularizer) and with the regularized recipe, at equal steps, then
+    naive recipe (plain normalized-gradient ascent, no regularizer) and with the
+    regularized recipe, at equal steps and with the same objective
+    (:func:`class_objective`'s default, :math:`\log p_c + 0.1\,z_c`, computed
+    from the pre-softmax scores), so only the regularizers differ; then
     reports the fraction that ``load_model("shapes_b")`` classifies as the
     intended class, plus model A's own softmax confidence for comparison.
     ``seed`` offsets the start images (the evaluate CLI passes its unseen seed).
