@@ -47,7 +47,7 @@ from helpers._gradients import (  # noqa: F401  (input_gradients, empty_maps, CH
     empty_maps,
     input_gradients,
 )
-from helpers.models import LayerNotFoundError, get_layer
+from helpers.models import get_layer, last_conv_layer
 
 def saliency(model, images, class_index="auto"):
     """Vanilla gradient saliency: the largest absolute input gradient over colour channels."""
@@ -159,19 +159,8 @@ def _cam_fn(model, layer_name: str, mode: str):
 
 
 def default_cam_layer(model) -> str:
-    """The last layer with a 4-D (feature-map) output that is not a pooling layer.
-
-    That is the last convolution's (activated) output: ``conv4`` on the shapes
-    CNN, ``block5_conv3`` on VGG16 (not ``block5_pool``), ``mixed10`` on InceptionV3.
-    """
-    for layer in reversed(model.layers):
-        try:
-            shape = layer.output.shape
-        except (AttributeError, ValueError):
-            continue
-        if len(shape) == 4 and "Pooling" not in type(layer).__name__ and type(layer).__name__ != "InputLayer":
-            return layer.name
-    raise LayerNotFoundError(f"Model {model.name!r} has no layer with a 4-D (feature map) output.")
+    """The layer Grad-CAM explains by default: :func:`helpers.models.last_conv_layer`."""
+    return last_conv_layer(model)
 
 
 def _cam(model, images, class_index, layer, mode):

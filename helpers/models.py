@@ -161,11 +161,16 @@ def conv_layer_names(model) -> list[str]:
 
 
 def last_conv_layer(model) -> str:
-    """Name of the last layer with a 4-D output (the usual Grad-CAM layer)."""
-    candidates = [layer.name for layer in model.layers if _is_feature_map(layer)]
-    if not candidates:
-        raise LayerNotFoundError(f"Model {model.name!r} has no layer with a 4-D (feature map) output.")
-    return candidates[-1]
+    """Name of the last feature-map layer that is not a pooling layer (the usual Grad-CAM layer).
+
+    That is the last convolution's (activated) output: ``conv4`` on the shapes
+    CNN, ``block5_conv3`` on VGG16 (not ``block5_pool``), ``mixed10`` on InceptionV3.
+    """
+    for layer in reversed(model.layers):
+        kind = type(layer).__name__
+        if _is_feature_map(layer) and "Pooling" not in kind and kind != "InputLayer":
+            return layer.name
+    raise LayerNotFoundError(f"Model {model.name!r} has no layer with a 4-D (feature map) output.")
 
 
 def ends_in_softmax(model) -> bool:
