@@ -54,7 +54,7 @@ def pointing_report(n: int = 1000, seed: int = UNSEEN_SEED, tolerance: int = 3) 
     uses 16 noisy samples and integrated gradients 16 steps here, to keep the
     run to a few minutes on two CPU cores. ``grad_cam_channels`` is the lecture
     notes' variant (ReLU per channel before the sum); ``grad_cam_conv3`` is
-    Grad-CAM one block earlier (16x16 maps instead of 8x8).
+    Grad-CAM one layer earlier (same 16x16 grid, smaller receptive field).
     """
     import warnings
 

@@ -2,14 +2,19 @@
 
 ``python -m helpers.train`` (or ``make train-shapes``) retrains both shipped
 models from scratch on freshly generated shapes and writes them to
-``data/models/``. On 2 CPU cores one model takes about a minute and a half.
+``data/models/``. On 2 CPU cores one model takes about three minutes.
 
 Architecture (about 61k parameters)::
 
     input [0, 1] -> Rescaling to [-1, 1]
     conv1 3x3x16 ReLU -> pool1 -> conv2 3x3x32 ReLU -> pool2
-    conv3 3x3x64 ReLU -> pool3 -> conv4 3x3x64 ReLU
+    conv3 3x3x64 ReLU -> conv4 3x3x64 ReLU          (both at 16x16)
     global average pooling -> logits (dense) -> predictions (softmax)
+
+The last conv layer stays at 16x16 (4 px cells) on purpose. Grad-CAM's map
+has the last conv layer's resolution; an earlier version pooled once more to
+8x8, and there Grad-CAM could not tell a ring from its hole (pointing game
+0.34 on rings, 0.891 overall, against 0.976 now).
 
 Three things keep training stable (without them one trial collapsed to
 chance): the input is rescaled to [-1, 1] inside the model, kernels use He
@@ -39,12 +44,11 @@ def build_shapes_cnn(size: int = DEFAULT_SIZE, seed: int = 0, name: str = "shape
     init = lambda i: keras.initializers.HeNormal(seed=seed * 100 + i)  # noqa: E731
     inputs = keras.Input((size, size, 3), name="image")
     x = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(inputs)
-    for i, filters in enumerate((16, 32, 64), start=1):
+    for i, filters in enumerate((16, 32, 64, 64), start=1):
         x = layers.Conv2D(filters, 3, padding="same", activation="relu",
                           kernel_initializer=init(i), name=f"conv{i}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
-    x = layers.Conv2D(64, 3, padding="same", activation="relu",
-                      kernel_initializer=init(4), name="conv4")(x)
+        if i <= 2:
+            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dense(NUM_CLASSES, kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 100 + 5),
                      name="logits")(x)

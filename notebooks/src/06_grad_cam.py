@@ -76,8 +76,12 @@ S = S / S.max()
 print("feature maps:", A.shape, " heatmap:", S.shape)
 
 # %% [markdown]
-# The map has the feature maps' size (8×8 on the shapes CNN, 14×14 on
-# VGG16); to lay it over the image we upsample it bilinearly. The helper does
+# The map has the feature maps' size (16×16 on the shapes CNN, 14×14 on
+# VGG16); to lay it over the image we upsample it bilinearly. That grid is
+# Grad-CAM's resolution: one cell of the shapes CNN's map covers 4×4 pixels.
+# (An earlier version of the shapes CNN pooled once more, to 8×8; its maps
+# were blobs that put the peak of a ring in the ring's hole. Lesson 09
+# measures this.) The helper does
 # all of this for a batch in one compiled function:
 
 # %%
