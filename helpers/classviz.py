@@ -33,6 +33,7 @@ ABLATIONS = {
     "decay": lambda seed: [T.decay(0.02), T.clip()],
     "blur": lambda seed: [T.gaussian_blur(0.7, every=4), T.clip()],
     "median": lambda seed: [T.median_filter(3, every=4), T.clip()],
+    "norm clip": lambda seed: [T.norm_clip(50.0, every=4), T.clip()],
     "jitter/scale/rotate": lambda seed: [T.jitter(3, seed=seed), T.random_scale(seed=seed + 1),
                                          T.random_rotate(10, seed=seed + 2), T.clip()],
 }
@@ -129,7 +130,7 @@ def random_search(model, judge_model, classes, trials: int = 8, steps: int = 100
     return sorted(out, key=lambda d: -d["transfer"])
 
 
-def classviz_report(n: int = 16, seed: int = 0, steps: int = 200) -> dict[str, float]:
+def classviz_report(n: int = 64, seed: int = 0, steps: int = 200) -> dict[str, float]:
     """Transfer of model A's class visualizations to the independent model B.
 
     Renders ``n`` images (all 8 classes, ``ceil(n / 8)`` start seeds) with the

@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, int]] = {
     "sanity": ("helpers.evaluate:sanity_report", 200),
     "tsne": ("helpers.embedding:tsne_report", 1000),
     "deepdream": ("helpers.deepdream:deepdream_report", 1),
-    "classviz": ("helpers.classviz:classviz_report", 16),
+    "classviz": ("helpers.classviz:classviz_report", 64),
 }
 
 

@@ -14,7 +14,8 @@ and step always give the same result and no global RNG is used.
 * **Regularizers** (``kind="post"``): applied to the pixels after each update
   (Yosinski et al. 2015; the course notes in sources/003): :func:`gaussian_blur`
   and :func:`median_filter` every ``k`` steps, :func:`decay` toward the mean
-  grey, :func:`clip` to the valid range.
+  grey, :func:`norm_clip` of the pixels closest to grey, :func:`clip` to
+  the valid range.
 """
 
 from __future__ import annotations
@@ -175,6 +176,32 @@ def decay(rate: float = 0.01, center: float = 0.5) -> Transform:
     if not 0 <= rate < 1:
         raise ValueError(f"decay rate must be in [0, 1); got {rate}")
     return Transform(lambda x, step: center + (1.0 - rate) * (x - center), f"decay({rate:g})", "post")
+
+
+def norm_clip(percentile: float = 50.0, center: float = 0.5, every: int = 1) -> Transform:
+    """Yosinski et al. 2015's small-norm clipping: pixels that differ least from grey become grey.
+
+    Per image, each pixel's colour distance :math:`\|x_{ij} - c\|_2` from the
+    grey ``center`` is compared with the ``percentile``-th percentile of those
+    distances; pixels below it are set to ``center``. Only the strongest
+    parts of the picture survive, so an image that would otherwise tile a
+    texture everywhere keeps its most important region.
+    """
+    import tensorflow as tf
+
+    if not 0 <= percentile < 100:
+        raise ValueError(f"percentile must be in [0, 100); got {percentile}")
+    q = percentile / 100.0
+
+    def fn(x, step):
+        norms = tf.norm(x - center, axis=-1)  # [b, h, w]
+        flat = tf.sort(tf.reshape(norms, [tf.shape(x)[0], -1]), axis=-1)
+        n = x.shape[1] * x.shape[2]
+        thresh = flat[:, min(n - 1, int(q * n))]
+        keep = tf.cast(norms >= thresh[:, None, None], x.dtype)[..., None]
+        return center + keep * (x - center)
+
+    return Transform(fn, f"norm_clip({percentile:g}%, every {every})", "post", every)
 
 
 def clip(low: float = 0.0, high: float = 1.0) -> Transform:

@@ -58,6 +58,17 @@ def test_regularizers_on_known_images():
     np.testing.assert_allclose(T.gaussian_kernel(0.8).sum(), 1.0, rtol=1e-6)
 
 
+def test_norm_clip_greys_the_faintest_pixels():
+    # a 10x10 image whose pixels differ from grey by a known, distinct amount
+    dist = np.arange(100, dtype=np.float32).reshape(1, 10, 10, 1) / 250.0  # 0 .. 0.396
+    x = tf.constant(np.concatenate([0.5 + dist, 0.5 - dist, np.full_like(dist, 0.5)], axis=-1))
+    out = T.norm_clip(30.0)(x).numpy()
+    faint = dist[0, ..., 0] < 30 / 250.0  # the 30 smallest colour distances
+    np.testing.assert_allclose(out[0][faint], 0.5)              # ...become exactly grey
+    np.testing.assert_array_equal(out[0][~faint], x.numpy()[0][~faint])  # the rest is untouched
+    np.testing.assert_array_equal(T.norm_clip(0.0)(x).numpy(), x.numpy())
+
+
 def test_every_k_steps():
     x = batch(n=1)
     t = T.median_filter(3, every=4)
@@ -72,6 +83,8 @@ def test_bad_arguments():
         T.median_filter(1)
     with pytest.raises(ValueError):
         T.decay(1.5)
+    with pytest.raises(ValueError, match=r"\[0, 100\)"):
+        T.norm_clip(100)
     with pytest.raises(TypeError):
         T.split([T.clip(), "blur"])
     items = [T.clip(), T.jitter(2)]

@@ -9,7 +9,8 @@
 #
 # **What you'll do**
 # * run naive class maximization and see it fool the network;
-# * try each regularizer alone (clipping, decay, blur, median, jitter/scale/rotate), then all together;
+# * try each regularizer alone (clipping, decay, blur, median, small-norm clipping, jitter/scale/rotate),
+#   then all together;
 # * run a small random hyperparameter search;
 # * decide which image to keep: the last one or the best one.
 #
@@ -113,6 +114,8 @@ plotting.image_grid(list(naive.images), titled(naive.images), cols=4, cell=2.6)
 # * **decay** toward grey: $x \leftarrow \tfrac12 + (1-\lambda)(x - \tfrac12)$;
 # * **Gaussian blur** ($\sigma \approx 0.5$–$1$) every 4–8 steps;
 # * **median filter** (3×3 or 5×5) every 4–12 steps: removes noise, keeps edges;
+# * **small-norm clipping** (Yosinski et al. 2015): the half of the pixels
+#   closest to grey become grey, so only the strongest parts survive;
 # * **jitter, scale, rotate**: random, so the image must work when moved.
 #
 # Same start, same steps, one row per recipe:
@@ -128,8 +131,9 @@ plotting.image_grid(rows, titles, cols=4, cell=2.0)
 
 # %% [markdown]
 # Clipping alone changes little; decay greys the picture; blur and the median
-# filter remove the speckle; the random transforms make strokes thicker and
-# more object-like. The last row, `combined`, uses all of them.
+# filter remove the speckle; small-norm clipping alone only sprinkles grey
+# pixels through the speckle (it needs a smoothing partner); the random
+# transforms make strokes thicker and more object-like. The last row, `combined`, uses all of them.
 
 # %% [markdown]
 # ## 3. Measure, don't just look
