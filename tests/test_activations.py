@@ -53,16 +53,18 @@ def test_activation_mask_brightens_where_the_map_fires():
     assert out[7, 7, 0] == pytest.approx(0.08, abs=1e-3)
 
 
-def test_sparsity_grows_with_depth_on_the_shapes_model(shapes_spec, shapes_data):
+def test_sparsity_with_depth_on_the_shapes_model(shapes_spec, shapes_data):
     stats = activations.layer_statistics(shapes_spec.model, shapes_data[0][:32])
     names = [s["layer"] for s in stats]
     assert names == ["conv1", "conv2", "conv3", "conv4"]
     sizes = [s["height"] for s in stats]
     assert sizes == sorted(sizes, reverse=True)
     zeros = {s["layer"]: s["zeros"] for s in stats}
-    # Sparsity grows through the convolutional hierarchy (the last conv, which
-    # feeds global average pooling, is denser again; lesson 01 shows this).
-    assert zeros["conv1"] < zeros["conv2"] < zeros["conv3"]
+    # Past the first layer most activations are zero (lesson 01: about half in
+    # conv1, three quarters in conv2 and conv3); the last conv, which feeds
+    # global average pooling, is denser again.
+    assert zeros["conv1"] + 0.1 < min(zeros["conv2"], zeros["conv3"])
+    assert zeros["conv4"] + 0.05 < zeros["conv3"]
 
 
 def test_unknown_layer_in_feature_model(shapes_spec):

@@ -121,10 +121,11 @@ plotting.image_grid(list(grids[early].images[:8]) + list(grids[middle].images[:8
                     [f"{early}:{k}" for k in range(8)] + [f"{middle}:{k}" for k in range(8)], cols=8, cell=1.6)
 
 # %% [markdown]
-# Early filters want colours or flat fields: on the shapes CNN the first
-# layer's 3×3 kernels sum to about zero, so a mean-activation objective is
-# almost degenerate and the best image is a colour wash. Later filters want
-# oriented gratings, grids, corners and curved strokes, repeated everywhere:
+# Early filters mostly want colours or flat fields: on the shapes CNN the
+# first layer's 3×3 kernels sum to about zero, so a mean-activation objective
+# is almost degenerate and the best image is often a colour wash (a few
+# first-layer filters give fine stripes). Later filters want oriented
+# gratings and grids of blobs, repeated everywhere:
 # the objective is a *mean over positions*, so the best image repeats the
 # pattern.
 #
@@ -174,9 +175,11 @@ labels = [f"{k} → {spec.class_names[int(np.argmax(W[k]))]}" if fig is not None
 plotting.image_grid(list(imgs), labels, cols=8, cell=1.8)
 
 # %% [markdown]
-# Filters that vote for *horizontal stripes* want horizontal gratings; those
-# voting for *plus* or *square* want crossings and corners. The class is
-# built from these parts.
+# Filters that vote for *vertical stripes* want vertical gratings; filters
+# voting for *triangle* want oblique ones (a triangle's slanted sides), and a
+# *ring* filter wants a lattice of blobs. Not every vote is that readable: a
+# horizontal grating can vote for *square* (its top and bottom edges). The
+# class is built from these parts.
 
 # %% [markdown]
 # ## 5. Your turn: the panel

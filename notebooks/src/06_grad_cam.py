@@ -128,7 +128,8 @@ plotting.image_grid([pair, *[plotting.heatmap_overlay(pair, c, 0.5) for c in cam
                     cols=3, cell=4)
 
 # %% [markdown]
-# One image, two answers: each map lights up its own object.
+# One image, two answers: each map is brightest on its own object, though
+# not only there (a little of each map spills onto the other object).
 #
 # ## 5. Grad-CAM++ and guided Grad-CAM
 #
