@@ -7,6 +7,7 @@ are always the pre-softmax logits (:func:`helpers.models.without_softmax`).
 
 from __future__ import annotations
 
+import logging
 import warnings
 import weakref
 
@@ -18,6 +19,28 @@ from helpers.models import without_softmax
 #: Images per compiled call; larger batches are processed in chunks of this size.
 CHUNK = 64
 _CACHE: dict[int, tuple] = {}
+#: Our own compiled functions, built once per (model, layer) on purpose.
+_OWN_FUNCTIONS = ("_cam_fn.<locals>.fn", "_input_grad_fn.<locals>.fn")
+
+
+class _OwnRetracingFilter(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" warning for this module's functions only.
+
+    Every model (and every randomized copy in the sanity check) gets its own
+    compiled function by design, which TensorFlow reports as retracing. The
+    warning would teach students to worry about nothing; retracing of any
+    other function is still reported.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not ("triggered tf.function retracing" in msg and any(f in msg for f in _OWN_FUNCTIONS))
+
+
+def _quiet_own_retracing() -> None:
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _OwnRetracingFilter) for f in logger.filters):
+        logger.addFilter(_OwnRetracingFilter())
 
 
 def _cached(model, key, build):
@@ -28,6 +51,7 @@ def _cached(model, key, build):
         _CACHE[id(model)] = entry
     store = entry[1]
     if key not in store:
+        _quiet_own_retracing()
         store[key] = build()
     return store[key]
 

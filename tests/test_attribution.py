@@ -236,3 +236,34 @@ def test_default_grad_cam_layer_skips_pooling():
     x = keras.layers.MaxPooling2D(name="pool")(x)
     model = keras.Model(inp, keras.layers.Dense(2, name="out")(keras.layers.Flatten()(x)))
     assert A.default_cam_layer(model) == "conv"   # as in VGG16: block5_conv3, not block5_pool
+
+
+def test_own_compiled_functions_do_not_warn_about_retracing_but_users_still_do(shapes_spec):
+    """Each randomized model gets its own compiled function by design: no retracing warning for
+    those, while a user's own retracing function is still reported by TensorFlow."""
+    import io
+    import logging
+
+    import tensorflow as tf
+
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        x = np.random.default_rng(0).uniform(0, 1, (2, 64, 64, 3)).astype("float32")
+        for _, m in metrics.randomized_copies(shapes_spec.model, seed=0):
+            A.grad_cam(m, x, 0)
+            A.saliency(m, x, 0)
+
+        @tf.function
+        def user_fn(v):
+            return v * 2
+
+        for i in range(8):
+            user_fn(tf.constant(np.zeros(i + 1)))
+    finally:
+        logger.removeHandler(handler)
+    log = buf.getvalue()
+    assert "_cam_fn" not in log and "_input_grad_fn" not in log
+    assert "user_fn" in log and "retracing" in log
