@@ -54,7 +54,16 @@ def saliency(model, images, class_index="auto"):
     return _finish(np.abs(input_gradients(model, images, class_index)).max(-1), "saliency")
 
 
-def smoothgrad(model, images, class_index="auto", samples: int = 25, noise: float = 0.15, seed: int = 0):
+def _bar(total: int, desc: str, progress: bool | None):
+    """A tqdm bar over ``total`` chunks; ``progress=None`` shows it only when there is more than one."""
+    from tqdm.auto import tqdm
+
+    show = total > 1 if progress is None else bool(progress)
+    return tqdm(total=total, desc=desc, leave=False, disable=not show)
+
+
+def smoothgrad(model, images, class_index="auto", samples: int = 25, noise: float = 0.15, seed: int = 0,
+               progress: bool | None = None):
     """SmoothGrad: average the saliency of ``samples`` noisy copies of each image.
 
     Args:
@@ -62,6 +71,7 @@ def smoothgrad(model, images, class_index="auto", samples: int = 25, noise: floa
       noise: noise standard deviation relative to each image's value range
         (Smilkov et al. found 10-20 % works best).
       seed: seed of the noise.
+      progress: show a progress bar (default: when the work takes several compiled calls).
     """
     x, cls, _ = _prepare(model, images, class_index)
     k = max(1, config.samples(samples))
@@ -69,11 +79,13 @@ def smoothgrad(model, images, class_index="auto", samples: int = 25, noise: floa
     span = (x.max(axis=(1, 2, 3)) - x.min(axis=(1, 2, 3))).reshape(-1, 1, 1, 1, 1)
     total = np.zeros(x.shape[:3], dtype=np.float32)
     per = max(1, CHUNK // k)
-    for i in range(0, len(x), per):
-        xb = x[i:i + per]
-        noisy = xb[:, None] + r.normal(size=(len(xb), k, *x.shape[1:])).astype(np.float32) * noise * span[i:i + per]
-        g = input_gradients(model, noisy.reshape(-1, *x.shape[1:]), np.repeat(cls[i:i + per], k))
-        total[i:i + per] = np.abs(g).max(-1).reshape(len(xb), k, *x.shape[1:3]).mean(1)
+    with _bar(-(-len(x) // per), "SmoothGrad", progress) as bar:
+        for i in range(0, len(x), per):
+            xb = x[i:i + per]
+            noisy = xb[:, None] + r.normal(size=(len(xb), k, *x.shape[1:])).astype(np.float32) * noise * span[i:i + per]
+            g = input_gradients(model, noisy.reshape(-1, *x.shape[1:]), np.repeat(cls[i:i + per], k))
+            total[i:i + per] = np.abs(g).max(-1).reshape(len(xb), k, *x.shape[1:3]).mean(1)
+            bar.update(1)
     return _finish(total, "smoothgrad")
 
 
@@ -88,7 +100,8 @@ def _baseline(x, baseline):
     return np.broadcast_to(b, x.shape).astype(np.float32).copy()
 
 
-def ig_attributions(model, images, class_index="auto", baseline="black", steps: int = 32):
+def ig_attributions(model, images, class_index="auto", baseline="black", steps: int = 32,
+                    progress: bool | None = None):
     """Integrated-gradients attributions ``[n, h, w, 3]`` and the score gap they explain.
 
     The path integral is a trapezoid rule over ``steps`` intervals, so the
@@ -107,20 +120,23 @@ def ig_attributions(model, images, class_index="auto", baseline="black", steps: 
     attr = np.zeros_like(x)
     gap = np.zeros(len(x), dtype=np.float32)
     per = max(1, CHUNK // (m + 1))
-    for i in range(0, len(x), per):
-        xb, bb, cb = x[i:i + per], base[i:i + per], cls[i:i + per]
-        path = bb[:, None] + alphas[None, :, None, None, None] * (xb - bb)[:, None]
-        g, z = _grads_and_scores(model, path.reshape(-1, *x.shape[1:]), np.repeat(cb, m + 1))
-        z = z.reshape(len(xb), m + 1)  # the path starts at the baseline and ends at the image
-        avg = (g.reshape(len(xb), m + 1, *x.shape[1:]) * weights[None, :, None, None, None]).sum(1)
-        attr[i:i + per] = (xb - bb) * avg
-        gap[i:i + per] = z[:, -1] - z[:, 0]
+    with _bar(-(-len(x) // per), "integrated gradients", progress) as bar:
+        for i in range(0, len(x), per):
+            xb, bb, cb = x[i:i + per], base[i:i + per], cls[i:i + per]
+            path = bb[:, None] + alphas[None, :, None, None, None] * (xb - bb)[:, None]
+            g, z = _grads_and_scores(model, path.reshape(-1, *x.shape[1:]), np.repeat(cb, m + 1))
+            z = z.reshape(len(xb), m + 1)  # the path starts at the baseline and ends at the image
+            avg = (g.reshape(len(xb), m + 1, *x.shape[1:]) * weights[None, :, None, None, None]).sum(1)
+            attr[i:i + per] = (xb - bb) * avg
+            gap[i:i + per] = z[:, -1] - z[:, 0]
+            bar.update(1)
     return attr, gap
 
 
-def integrated_gradients(model, images, class_index="auto", baseline="black", steps: int = 32):
+def integrated_gradients(model, images, class_index="auto", baseline="black", steps: int = 32,
+                         progress: bool | None = None):
     """Integrated gradients as maps: the absolute attribution summed over colour channels."""
-    attr, _ = ig_attributions(model, images, class_index, baseline, steps)
+    attr, _ = ig_attributions(model, images, class_index, baseline, steps, progress=progress)
     return _finish(np.abs(attr).sum(-1), "integrated_gradients")
 
 

@@ -267,3 +267,17 @@ def test_own_compiled_functions_do_not_warn_about_retracing_but_users_still_do(s
     log = buf.getvalue()
     assert "_cam_fn" not in log and "_input_grad_fn" not in log
     assert "user_fn" in log and "retracing" in log
+
+
+def test_long_attributions_show_a_progress_bar_that_changes_nothing(shapes_spec, capsys):
+    x = np.random.default_rng(1).uniform(0, 1, (6, 64, 64, 3)).astype("float32")
+    quiet = A.smoothgrad(shapes_spec.model, x, 0, samples=32, seed=3, progress=False)
+    assert "SmoothGrad" not in capsys.readouterr().err
+    loud = A.smoothgrad(shapes_spec.model, x, 0, samples=32, seed=3, progress=True)
+    assert "SmoothGrad" in capsys.readouterr().err
+    np.testing.assert_array_equal(quiet, loud)  # same seed, same maps
+    per = max(1, A.CHUNK // (max(2, config.steps(32)) + 1))  # images per compiled call (fast mode caps steps)
+    A.integrated_gradients(shapes_spec.model, np.repeat(x[:1], per + 1, 0), 0, steps=32)  # two calls: a bar
+    assert "integrated gradients" in capsys.readouterr().err
+    A.integrated_gradients(shapes_spec.model, x[:1], 0, steps=32)  # one call: no bar by default
+    assert "integrated gradients" not in capsys.readouterr().err
