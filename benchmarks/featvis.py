@@ -13,7 +13,9 @@ Prints ``name: value`` lines:
 * ``batched_speedup_vs_loop``: classic eager per-filter loop / one batched render (16 filters);
 * ``batched_speedup_vs_compiled_loop``: per-filter loop with a compiled step / batched render;
 * ``step_overhead_vs_forward_backward``: render's time per step / a bare compiled forward+backward;
-* the same three with a ``_64`` suffix for 64 filters;
+* ``batched_xla_speedup_vs_loop``, ``batched_xla_speedup_vs_compiled_loop`` and
+  ``xla_step_speedup_vs_graph``: the batched render with ``jit_compile=True`` (XLA);
+* the same with a ``_64`` suffix for 64 filters;
 * ``bf16_step_speedup_vs_fp32`` and ``bf16_final_objective_ratio`` (final objective, evaluated in
   fp32, of the bf16 render divided by the fp32 render's, at equal steps).
 
@@ -90,7 +92,7 @@ def compiled_loop(fm, filters, steps, size, lr=0.05):
     return float(np.mean(per_step)) * len(filters)
 
 
-def batched(model, layer, n, steps, size, precision="float32"):
+def batched(model, layer, n, steps, size, precision="float32", jit_compile=False):
     from helpers import objectives as O
     from helpers import transforms as T
     from helpers.render import render
@@ -98,7 +100,9 @@ def batched(model, layer, n, steps, size, precision="float32"):
     stamps = [time.perf_counter()]
     res = render(model, O.channel(layer, range(n)), transforms=[T.jitter(size // 16, seed=0), T.clip()],
                  steps=steps, lr=0.05, size=size, progress=False, precision=precision, keep="last",
-                 callback=lambda *a: stamps.append(time.perf_counter()))
+                 callback=lambda *a: stamps.append(time.perf_counter()), jit_compile=jit_compile)
+    if res.notes:
+        print("# " + "; ".join(res.notes), flush=True)
     return steady(stamps), res
 
 
@@ -156,6 +160,11 @@ def main(argv=None) -> None:
         print(f"batched_speedup_vs_loop{suffix}: {t_eager / t_total:.3f}", flush=True)
         print(f"batched_speedup_vs_compiled_loop{suffix}: {t_comp / t_total:.3f}", flush=True)
         print(f"step_overhead_vs_forward_backward{suffix}: {t_total / t_bare:.3f}", flush=True)
+        t_xla, _ = batched(model, args.layer, n, steps, size, jit_compile=True)
+        print(f"seconds_per_step_batched_xla{suffix}: {t_xla:.4f}", flush=True)
+        print(f"batched_xla_speedup_vs_loop{suffix}: {t_eager / t_xla:.3f}", flush=True)
+        print(f"batched_xla_speedup_vs_compiled_loop{suffix}: {t_comp / t_xla:.3f}", flush=True)
+        print(f"xla_step_speedup_vs_graph{suffix}: {t_total / t_xla:.3f}", flush=True)
         if n == 16:
             t16, res16 = batched(model, args.layer, n, steps, size, precision="bfloat16")
             obj = O.channel(args.layer, filters)

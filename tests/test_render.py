@@ -108,3 +108,19 @@ def test_bad_input(tiny_model):
     with pytest.raises(ValueError, match="3"):
         render(tiny_model, O.channel("c2", [0, 1, 2]), batch=2)
     assert mosaic(np.zeros((5, 4, 4, 3)), cols=3).shape == (10, 16, 3)
+
+
+def test_xla_step_matches_the_graph_step_and_falls_back_when_it_must(shapes_spec):
+    obj = O.channel("conv4", range(3))
+    kw = dict(steps=6, progress=False, seed=2)
+    shift = [T.jitter(3, seed=0), T.clip()]
+    graph = render(shapes_spec.model, obj, transforms=shift, **kw)
+    xla = render(shapes_spec.model, obj, transforms=shift, jit_compile=True, **kw)
+    assert not xla.notes
+    np.testing.assert_allclose(xla.images, graph.images, atol=1e-4)  # same ascent, other kernels
+    assert np.all(xla.best_values > xla.values[0])                    # and it still climbs
+    rotate = [T.random_rotate(10, seed=0), T.clip()]  # no XLA kernel for the image warp
+    graph = render(shapes_spec.model, obj, transforms=rotate, **kw)
+    fallback = render(shapes_spec.model, obj, transforms=rotate, jit_compile=True, **kw)
+    assert any("XLA could not compile" in n for n in fallback.notes)
+    np.testing.assert_allclose(fallback.images, graph.images, atol=1e-6)
