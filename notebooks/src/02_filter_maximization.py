@@ -106,9 +106,8 @@ plotting.image_grid([res.images[0], res_robust.images[0]], ["no transforms", "wi
 # `benchmarks/featvis.py`). `render(..., jit_compile=True)` also hands the
 # step to the XLA compiler: on a 2-core CPU that made a 16-image VGG16 step
 # 1.3× faster (but a 64-image one 0.93×: measure), provided every transform
-# can be compiled (jitter and clipping
-# can; the rotation and scaling warps cannot, and `render` then falls back
-# and says so in `result.notes`).
+# can be compiled (jitter and clipping can; the rotation and scaling warps
+# cannot, and `render` then falls back and says so in `result.notes`).
 
 # %%
 grids = {}
