@@ -37,10 +37,9 @@ class _OwnRetracingFilter(logging.Filter):
         return not ("triggered tf.function retracing" in msg and any(f in msg for f in _OWN_FUNCTIONS))
 
 
-def _quiet_own_retracing() -> None:
-    logger = logging.getLogger("tensorflow")
-    if not any(isinstance(f, _OwnRetracingFilter) for f in logger.filters):
-        logger.addFilter(_OwnRetracingFilter())
+_TF_LOGGER = logging.getLogger("tensorflow")  # the same object TensorFlow logs to, imported or not
+if not any(isinstance(f, _OwnRetracingFilter) for f in _TF_LOGGER.filters):  # once, even on reload
+    _TF_LOGGER.addFilter(_OwnRetracingFilter())
 
 
 def _cached(model, key, build):
@@ -51,7 +50,6 @@ def _cached(model, key, build):
         _CACHE[id(model)] = entry
     store = entry[1]
     if key not in store:
-        _quiet_own_retracing()
         store[key] = build()
     return store[key]
 

@@ -141,9 +141,9 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
       param_kwargs: extra arguments for the parameterization.
       jit_compile: also compile the step with XLA. On a 2-core CPU this made
         a 16-image VGG16 step about 1.3x faster (``benchmarks/featvis.py``),
-        but a single image and a 64-image batch slightly slower: measure. If a transform has no XLA kernel (the
-        rotation and scaling ones), the step falls back to the plain graph
-        and ``result.notes`` says so.
+        but a single image and a 64-image batch slightly slower: measure. If
+        a transform has no XLA kernel (the rotation and scaling ones), the
+        step falls back to the plain graph and ``result.notes`` says so.
     """
     import tensorflow as tf
     from tqdm.auto import tqdm

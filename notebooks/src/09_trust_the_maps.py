@@ -208,15 +208,15 @@ def activity(m):
     """Where the last conv layer is active, summed over channels, whatever the class."""
     acts = get_activations(m, xs, [last])[last].sum(-1)
     return np.stack([upsample(a, xs.shape[1:3]) for a in acts])
+maps = {}
 for label, m in (("trained", model), ("random", random_model)):
-    pp = attribution.grad_cam_plus_plus(m, xs, y[:len(xs)])
-    gc = attribution.grad_cam(m, xs, y[:len(xs)])
-    act = activity(m)
+    maps[label] = pp, gc, act = (attribution.grad_cam_plus_plus(m, xs, y[:len(xs)]),
+                                 attribution.grad_cam(m, xs, y[:len(xs)]), activity(m))
     print(f"{label:>8} network: Spearman with class-free activity: Grad-CAM++ "
           f"{metrics.spearman(pp, act).mean():.2f}, Grad-CAM {metrics.spearman(gc, act).mean():.2f}")
-k = np.arange(4)
-plotting.image_grid([*xs[k], *attribution.grad_cam_plus_plus(model, xs[k], y[k]), *activity(model)[k]],
-                    ["image"] * 4 + ["Grad-CAM++"] * 4 + ["activity"] * 4, cols=4, cell=2.4, cmap="inferno")
+pp, _, act = maps["trained"]
+plotting.image_grid([*xs[:4], *pp[:4], *act[:4]], ["image"] * 4 + ["Grad-CAM++"] * 4 + ["activity"] * 4,
+                    cols=4, cell=2.4, cmap="inferno")
 
 # %% [markdown]
 # On the shapes CNN, Grad-CAM++ and class-free activity agree almost rank
