@@ -55,6 +55,27 @@ def regularized(seed: int = 0, size: int = 64, blur: float = 0.7, blur_every: in
     return out + [T.clip()]
 
 
+def robust(seed: int = 0, size: int = 64, rotate: float = 10.0) -> list:
+    """Only the robustness transforms (pad, jitter, scale, rotate), for parameterizations that need no pixel filters."""
+    j = max(1, size // 16)
+    return [T.pad(j, seed=seed), T.jitter(j, seed=seed + 1), T.random_scale(seed=seed + 2),
+            T.random_rotate(rotate, seed=seed + 3)]
+
+
+#: The silhouette recipe: one flat-coloured shape in a central window (see
+#: :class:`helpers.param.SilhouetteParam`) with the robustness transforms.
+#: Its mask logits move slowly, hence the larger step.
+SILHOUETTE = {"param": "silhouette", "lr": 0.1}
+
+
+def visualize_silhouettes(model, classes, steps: int = 200, seed: int = 0, size: int | None = None,
+                          **kwargs) -> RenderResult:
+    """Class images restricted to one silhouette each (the shapes world's prior); see :data:`SILHOUETTE`."""
+    size = size or int(model.inputs[0].shape[1] or 64)
+    opts = {**SILHOUETTE, **kwargs}
+    return visualize_classes(model, classes, robust(seed, size), steps=steps, seed=seed, **opts)
+
+
 #: Every recipe by name, for widgets: ``RECIPES[name](seed) -> transforms``.
 RECIPES = {**ABLATIONS, "combined": lambda seed: regularized(seed)}
 
@@ -141,14 +162,22 @@ def classviz_report(n: int = 64, seed: int = 0, steps: int = 200) -> dict[str, f
     reports the fraction that ``load_model("shapes_b")`` classifies as the
     intended class, plus model A's own softmax confidence for comparison.
     ``seed`` offsets the start images (the evaluate CLI passes its unseen seed).
+
+    Two more lines measure the silhouette parameterization
+    (:func:`visualize_silhouettes`): its transfer from model A, and the same
+    recipe run on a fully re-initialised copy of model A, a control showing
+    how much of the transfer the prior alone would give.
     """
+    from helpers.metrics import randomized_copies
     from helpers.models import load_model
 
     a, b = load_model("shapes"), load_model("shapes_b")
     k = len(a.class_names)
     rounds = max(1, int(np.ceil(n / k)))
     steps = config.steps(steps)
-    out: dict[str, list] = {"regularized": [], "naive": [], "conf_reg": [], "conf_naive": []}
+    out: dict[str, list] = {"regularized": [], "naive": [], "conf_reg": [], "conf_naive": [], "silhouette": [],
+                            "silhouette_random": []}
+    random_a = list(randomized_copies(a.model, seed=seed))[-1][1]
     for r in range(rounds):
         s = int(seed) % 100_000 + r
         classes = list(range(k))
@@ -158,7 +187,14 @@ def classviz_report(n: int = 64, seed: int = 0, steps: int = 200) -> dict[str, f
         out["naive"].append(predict_classes(b.model, naive.images) == classes)
         out["conf_reg"].append(a.predict(reg.images)[np.arange(k), classes])
         out["conf_naive"].append(a.predict(naive.images)[np.arange(k), classes])
+        sil = visualize_silhouettes(a.model, classes, steps=steps, seed=s, progress=False)
+        sil_random = visualize_silhouettes(random_a, classes, steps=steps, seed=s, progress=False)
+        out["silhouette"].append(predict_classes(b.model, sil.images) == classes)
+        out["silhouette_random"].append(predict_classes(b.model, sil_random.images) == classes)
     mean = lambda key: float(np.mean(np.concatenate(out[key])))  # noqa: E731
     return {"classviz_transfer_regularized": mean("regularized"), "classviz_transfer_naive": mean("naive"),
             "classviz_model_a_confidence_regularized": mean("conf_reg"),
-            "classviz_model_a_confidence_naive": mean("conf_naive"), "classviz_images": float(rounds * k)}
+            "classviz_model_a_confidence_naive": mean("conf_naive"),
+            "classviz_transfer_silhouette": mean("silhouette"),
+            "classviz_transfer_silhouette_random_model": mean("silhouette_random"),
+            "classviz_images": float(rounds * k)}

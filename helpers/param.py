@@ -13,8 +13,17 @@ is a set of variables plus a differentiable map to an image batch in [0, 1]:
   of the ImageNet colour covariance) and :math:`\\sigma` a sigmoid that keeps
   pixels in [0, 1]. Olah, Mordvintsev and Schubert, "Feature Visualization",
   Distill 2017.
+* :class:`SilhouetteParam`: one flat-coloured shape on a background,
+  :math:`x = (1-\alpha)\,b + \alpha\,c` with a soft mask
+  :math:`\alpha = w \cdot \sigma\big(k\,(G * a)\big)` (smoothed logits
+  :math:`a`, sharpness :math:`k`, a central window :math:`w`), a single colour
+  :math:`c = \sigma(\bar v)` per image and a fixed smooth background
+  :math:`b`. A prior matched to the shapes world, where every image is one
+  flat-coloured object on a smooth field: the optimizer can only choose a
+  silhouette and a colour. Alpha compositing as an image parameterization is
+  from Mordvintsev et al., "Differentiable Image Parameterizations", Distill 2018.
 
-Both take ``seed=`` for their random start and never use a global RNG.
+All take ``seed=`` for their random start and never use a global RNG.
 """
 
 from __future__ import annotations
@@ -118,11 +127,95 @@ class FourierParam:
         return np.asarray(self.image())
 
 
+class SilhouetteParam:
+    """Optimize a silhouette and its colour, composited on a fixed background.
+
+    One variable ``[batch, h, w, 4]``: channels 0-2 are colour logits (their
+    spatial mean gives the object's single colour), channel 3 the mask logits.
+
+    Args:
+      batch, height, width: image batch shape.
+      seed: seed of the start (colour, mask noise) and of the background field.
+      radius: the mask lives inside a central disc of this radius (a fraction of
+        the side); 0.2 matches the largest objects of the shapes world.
+      sharpness: gain :math:`k` on the smoothed mask logits (higher: harder edges).
+      sigma: Gaussian smoothing of the mask logits, in pixels (0: none).
+      background: ``"field"`` (a smooth random colour field, as in the shapes
+        world), ``"grey"``, or an array ``[h, w, 3]`` / ``[batch, h, w, 3]`` in [0, 1].
+      init_alpha: initial mask logit (negative: start mostly background).
+    """
+
+    kind = "silhouette"
+
+    def __init__(self, batch: int, height: int, width: int, seed: int = 0, radius: float = 0.2,
+                 sharpness: float = 2.0, sigma: float = 1.5, background="field", init_alpha: float = -2.0):
+        import tensorflow as tf
+
+        from helpers.transforms import gaussian_kernel
+
+        if not 0 < float(radius) <= 0.75:
+            raise ValueError(f"radius must be in (0, 0.75] (a fraction of the image side); got {radius}")
+        if float(sharpness) <= 0 or float(sigma) < 0:
+            raise ValueError(f"sharpness must be > 0 and sigma >= 0; got {sharpness} and {sigma}")
+        b, h, w = int(batch), int(height), int(width)
+        self.shape = (b, h, w, 3)
+        rng = np.random.default_rng(seed)
+        start = np.zeros((b, h, w, 4), np.float32)
+        start[..., :3] = rng.normal(0.0, 1.0, (b, 1, 1, 3))
+        start[..., 3] = init_alpha + rng.normal(0.0, 0.5, (b, h, w))
+        self.variable = tf.Variable(start, name="silhouette")
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        dist = np.hypot(yy - (h - 1) / 2, xx - (w - 1) / 2)
+        self._window = tf.constant(np.clip(radius * min(h, w) - dist + 0.5, 0, 1)[None, :, :, None])
+        g = gaussian_kernel(sigma) if sigma > 0 else np.ones(1, np.float32)
+        self._kernel = tf.constant(np.outer(g, g)[:, :, None, None].astype(np.float32))
+        self.sharpness = float(sharpness)
+        if isinstance(background, str):
+            if background == "grey":
+                bg = np.full((b, h, w, 3), 0.5, np.float32)
+            elif background == "field":
+                from helpers.shapes import _smooth_field
+
+                bg = 0.25 + 0.5 * _smooth_field(np.random.default_rng([int(seed), 1]), b, max(h, w))[:, :h, :w]
+            else:
+                raise ValueError(f"background must be 'field', 'grey' or an image array; got {background!r}")
+        else:
+            bg = np.broadcast_to(np.asarray(background, np.float32), (b, h, w, 3))
+            if bg.min() < 0 or bg.max() > 1:
+                raise ValueError("a background array must hold values in [0, 1]")
+        self._background = tf.constant(np.ascontiguousarray(bg, np.float32))
+
+    @property
+    def variables(self) -> list:
+        return [self.variable]
+
+    def alpha(self):
+        """The mask :math:`\alpha` in [0, 1], a tensor ``[b, h, w, 1]`` (zero outside the window)."""
+        import tensorflow as tf
+
+        logits = tf.nn.conv2d(self.variable[..., 3:], self._kernel, 1, "SAME")
+        return self._window * tf.sigmoid(self.sharpness * logits)
+
+    def color(self):
+        """The object's colour per image, a tensor ``[b, 1, 1, 3]`` in [0, 1]."""
+        import tensorflow as tf
+
+        return tf.sigmoid(tf.reduce_mean(self.variable[..., :3], axis=[1, 2], keepdims=True))
+
+    def image(self):
+        """The composited image batch in [0, 1] (a tensor ``[b, h, w, 3]``)."""
+        a = self.alpha()
+        return (1.0 - a) * self._background + a * self.color()
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self.image())
+
+
 def make_param(kind, batch: int, height: int, width: int, seed: int = 0, **kwargs):
-    """A parameterization by name (``"pixel"`` or ``"fourier"``), or ``kind`` itself if it is one."""
+    """A parameterization by name (``"pixel"``, ``"fourier"`` or ``"silhouette"``), or ``kind`` itself."""
     if hasattr(kind, "image") and hasattr(kind, "variables"):
         return kind
-    kinds = {"pixel": PixelParam, "fourier": FourierParam}
+    kinds = {"pixel": PixelParam, "fourier": FourierParam, "silhouette": SilhouetteParam}
     if kind not in kinds:
-        raise ValueError(f"unknown parameterization {kind!r}; choose 'pixel' or 'fourier'")
+        raise ValueError(f"unknown parameterization {kind!r}; choose one of {', '.join(map(repr, kinds))}")
     return kinds[kind](batch, height, width, seed=seed, **kwargs)

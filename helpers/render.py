@@ -125,7 +125,7 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
       objective: an :class:`helpers.objectives.Objective`.
       batch: images to optimize; defaults to the objective's per-image count, else 1.
       size: side (or ``(h, w)``) of the images; defaults to the model's input size.
-      param: ``"pixel"``, ``"fourier"`` or a parameterization object.
+      param: ``"pixel"``, ``"fourier"``, ``"silhouette"`` or a parameterization object.
       transforms: list of :class:`helpers.transforms.Transform` (not modified).
       steps: number of steps (capped by ``helpers.config.steps`` in fast mode).
       lr: step size :math:`\\eta` of the normalized gradient step.

@@ -37,6 +37,12 @@ def test_recipes_make_valid_images_and_keep_the_model(shapes_spec):
     names = [t.name for t in C.regularized(0)]
     assert names[-1] == "clip(0, 1)" and any("median" in n for n in names) and any("blur" in n for n in names)
     assert set(C.RECIPES) >= {"naive", "clip", "decay", "blur", "median", "jitter/scale/rotate", "combined"}
+    sil = C.visualize_silhouettes(shapes_spec.model, [0, 7], steps=6, progress=False)
+    assert np.all(sil.best_values > sil.values[0]) and not sil.notes
+    # outside the central window only the smooth background remains: neighbouring pixels barely differ
+    outside = np.hypot(*np.mgrid[0:64, 0:64] - 31.5) > 0.2 * 64 + 1
+    steps_right = np.abs(np.diff(sil.images, axis=2))[:, outside[:, 1:] & outside[:, :-1]]
+    assert steps_right.max() < 0.05
     assert_weights_equal(shapes_spec.model, snap)
 
 
@@ -76,3 +82,8 @@ def test_panels_run_and_report_bad_input(shapes_spec):
     c.controls["cls"].value = "star"
     c.run()
     assert c.error is None and c.png
+    c.controls["param"].value = "silhouette"
+    assert c.controls["lr"].value == pytest.approx(0.1)
+    png = c.png
+    c.run()
+    assert c.error is None and c.png and c.png != png

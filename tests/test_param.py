@@ -42,3 +42,39 @@ def test_make_param():
     assert P.make_param(p, 1, 4, 4) is p
     with pytest.raises(ValueError, match="pixel"):
         P.make_param("wavelet", 1, 4, 4)
+
+
+def test_silhouette_is_one_colour_over_the_background_and_only_inside_its_window():
+    p = P.SilhouetteParam(2, 32, 32, seed=4, radius=0.25, init_alpha=1.0)
+    img, alpha = p.numpy(), np.asarray(p.alpha())
+    bg, colour = np.asarray(p._background), np.asarray(p.color())
+    assert img.shape == (2, 32, 32, 3) and img.min() >= 0 and img.max() <= 1
+    # every pixel is the compositing formula: background + alpha * (colour - background)
+    np.testing.assert_allclose(img, bg + alpha * (colour - bg), atol=1e-6)
+    yy, xx = np.mgrid[0:32, 0:32]
+    outside = np.hypot(yy - 15.5, xx - 15.5) > 0.25 * 32 + 0.5
+    assert np.all(alpha[:, outside] == 0) and alpha[:, ~outside].mean() > 0.5
+    np.testing.assert_array_equal(img[:, outside], bg[:, outside])
+    np.testing.assert_array_equal(img, P.SilhouetteParam(2, 32, 32, seed=4, radius=0.25, init_alpha=1.0).numpy())
+    assert not np.array_equal(img, P.SilhouetteParam(2, 32, 32, seed=5, radius=0.25, init_alpha=1.0).numpy())
+    grey = P.SilhouetteParam(1, 16, 16, background="grey").numpy()
+    assert np.allclose(grey[0, 0, 0], 0.5)
+
+
+def test_silhouette_gradient_reaches_mask_and_colour():
+    p = P.make_param("silhouette", 1, 16, 16, seed=0, init_alpha=0.0)
+    assert p.kind == "silhouette"
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(p.image()[..., 0])  # "be red": raise the red channel
+    g = tape.gradient(loss, p.variable).numpy()
+    assert np.abs(g[..., 0]).sum() > 0 and np.abs(g[..., 3]).sum() > 0
+    assert np.abs(g[..., 1:3]).sum() == 0  # green and blue colour logits do not affect red
+
+
+def test_silhouette_refuses_bad_settings():
+    with pytest.raises(ValueError, match="radius"):
+        P.SilhouetteParam(1, 8, 8, radius=0)
+    with pytest.raises(ValueError, match="background"):
+        P.SilhouetteParam(1, 8, 8, background="plaid")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        P.SilhouetteParam(1, 8, 8, background=np.full((8, 8, 3), 2.0))

@@ -100,6 +100,22 @@ def test_softmax_model_bf16_and_fourier(tiny_sequential):
     assert tiny_sequential.layers[1].compute_dtype == "float32"
 
 
+def test_silhouette_ascent_raises_class_score_and_keeps_the_background(tiny_sequential):
+    from helpers.param import SilhouetteParam
+
+    snap = weights_snapshot(tiny_sequential)
+    p = SilhouetteParam(2, 8, 8, seed=0, radius=0.3, sigma=0.5)
+    bg = np.asarray(p._background)
+    res = render(tiny_sequential, O.class_logit([1, 2]), param=p, transforms=[T.jitter(1, seed=0), T.clip()],
+                 steps=8, lr=0.2, keep="last", progress=False)
+    assert np.all(res.best_values > res.values[0])
+    assert any("skipped" in n for n in res.notes)  # clip is a pixel regularizer: silhouettes need none
+    yy, xx = np.mgrid[0:8, 0:8]
+    outside = np.hypot(yy - 3.5, xx - 3.5) > 0.3 * 8 + 0.5
+    np.testing.assert_array_equal(res.last[:, outside], bg[:, outside])
+    assert_weights_equal(tiny_sequential, snap)
+
+
 def test_bad_input(tiny_model):
     with pytest.raises(ValueError, match="keep"):
         render(tiny_model, O.channel("c2", 0), keep="first")

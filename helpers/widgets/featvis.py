@@ -84,7 +84,9 @@ class FiltersPanel(Panel):
 class ClassesPanel(Panel):
     """Pick a class and a recipe (naive, one regularizer, or all of them); see the class image.
 
-    The title of each picture gives model A's confidence and what an
+    ``Param`` switches between pixels and the silhouette parameterization
+    (one flat-coloured shape; it uses only the robustness transforms, so the
+    recipe is ignored, and switching to it sets the step size to 0.1). The title of each picture gives model A's confidence and what an
     independent model B thinks it shows, so adversarial noise is easy to spot.
     """
 
@@ -93,7 +95,7 @@ class ClassesPanel(Panel):
     def __init__(self, spec, judge=None, steps: int = 200, projector: bool | None = None):
         import ipywidgets as w
 
-        from helpers.classviz import RECIPES
+        from helpers.classviz import RECIPES, SILHOUETTE
 
         self.spec, self.judge = spec, judge
         # A combobox: type a class name (handy with 1000 ImageNet classes) or pick one.
@@ -105,19 +107,25 @@ class ClassesPanel(Panel):
                     "steps": w.IntSlider(value=steps, min=1, max=512, description="Steps", continuous_update=False),
                     "lr": w.FloatLogSlider(value=0.01, base=10, min=-3, max=0, step=0.1, description="Step size",
                                            continuous_update=False),
-                    "keep": w.ToggleButtons(options=["best", "last"], value="best", description="Keep")}
+                    "keep": w.ToggleButtons(options=["best", "last"], value="best", description="Keep"),
+                    "param": w.ToggleButtons(options=["pixel", "silhouette"], value="pixel", description="Param")}
         super().__init__("What does a class want to see?", controls, projector=projector)
+        lr_for = {"pixel": 0.01, "silhouette": SILHOUETTE["lr"]}
+        controls["param"].observe(lambda ch: setattr(controls["lr"], "value", lr_for[ch["new"]]), names="value")
 
     def compute(self, progress):
         from helpers import plotting
-        from helpers.classviz import RECIPES, class_objective
+        from helpers.classviz import RECIPES, class_objective, robust
         from helpers.render import render
 
+        param = self.value("param")
+        size = int(self.spec.model.inputs[0].shape[1] or 64)
+        transforms = robust(0, size) if param == "silhouette" else RECIPES[self.value("recipe")](0)
         choice = str(self.value("cls")).strip()
         classes = list(range(len(self.spec.class_names))) if choice in ("all", "") else \
             [self.spec.class_index(choice)]
         res = render(self.spec.model, class_objective(classes, self.value("objective")),
-                     transforms=RECIPES[self.value("recipe")](0), steps=config.steps(int(self.value("steps"))),
+                     transforms=transforms, param=param, steps=config.steps(int(self.value("steps"))),
                      lr=float(self.value("lr")), keep=self.value("keep"), callback=progress, progress=False)
         probs = self.spec.predict(res.images)
         titles = []

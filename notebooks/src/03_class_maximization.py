@@ -12,7 +12,9 @@
 # * try each regularizer alone (clipping, decay, blur, median, small-norm
 #   clipping, jitter/scale/rotate), then all together;
 # * run a small random hyperparameter search;
-# * decide which image to keep: the last one or the best one.
+# * decide which image to keep: the last one or the best one;
+# * restrict the search to one silhouette per image, and test that prior
+#   against a control.
 #
 # **What you'll learn**
 # * why to maximize the pre-softmax score, not the softmax;
@@ -34,7 +36,7 @@ SEED = 0
 # %%
 import numpy as np
 import tensorflow as tf
-from helpers import classviz, config, objectives as O, plotting, transforms as T
+from helpers import classviz, config, metrics, objectives as O, plotting, transforms as T
 from helpers.models import load_model
 
 spec = load_model(MODEL)
@@ -212,10 +214,74 @@ plotting.image_grid(list(r.last[:4]) + list(r.best[:4]), [f"last · {n}" for n i
 # image is smoother. Both are fair choices; say which one you show.
 
 # %% [markdown]
-# ## 6. Your turn: the panel
+# ## 6. A prior that matches the world: silhouettes
 #
-# Choose a class, a recipe, the objective, and keep best or last. The titles
-# show model A's confidence and model B's verdict.
+# Every picture so far is a *texture*. The global average pooling at the end
+# of the shapes CNN adds evidence from everywhere, so the easiest way to
+# raise a class score is to repeat its cue all over the image. But no
+# training image looks like that: each holds **one** flat-coloured object
+# on a smooth background. So restrict the search to such images. Optimize a
+# soft mask $\alpha$ and one colour $c$, and composite them on a fixed
+# smooth background $b$:
+#
+# $$x = (1-\alpha)\,b + \alpha\,c, \qquad
+#   \alpha = w \cdot \sigma\big(k\,(G * a)\big),$$
+#
+# where $a$ are the mask's logits, $G$ a small Gaussian (smooth edges), $k$
+# a sharpness, and $w$ a central disc the size of the largest training
+# objects. This is an image *parameterization*, like lesson 02's Fourier
+# one, but built from what this world's images look like (alpha
+# compositing as a parameterization: Mordvintsev et al., "Differentiable
+# Image Parameterizations", Distill 2018). Only the robustness transforms
+# remain; no pixel filter is needed.
+#
+# A fair test needs a control: the same recipe on a copy of model A whose
+# weights are all re-initialised. If B recognised *those* images too, the
+# prior alone would be doing the work.
+
+# %%
+if spec.name.startswith("shapes"):
+    sil = classviz.visualize_silhouettes(spec.model, classes, steps=STEPS, seed=SEED)
+    random_a = list(metrics.randomized_copies(spec.model, seed=SEED))[-1][1]
+    sil_random = classviz.visualize_silhouettes(random_a, classes, steps=STEPS, seed=SEED, progress=False)
+    print(f"model B recognises: silhouettes from model A "
+          f"{classviz.transfer_rate(judge.model, sil.images, classes):.0%}, from the random copy "
+          f"{classviz.transfer_rate(judge.model, sil_random.images, classes):.0%}, "
+          f"pixel recipe {classviz.transfer_rate(judge.model, abl['combined'].images, classes):.0%}")
+    fig = plotting.image_grid(list(sil.images) + list(sil_random.images),
+                              titled(sil.images) + [f"random A · {n}" for n in names], cols=8, cell=1.9)
+else:
+    print("Silhouettes are a prior for the shapes world (one flat object per image); "
+          "natural photos need other priors, such as lesson 02's Fourier parameterization.")
+    fig = None
+fig
+
+# %% [markdown]
+# Now the pictures look like objects of this world, and they show what
+# model A keys on. Stripes come out as a block of bars in the right
+# direction; the star as a ragged, pointy blob; the triangle often as a
+# wedge or chevron (apex corners and slanted edges). The square often comes
+# out as a plain disc of colour, and the plus as a spray of small dots:
+# for these classes model A's evidence is mostly *the absence* of the other
+# classes' cues (no curved rim, no stripes), and a plain blob has none.
+#
+# Does the prior make the pictures more faithful? Measure. In a full-size run
+# of `python -m helpers.evaluate classviz` (64 images), model B recognised
+# 0.53 of model A's silhouettes (0.63 with other background fields: 64
+# images leave about ±0.06 of noise), against 0.05 for the randomly
+# re-initialised copy (its blobs in a round window mostly read as
+# "circle") and 0.61 for the pixel recipe. So the prior alone does not
+# create the transfer, but it does not add any either: **prettier is not
+# the same as more faithful**. Both recipes show what model A and model B
+# share, and for the square and the plus that is little.
+
+# %% [markdown]
+# ## 7. Your turn: the panel
+#
+# Choose a class, a recipe, the objective, and keep best or last; switch
+# `Param` to `silhouette` for section 6's parameterization (it ignores the
+# recipe and sets the step size to 0.1). The titles show model A's
+# confidence and model B's verdict.
 
 # %%
 from helpers.widgets.featvis import ClassesPanel
@@ -224,7 +290,7 @@ panel.run()
 panel
 
 # %% [markdown]
-# ## 7. Exercise
+# ## 8. Exercise
 #
 # Compute by hand the fraction of the `combined` images that model B
 # classifies as the intended class.
@@ -251,10 +317,15 @@ if judge is not None:
 #   for naive ascent). Stripes and blob lattices transfer; shapes defined by
 #   their corners mostly do not.
 # * Tune with random search, and say whether you show the last or the best image.
+# * A prior built from the data (one silhouette per image) gives pictures
+#   that look like the world's objects, but B recognises them about as often
+#   as the pixel recipe's: judge a prior by measurement, with a control.
 #
 # ## On your own / Further reading
 #
 # * Add `T.confine(0.3)` to a recipe: one object in the centre instead of a texture.
+# * Try `SilhouetteParam(..., radius=0.3)` or `sharpness=4` (pass it as
+#   `param=` to `classviz.visualize_classes`, with `transforms=classviz.robust(0)`).
 # * Try `param="fourier"` in `classviz.visualize_classes`.
 # * Simonyan, Vedaldi and Zisserman, "Deep inside convolutional networks", 2014.
 # * Yosinski et al., "Understanding neural networks through deep visualization", 2015.
