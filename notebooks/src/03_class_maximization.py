@@ -249,7 +249,7 @@ if spec.name.startswith("shapes"):
           f"{classviz.transfer_rate(judge.model, sil_random.images, classes):.0%}, "
           f"pixel recipe {classviz.transfer_rate(judge.model, abl['combined'].images, classes):.0%}")
     fig = plotting.image_grid(list(sil.images) + list(sil_random.images),
-                              titled(sil.images) + [f"random A · {n}" for n in names], cols=8, cell=1.9)
+                              titled(sil.images) + [f"random A · {n}" for n in names], cols=4, cell=2.4)
 else:
     print("Silhouettes are a prior for the shapes world (one flat object per image); "
           "natural photos need other priors, such as lesson 02's Fourier parameterization.")
@@ -259,8 +259,9 @@ fig
 # %% [markdown]
 # Now the pictures look like objects of this world, and they show what
 # model A keys on. Stripes come out as a block of bars in the right
-# direction; the star as a ragged, pointy blob; the triangle often as a
-# wedge or chevron (apex corners and slanted edges). The square often comes
+# direction; the star as a ragged, pointy blob; the ring as pieces of a
+# rim; the triangle often as a wedge or a sail (apex corners and slanted
+# edges). The square often comes
 # out as a plain disc of colour, and the plus as a spray of small dots:
 # for these classes model A's evidence is mostly *the absence* of the other
 # classes' cues (no curved rim, no stripes), and a plain blob has none.
@@ -270,7 +271,8 @@ fig
 # 0.53 of model A's silhouettes (0.63 with other background fields: 64
 # images leave about ±0.06 of noise), against 0.05 for the randomly
 # re-initialised copy (its blobs in a round window mostly read as
-# "circle") and 0.61 for the pixel recipe. So the prior alone does not
+# "circle") and 0.61 for the pixel recipe. The eight images above are too
+# few to judge by: with this lesson's seed they may score far higher or lower. So the prior alone does not
 # create the transfer, but it does not add any either: **prettier is not
 # the same as more faithful**. Both recipes show what model A and model B
 # share, and for the square and the plus that is little.
