@@ -39,13 +39,18 @@ ABLATIONS = {
 }
 
 
+def robust(seed: int = 0, size: int = 64, rotate: float = 10.0, jitter: int | None = None) -> list:
+    """The robustness transforms alone (pad, jitter, scale, rotate); jitter defaults to size / 16 pixels."""
+    j = jitter if jitter is not None else max(1, size // 16)
+    return [T.pad(j, seed=seed), T.jitter(j, seed=seed + 1), T.random_scale(seed=seed + 2),
+            T.random_rotate(rotate, seed=seed + 3)]
+
+
 def regularized(seed: int = 0, size: int = 64, blur: float = 0.7, blur_every: int = 4, median: int = 3,
                 median_every: int = 8, decay: float = 0.01, jitter: int | None = None,
                 rotate: float = 10.0) -> list:
     """The combined recipe: robustness transforms plus blur, median, decay and clip."""
-    j = jitter if jitter is not None else max(1, size // 16)
-    out = [T.pad(j, seed=seed), T.jitter(j, seed=seed + 1), T.random_scale(seed=seed + 2),
-           T.random_rotate(rotate, seed=seed + 3)]
+    out = robust(seed, size, rotate=rotate, jitter=jitter)
     if blur > 0:
         out.append(T.gaussian_blur(blur, every=blur_every))
     if median >= 2:
@@ -53,13 +58,6 @@ def regularized(seed: int = 0, size: int = 64, blur: float = 0.7, blur_every: in
     if decay > 0:
         out.append(T.decay(decay))
     return out + [T.clip()]
-
-
-def robust(seed: int = 0, size: int = 64, rotate: float = 10.0) -> list:
-    """Only the robustness transforms (pad, jitter, scale, rotate), for parameterizations that need no pixel filters."""
-    j = max(1, size // 16)
-    return [T.pad(j, seed=seed), T.jitter(j, seed=seed + 1), T.random_scale(seed=seed + 2),
-            T.random_rotate(rotate, seed=seed + 3)]
 
 
 #: The silhouette recipe: one flat-coloured shape in a central window (see
