@@ -82,12 +82,16 @@ def class_objective(classes, kind: str = "log-prob") -> O.Objective:
     """The class objective for one image per class.
 
     ``"logit"``: the pre-softmax score :math:`z_c`. ``"log-prob"``:
-    :math:`\log p_c + 0.1\,z_c`, still computed from the pre-softmax scores
+    :math:`\\log p_c + 0.1\\,z_c`, still computed from the pre-softmax scores
     (never from a saturated softmax) but relative to the other classes. On the
     shapes CNN, whose global average pooling adds evidence from everywhere,
     :math:`z_c` alone is often best raised by a texture that raises another
     class even more. ``"softmax"``: :math:`p_c`, for comparison only.
     """
+    classes = list(classes)
+    names = [c for c in classes if isinstance(c, str)]
+    if names:
+        raise TypeError(f"classes are indices; got the name {names[0]!r}: use spec.class_index(name)")
     classes = [int(c) for c in classes]
     kinds = {"logit": lambda: O.class_logit(classes),
              "log-prob": lambda: O.class_logprob(classes) + 0.1 * O.class_logit(classes),
@@ -155,7 +159,7 @@ def classviz_report(n: int = 64, seed: int = 0, steps: int = 200) -> dict[str, f
     Renders ``n`` images (all 8 classes, ``ceil(n / 8)`` start seeds) with the
     naive recipe (plain normalized-gradient ascent, no regularizer) and with the
     regularized recipe, at equal steps and with the same objective
-    (:func:`class_objective`'s default, :math:`\log p_c + 0.1\,z_c`, computed
+    (:func:`class_objective`'s default, :math:`\\log p_c + 0.1\\,z_c`, computed
     from the pre-softmax scores), so only the regularizers differ; then
     reports the fraction that ``load_model("shapes_b")`` classifies as the
     intended class, plus model A's own softmax confidence for comparison.
@@ -166,7 +170,7 @@ def classviz_report(n: int = 64, seed: int = 0, steps: int = 200) -> dict[str, f
     recipe run on a fully re-initialised copy of model A, a control showing
     how much of the transfer the prior alone would give.
     """
-    from helpers.metrics import randomized_copies
+    from helpers.metrics import randomized_model
     from helpers.models import load_model
 
     a, b = load_model("shapes"), load_model("shapes_b")
@@ -175,7 +179,7 @@ def classviz_report(n: int = 64, seed: int = 0, steps: int = 200) -> dict[str, f
     steps = config.steps(steps)
     out: dict[str, list] = {"regularized": [], "naive": [], "conf_reg": [], "conf_naive": [], "silhouette": [],
                             "silhouette_random": []}
-    random_a = list(randomized_copies(a.model, seed=seed))[-1][1]
+    random_a = randomized_model(a.model, seed=seed)
     for r in range(rounds):
         s = int(seed) % 100_000 + r
         classes = list(range(k))

@@ -106,6 +106,19 @@ def _fresh_value(layer, var, seed: int) -> np.ndarray:
     return np.asarray(init.__class__.from_config(cfg)(tuple(var.shape), dtype=var.dtype))
 
 
+def _reinitialise_top_down(model, seed: int):
+    """Clone ``model`` and re-initialise its weighted layers from the top; yield ``(name, clone)`` after each."""
+    import keras
+
+    work = keras.models.clone_model(model)
+    work.set_weights(model.get_weights())
+    weighted = [layer for layer in work.layers if layer.weights]
+    for depth, layer in enumerate(reversed(weighted)):
+        for j, var in enumerate(layer.weights):
+            var.assign(_fresh_value(layer, var, seed * 1000 + depth * 10 + j))
+        yield layer.name, work
+
+
 def randomized_copies(model, seed: int = 0):
     """Yield ``(layer_name, model)``: copies re-initialised cumulatively from the top layer down.
 
@@ -115,15 +128,24 @@ def randomized_copies(model, seed: int = 0):
     """
     import keras
 
-    work = keras.models.clone_model(model)
-    work.set_weights(model.get_weights())
-    weighted = [layer for layer in work.layers if layer.weights]
-    for depth, layer in enumerate(reversed(weighted)):
-        for j, var in enumerate(layer.weights):
-            var.assign(_fresh_value(layer, var, seed * 1000 + depth * 10 + j))
+    for name, work in _reinitialise_top_down(model, seed):
         stage = keras.models.clone_model(work)
         stage.set_weights(work.get_weights())
-        yield layer.name, stage
+        yield name, stage
+
+
+def randomized_model(model, seed: int = 0):
+    """A copy of ``model`` with every layer re-initialised: the last stage of :func:`randomized_copies`.
+
+    The same values as that cascade's final stage, in one clone instead of
+    one per layer. The caller's model is never modified.
+    """
+    work = None
+    for _, work in _reinitialise_top_down(model, seed):
+        pass
+    if work is None:
+        raise ValueError(f"model {model.name!r} has no weights to re-initialise")
+    return work
 
 
 def randomization_cascade(model, images, class_index, method, seed: int = 0, method_kwargs: dict | None = None) -> dict:

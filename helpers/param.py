@@ -14,10 +14,10 @@ is a set of variables plus a differentiable map to an image batch in [0, 1]:
   pixels in [0, 1]. Olah, Mordvintsev and Schubert, "Feature Visualization",
   Distill 2017.
 * :class:`SilhouetteParam`: one flat-coloured shape on a background,
-  :math:`x = (1-\alpha)\,b + \alpha\,c` with a soft mask
-  :math:`\alpha = w \cdot \sigma\big(k\,(G * a)\big)` (smoothed logits
+  :math:`x = (1-\\alpha)\\,b + \\alpha\\,c` with a soft mask
+  :math:`\\alpha = w \\cdot \\sigma\\big(k\\,(G * a)\\big)` (smoothed logits
   :math:`a`, sharpness :math:`k`, a central window :math:`w`), a single colour
-  :math:`c = \sigma(\bar v)` per image and a fixed smooth background
+  :math:`c = \\sigma(\\bar v)` per image and a fixed smooth background
   :math:`b`. A prior matched to the shapes world, where every image is one
   flat-coloured object on a smooth field: the optimizer can only choose a
   silhouette and a colour. Alpha compositing as an image parameterization is
@@ -180,8 +180,11 @@ class SilhouetteParam:
             else:
                 raise ValueError(f"background must be 'field', 'grey' or an image array; got {background!r}")
         else:
-            bg = np.broadcast_to(np.asarray(background, np.float32), (b, h, w, 3))
-            if bg.min() < 0 or bg.max() > 1:
+            bg = np.asarray(background, np.float32)
+            if bg.shape not in ((h, w, 3), (b, h, w, 3)):
+                raise ValueError(f"a background array must have shape {(h, w, 3)} or {(b, h, w, 3)}; got {bg.shape}")
+            bg = np.broadcast_to(bg, (b, h, w, 3))
+            if not np.isfinite(bg).all() or bg.min() < 0 or bg.max() > 1:
                 raise ValueError("a background array must hold values in [0, 1]")
         self._background = tf.constant(np.ascontiguousarray(bg, np.float32))
 
@@ -190,7 +193,7 @@ class SilhouetteParam:
         return [self.variable]
 
     def alpha(self):
-        """The mask :math:`\alpha` in [0, 1], a tensor ``[b, h, w, 1]`` (zero outside the window)."""
+        """The mask :math:`\\alpha` in [0, 1], a tensor ``[b, h, w, 1]`` (zero outside the window)."""
         import tensorflow as tf
 
         logits = tf.nn.conv2d(self.variable[..., 3:], self._kernel, 1, "SAME")

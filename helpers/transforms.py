@@ -181,7 +181,7 @@ def decay(rate: float = 0.01, center: float = 0.5) -> Transform:
 def norm_clip(percentile: float = 50.0, center: float = 0.5, every: int = 1) -> Transform:
     """Yosinski et al. 2015's small-norm clipping: pixels that differ least from grey become grey.
 
-    Per image, each pixel's colour distance :math:`\|x_{ij} - c\|_2` from the
+    Per image, each pixel's colour distance :math:`\\|x_{ij} - c\\|_2` from the
     grey ``center`` is compared with the ``percentile``-th percentile of those
     distances; pixels below it are set to ``center``. Only the strongest
     parts of the picture survive, so an image that would otherwise tile a

@@ -27,6 +27,8 @@ def test_class_objectives(tiny_model):
     np.testing.assert_allclose(O.evaluate(tiny_model, C.class_objective([0, 1, 2]), x), logp + 0.1 * z, rtol=1e-5)
     with pytest.raises(ValueError, match="logit"):
         C.class_objective([0], "probit")
+    with pytest.raises(TypeError, match="class_index"):
+        C.class_objective([0, "star"])
 
 
 def test_recipes_make_valid_images_and_keep_the_model(shapes_spec):

@@ -71,6 +71,17 @@ def test_randomized_copies_go_top_down_and_leave_the_model_alone(tiny_model):
     assert_weights_equal(tiny_model, snap)
 
 
+def test_randomized_model_is_the_cascades_last_stage(tiny_model):
+    import keras
+
+    snap = weights_snapshot(tiny_model)
+    last = list(metrics.randomized_copies(tiny_model, seed=3))[-1][1]
+    assert_weights_equal(metrics.randomized_model(tiny_model, seed=3), [np.array(w) for w in last.get_weights()])
+    assert_weights_equal(tiny_model, snap)
+    with pytest.raises(ValueError, match="no weights"):
+        metrics.randomized_model(keras.Sequential([keras.Input((4,)), keras.layers.ReLU()]), seed=0)
+
+
 def test_randomization_changes_grad_cam_and_saliency_maps(shapes_spec, shapes_data):
     x, y, _ = shapes_data
     for method in (A.grad_cam, A.saliency):

@@ -78,3 +78,5 @@ def test_silhouette_refuses_bad_settings():
         P.SilhouetteParam(1, 8, 8, background="plaid")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         P.SilhouetteParam(1, 8, 8, background=np.full((8, 8, 3), 2.0))
+    with pytest.raises(ValueError, match="shape"):
+        P.SilhouetteParam(1, 8, 8, background=np.full((4, 4, 3), 0.5))

@@ -86,8 +86,9 @@ class ClassesPanel(Panel):
 
     ``Param`` switches between pixels and the silhouette parameterization
     (one flat-coloured shape; it uses only the robustness transforms, so the
-    recipe is ignored, and switching to it sets the step size to 0.1). The title of each picture gives model A's confidence and what an
-    independent model B thinks it shows, so adversarial noise is easy to spot.
+    recipe is ignored, and switching to it sets the step size to 0.1). The
+    title of each picture gives model A's confidence and what an independent
+    model B thinks it shows, so adversarial noise is easy to spot.
     """
 
     key = "featvis_classes"
@@ -98,6 +99,7 @@ class ClassesPanel(Panel):
         from helpers.classviz import RECIPES, SILHOUETTE
 
         self.spec, self.judge = spec, judge
+        lr_for = {"pixel": 0.01, "silhouette": SILHOUETTE["lr"]}
         # A combobox: type a class name (handy with 1000 ImageNet classes) or pick one.
         controls = {"cls": w.Combobox(options=["all", *spec.class_names], value="all", description="Class",
                                       placeholder="a class name, or all", ensure_option=False),
@@ -105,12 +107,11 @@ class ClassesPanel(Panel):
                     "objective": w.ToggleButtons(options=["log-prob", "logit"], value="log-prob",
                                                  description="Objective"),
                     "steps": w.IntSlider(value=steps, min=1, max=512, description="Steps", continuous_update=False),
-                    "lr": w.FloatLogSlider(value=0.01, base=10, min=-3, max=0, step=0.1, description="Step size",
-                                           continuous_update=False),
+                    "lr": w.FloatLogSlider(value=lr_for["pixel"], base=10, min=-3, max=0, step=0.1,
+                                           description="Step size", continuous_update=False),
                     "keep": w.ToggleButtons(options=["best", "last"], value="best", description="Keep"),
                     "param": w.ToggleButtons(options=["pixel", "silhouette"], value="pixel", description="Param")}
         super().__init__("What does a class want to see?", controls, projector=projector)
-        lr_for = {"pixel": 0.01, "silhouette": SILHOUETTE["lr"]}
         controls["param"].observe(lambda ch: setattr(controls["lr"], "value", lr_for[ch["new"]]), names="value")
 
     def compute(self, progress):
@@ -119,8 +120,7 @@ class ClassesPanel(Panel):
         from helpers.render import render
 
         param = self.value("param")
-        size = int(self.spec.model.inputs[0].shape[1] or 64)
-        transforms = robust(0, size) if param == "silhouette" else RECIPES[self.value("recipe")](0)
+        transforms = robust(0, self.spec.input_size[0]) if param == "silhouette" else RECIPES[self.value("recipe")](0)
         choice = str(self.value("cls")).strip()
         classes = list(range(len(self.spec.class_names))) if choice in ("all", "") else \
             [self.spec.class_index(choice)]

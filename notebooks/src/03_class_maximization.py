@@ -242,7 +242,7 @@ plotting.image_grid(list(r.last[:4]) + list(r.best[:4]), [f"last · {n}" for n i
 # %%
 if spec.name.startswith("shapes"):
     sil = classviz.visualize_silhouettes(spec.model, classes, steps=STEPS, seed=SEED)
-    random_a = list(metrics.randomized_copies(spec.model, seed=SEED))[-1][1]
+    random_a = metrics.randomized_model(spec.model, seed=SEED)
     sil_random = classviz.visualize_silhouettes(random_a, classes, steps=STEPS, seed=SEED, progress=False)
     print(f"model B recognises: silhouettes from model A "
           f"{classviz.transfer_rate(judge.model, sil.images, classes):.0%}, from the random copy "

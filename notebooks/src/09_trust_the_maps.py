@@ -176,7 +176,7 @@ plotting.image_grid(cells, [f"{m}: {s}" for m in cascade for s in stages], cols=
 # method that still "finds" the object is reading the image, not the model.
 
 # %%
-random_model = list(metrics.randomized_copies(model, seed=SEED))[-1][1]
+random_model = metrics.randomized_model(model, seed=SEED)
 blind = {m: metrics.pointing_game(attribution.METHODS[m](random_model, x, y), masks, TOLERANCE).mean()
          for m in ("grad_cam", "saliency", "guided_backprop")}
 print({m: round(float(v), 3) for m, v in blind.items()}, "| random-map baseline:", round(float(pointing["random"]), 3))
