@@ -16,6 +16,12 @@ Prints ``name: value`` lines:
 * ``batched_xla_speedup_vs_loop``, ``batched_xla_speedup_vs_compiled_loop`` and
   ``xla_step_speedup_vs_graph``: the batched render with ``jit_compile=True`` (XLA);
 * the same with a ``_64`` suffix for 64 filters;
+* ``forward_backward_batch_gain``: a bare compiled forward+backward, time per image at batch 1 / at
+  batch 16, and ``eager_overhead_forward_backward``: the same pass at batch 1, eager / compiled.
+  Together they explain ``batched_speedup_ceiling``: the eager loop's time / the bare batched
+  forward+backward alone, i.e. the ``batched_speedup_vs_loop`` a render would reach if its step cost
+  nothing beyond that pass (``step_overhead_vs_forward_backward`` = 1). No batched render can beat it
+  on the machine it was measured on;
 * ``bf16_step_speedup_vs_fp32`` and ``bf16_final_objective_ratio`` (final objective, evaluated in
   fp32, of the bf16 render divided by the fp32 render's, at equal steps).
 
@@ -106,19 +112,20 @@ def batched(model, layer, n, steps, size, precision="float32", jit_compile=False
     return steady(stamps), res
 
 
-def bare(fm, n, size, reps):
-    """A bare compiled forward+backward to the input on the same batch."""
+def bare(fm, n, size, reps, compiled=True):
+    """A bare forward+backward to the input on the same batch (compiled, or eager)."""
     import tensorflow as tf
 
     x = tf.constant(np.full((n, size, size, 3), 0.5, np.float32))
 
-    @tf.function
     def fb():
         with tf.GradientTape() as tape:
             tape.watch(x)
             j = tf.reduce_sum(tf.reduce_mean(fm(x), axis=[1, 2]))
         return tape.gradient(j, x)
 
+    if compiled:
+        fb = tf.function(fb)
     fb()
     stamps = [time.perf_counter()]
     for _ in range(reps):
@@ -145,6 +152,12 @@ def main(argv=None) -> None:
     model = build(size)
     fm = feature_model(model, args.layer)
     print(f"# VGG16 (random weights) {size}px, layer {args.layer}, {steps} steps per method", flush=True)
+    reps = max(3, steps // 2)
+    t1, t16 = bare(fm, 1, size, 2 * reps), bare(fm, 16, size, reps)
+    t1_eager = bare(fm, 1, size, 2 * reps, compiled=False)
+    gain, overhead = 16 * t1 / t16, t1_eager / t1
+    print(f"forward_backward_batch_gain: {gain:.3f}", flush=True)
+    print(f"eager_overhead_forward_backward: {overhead:.3f}", flush=True)
     for n in counts:
         suffix = "" if n == 16 else f"_{n}"
         filters = list(range(n))
@@ -160,6 +173,7 @@ def main(argv=None) -> None:
         print(f"batched_speedup_vs_loop{suffix}: {t_eager / t_total:.3f}", flush=True)
         print(f"batched_speedup_vs_compiled_loop{suffix}: {t_comp / t_total:.3f}", flush=True)
         print(f"step_overhead_vs_forward_backward{suffix}: {t_total / t_bare:.3f}", flush=True)
+        print(f"batched_speedup_ceiling{suffix}: {t_eager / t_bare:.3f}", flush=True)
         t_xla, _ = batched(model, args.layer, n, steps, size, jit_compile=True)
         print(f"seconds_per_step_batched_xla{suffix}: {t_xla:.4f}", flush=True)
         print(f"batched_xla_speedup_vs_loop{suffix}: {t_eager / t_xla:.3f}", flush=True)

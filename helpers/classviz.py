@@ -153,7 +153,7 @@ def random_search(model, judge_model, classes, trials: int = 8, steps: int = 100
     return sorted(out, key=lambda d: -d["transfer"])
 
 
-def classviz_report(n: int = 64, seed: int = 0, steps: int = 200) -> dict[str, float]:
+def classviz_report(n: int = 64, seed: int = 0, steps: int = 200, judge: str | None = None) -> dict[str, float]:
     """Transfer of model A's class visualizations to the independent model B.
 
     Renders ``n`` images (all 8 classes, ``ceil(n / 8)`` start seeds) with the
@@ -169,11 +169,15 @@ def classviz_report(n: int = 64, seed: int = 0, steps: int = 200) -> dict[str, f
     (:func:`visualize_silhouettes`): its transfer from model A, and the same
     recipe run on a fully re-initialised copy of model A, a control showing
     how much of the transfer the prior alone would give.
+
+    ``judge``: a ``.keras`` file (loaded with ``safe_mode``) to use instead of
+    model B, e.g. a third twin trained with another seed, to check that the
+    figures are not a property of model B alone.
     """
     from helpers.metrics import randomized_model
     from helpers.models import load_model
 
-    a, b = load_model("shapes"), load_model("shapes_b")
+    a, b = load_model("shapes"), load_model("shapes_b" if judge is None else judge)
     k = len(a.class_names)
     rounds = max(1, int(np.ceil(n / k)))
     steps = config.steps(steps)

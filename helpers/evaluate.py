@@ -129,8 +129,8 @@ def _resolve(target: str):
     return getattr(importlib.import_module(module), func)
 
 
-def run(command: str, n: int | None = None, seed: int = UNSEEN_SEED) -> dict[str, float]:
-    """Run one command and return its figures."""
+def run(command: str, n: int | None = None, seed: int = UNSEEN_SEED, judge: str | None = None) -> dict[str, float]:
+    """Run one command and return its figures (``judge``: another model file for ``classviz``)."""
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}; choose from {', '.join(COMMANDS)} or all")
     target, default_n = COMMANDS[command]
@@ -138,7 +138,10 @@ def run(command: str, n: int | None = None, seed: int = UNSEEN_SEED) -> dict[str
         fn = _resolve(target)
     except (ImportError, AttributeError) as exc:
         raise NotImplementedError(f"'{command}' is not available yet ({target}: {exc})") from exc
-    return fn(n=default_n if n is None else n, seed=seed)
+    if judge is not None and command != "classviz":
+        raise ValueError(f"--judge only applies to classviz, not to {command!r}")
+    extra = {"judge": judge} if judge is not None else {}
+    return fn(n=default_n if n is None else n, seed=seed, **extra)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,13 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=[*COMMANDS, "all"])
     parser.add_argument("--n", type=int, default=None, help="number of samples (default depends on the command)")
     parser.add_argument("--seed", type=int, default=UNSEEN_SEED, help="data seed (default: an unseen one)")
+    parser.add_argument("--judge", default=None,
+                        help="classviz only: a .keras file to judge model A's images instead of model B "
+                             "(e.g. one trained with `python -m helpers.train --seeds 2 --plain-seeds`)")
     args = parser.parse_args(argv)
     commands = list(COMMANDS) if args.command == "all" else [args.command]
+    if args.judge is not None and commands != ["classviz"]:
+        parser.error("--judge only applies to the classviz command")
     status = 0
     for command in commands:
         start = time.perf_counter()
         try:
-            figures = run(command, args.n, args.seed)
+            figures = run(command, args.n, args.seed, judge=args.judge if command == "classviz" else None)
         except NotImplementedError as exc:
             print(f"# {exc}", file=sys.stderr)
             status = 2

@@ -250,16 +250,20 @@ def _shapes_samples(size: int = 64) -> dict:
 
 
 def load_shapes(which: str = "a") -> ModelSpec:
-    """The course's offline shapes CNN (``which="b"``: the independent twin)."""
+    """The course's offline shapes CNN (``which="b"``: the independent twin; ``"plain"``: model A's
+    recipe without adversarial training, for comparison)."""
     import keras
 
-    fname = {"a": "shapes_cnn.keras", "b": "shapes_cnn_b.keras"}[which]
+    files = {"a": "shapes_cnn.keras", "b": "shapes_cnn_b.keras", "plain": "shapes_cnn_plain.keras"}
+    if which not in files:
+        raise ValueError(f"unknown shapes model {which!r}; choose {', '.join(files)}")
+    fname = files[which]
     path = config.data_path("models", fname)
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; run `make train-shapes` to rebuild the shapes CNNs.")
     model = keras.models.load_model(path, compile=False, safe_mode=True)
     return ModelSpec(
-        name="shapes" if which == "a" else "shapes_b", model=model, input_size=(64, 64),
+        name="shapes" if which == "a" else f"shapes_{which}", model=model, input_size=(64, 64),
         class_names=list(shapes.CLASS_NAMES),
         layers={"early": "conv1", "middle": "conv2", "late": "conv3", "last_conv": "conv4", "logits": "logits"},
         dream_layers={"conv3": 1.0, "conv4": 0.5}, samples=_shapes_samples,
@@ -337,7 +341,8 @@ def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> 
 
     Args:
       name: ``"shapes"`` (offline, the default the course is tested on),
-        ``"shapes_b"`` (its independent twin), ``"vgg16"``, ``"inception_v3"``,
+        ``"shapes_b"`` (its independent twin), ``"shapes_plain"`` (model A's
+        recipe without adversarial training), ``"vgg16"``, ``"inception_v3"``,
         ``"auto"`` (VGG16 when its ImageNet weights are cached or reachable,
         else shapes) or a path to a ``.keras`` file (loaded with ``safe_mode``).
       weights: for the ImageNet models, ``"imagenet"``, ``None`` (random) or a
@@ -358,10 +363,10 @@ def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> 
         return spec
     if key in ("shapes", "shapes_a"):
         return load_shapes("a")
-    if key == "shapes_b":
-        return load_shapes("b")
+    if key in ("shapes_b", "shapes_plain"):
+        return load_shapes(key.split("_")[1])
     if key in ("vgg16", "inception_v3"):
         return _imagenet(key, weights)
     if key.endswith(".keras") or Path(str(name)).is_file():
         return load_keras_file(name)
-    raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, vgg16, inception_v3, auto or a .keras path")
+    raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, vgg16, inception_v3, auto or a .keras path")

@@ -93,7 +93,7 @@ def test_missing_weights_give_a_plain_error(monkeypatch):
 
 
 def test_unknown_model_name():
-    with pytest.raises(ValueError, match="shapes, shapes_b, vgg16"):
+    with pytest.raises(ValueError, match="shapes, shapes_b, shapes_plain, vgg16"):
         models.load_model("resnet9000")
 
 
@@ -106,3 +106,20 @@ def test_vgg16_architecture_builds_with_our_preprocessing():
     assert spec.input_size == (224, 224) and len(spec.class_names) == 1000
     assert spec.model.get_layer("caffe_preprocess") is not None
     assert spec.class_names[130] == "flamingo"
+
+
+def test_plain_twin_loads_and_is_less_robust_than_model_a(shapes_spec, shapes_data):
+    """Model A was trained adversarially; the plain model (same seed, clean images) was not."""
+    from helpers.train import accuracy, adversarial_batch
+
+    plain = models.load_model("shapes_plain")
+    assert plain.name == "shapes_plain" and accuracy(plain.model, n=500, seed=99_124) >= 0.97
+    x, y, _ = shapes_data
+
+    def robust_accuracy(model):
+        adv = adversarial_batch(model, x, y, 0.015, seed=(1, 2)).numpy()  # each model's own worst direction
+        return float(np.mean(np.asarray(model(adv)).argmax(1) == y))
+
+    assert robust_accuracy(shapes_spec.model) > robust_accuracy(plain.model) + 0.2
+    with pytest.raises(ValueError, match="choose a, b, plain"):
+        models.load_shapes("c")

@@ -32,3 +32,24 @@ def test_evaluate_accuracy_cli_prints_name_value_lines():
     values = dict(re.findall(r"^(\w+): ([0-9.]+)$", out, flags=re.M))
     assert float(values["shapes_accuracy"]) >= 0.97
     assert float(values["shapes_b_accuracy"]) >= 0.97
+
+
+def test_adversarial_batch_raises_the_loss_within_its_radius(shapes_spec, shapes_data):
+    import tensorflow as tf
+
+    from helpers.train import adversarial_batch
+
+    x, y, _ = shapes_data
+    x, y = x[:32], y[:32]
+    model = shapes_spec.model
+    loss = lambda z: tf.keras.losses.sparse_categorical_crossentropy(y, model(z)).numpy()  # noqa: E731
+    adv = adversarial_batch(model, x, y, 0.015, seed=(3, 4)).numpy()
+    assert 0.0 <= adv.min() and adv.max() <= 1.0
+    change = np.sqrt(((adv - x) ** 2).reshape(len(x), -1).sum(1))
+    assert np.all(change <= 0.015 * np.sqrt(x[0].size) + 1e-4) and change.mean() > 0.1
+    assert loss(adv).mean() > 1.5 * loss(x).mean()  # uphill: a random push of the same size barely moves it
+    noise = np.random.default_rng(0).normal(size=x.shape).astype(np.float32)
+    noise *= (change / np.sqrt((noise ** 2).reshape(len(x), -1).sum(1)))[:, None, None, None]
+    assert loss(np.clip(x + noise, 0, 1)).mean() < loss(adv).mean()
+    np.testing.assert_array_equal(adv, adversarial_batch(model, x, y, 0.015, seed=(3, 4)).numpy())
+    np.testing.assert_array_equal(adversarial_batch(model, x, y, 0.015, fraction=0.0).numpy(), x)
