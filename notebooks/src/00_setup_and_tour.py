@@ -87,7 +87,9 @@ spec.model.summary(line_length=90)
 # The shapes CNN is small: three blocks of *3×3 convolution → ReLU → 2×2 max
 # pooling* with 16, 32 and 64 filters, a fourth convolution, global average
 # pooling and a dense layer with a softmax: the same pattern as VGG16, in
-# miniature. It was trained by `make train-shapes` in about two minutes.
+# miniature. It was trained by `make train-shapes`, about five minutes on 2
+# CPU cores, on images pushed slightly toward its own mistakes (adversarial
+# training; lesson 03 shows why that matters).
 #
 # Its last layer is a **softmax**, as in `keras.applications` models:
 #

@@ -137,7 +137,7 @@ E.panels({f"{n}: 5-NN {scores[n]['knn_accuracy']:.2f}": m for n, m in maps.items
 # The untrained network and the pixels give a soup near chance level; the
 # trained features give clean islands. The clusters are learned, not an
 # artefact of t-SNE. (With 1000 shapes images the trained map reaches a
-# 5-NN accuracy of about 0.97, pixels and the untrained network about 0.16:
+# 5-NN accuracy of about 0.94, pixels and the untrained network about 0.16:
 # `python -m helpers.evaluate tsne`.)
 #
 # ## 5. Perplexity

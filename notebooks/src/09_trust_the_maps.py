@@ -92,8 +92,8 @@ plotting.bar_chart(list(pointing), list(pointing.values()), title=f"pointing gam
 
 # %% [markdown]
 # On 1000 unseen images, `python -m helpers.evaluate pointing` measured:
-# saliency 0.98, SmoothGrad 0.94, integrated gradients 0.99, guided backprop
-# 1.00, Grad-CAM 0.98, Grad-CAM++ 0.97, guided Grad-CAM 1.00; random 0.12,
+# saliency 0.99, SmoothGrad 0.90, integrated gradients 0.99, guided backprop
+# 1.00, Grad-CAM 0.99, Grad-CAM++ 0.99, guided Grad-CAM 1.00; random 0.12,
 # centre 0.34. Every method beats both baselines by far. The gradient maps
 # peak on the object's *edges*, which lie inside the mask; Grad-CAM, with
 # its 16×16 map, is coarser, and that shows on one class.
@@ -121,8 +121,8 @@ plotting.image_grid([*x[rings], *[plotting.heatmap_overlay(x[i], maps_gc[i], 0.5
 # just coarse next to a hole a few pixels wide. Resolution matters a lot
 # here: an earlier version of this network pooled once more, so its last
 # conv layer was 8×8, and Grad-CAM's peak then fell in the hole on two rings
-# out of three (pointing game 0.34 on rings, 0.89 overall, against 0.81 and
-# 0.98 now). Grad-CAM can be no sharper than the layer it explains. A score
+# out of three (pointing game 0.34 on rings, 0.89 overall, against 0.92 and
+# 0.99 now). Grad-CAM can be no sharper than the layer it explains. A score
 # is only as good as its definition, too: count the hole as part of the ring
 # and the misses disappear. Remember both before you trust (or dismiss) one
 # number.
@@ -166,7 +166,7 @@ plotting.image_grid(cells, [f"{m}: {s}" for m in cascade for s in stages], cols=
 # gone, as Adebayo et al. found. Only when the convolutions themselves are
 # scrambled does it change. With every layer random
 # (`python -m helpers.evaluate sanity`, 200 images) we measured Spearman
-# 0.07 for Grad-CAM, 0.05 for saliency and 0.07 for guided backprop: on this
+# 0.07 for Grad-CAM, 0.05 for saliency and 0.06 for guided backprop: on this
 # small network, once *all* weights are gone, no method survives. The
 # difference lies in the top layers, the ones that decide the class.
 #
@@ -224,7 +224,7 @@ plotting.image_grid([*xs[:4], *pp[:4], *act[:4]], ["image"] * 4 + ["Grad-CAM++"]
 # still follows the object on a random network, so Grad-CAM++ keeps much of
 # its picture when the weights are gone (0.92 with activity there). Grad-CAM's
 # weights can be negative: it follows activity less on the trained network
-# (0.74) and hardly at all on the random one (0.10). A map can point at the
+# (0.79) and hardly at all on the random one (0.10). A map can point at the
 # object and still say little about the class.
 #
 # ## 7. Explore
