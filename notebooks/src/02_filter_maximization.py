@@ -180,8 +180,9 @@ plotting.image_grid(list(imgs), labels, cols=8, cell=1.8)
 
 # %% [markdown]
 # Filters that vote for *vertical stripes* want vertical gratings; filters
-# voting for *triangle* want oblique ones (a triangle's slanted sides), and a
-# *ring* filter wants a lattice of blobs. Not every vote is that readable: a
+# voting for *triangle* want oblique ones (a triangle's slanted sides), and
+# filters voting for *plus* or *square* want corners and crossings. Not every
+# vote is that readable: a
 # horizontal grating can vote for *square* (its top and bottom edges). The
 # class is built from these parts.
 
