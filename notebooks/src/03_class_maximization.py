@@ -331,9 +331,10 @@ fig
 # Naive ascent transfers no better on the robust model: the regularizers are
 # still needed. But with them, the robust model's images show features that
 # an independent network shares. A caveat on the number itself: judged by
-# a third robust twin (seed 2) instead of B, the same 64 images scored 0.75
-# (naive 0.38, silhouettes 0.70). A 64-image figure moves by about ±0.06
-# between samples, and by more between judges; quote it with its judge.
+# a third robust twin (seed 2) instead of B, the same pixel-recipe images
+# scored only 0.64 (naive 0.38, silhouettes 0.80), and 0.75 for another
+# training run of that twin. A 64-image figure moves by about ±0.06 between
+# samples, and by more between judges: quote it with its judge.
 
 # %% [markdown]
 # ## 8. Your turn: the panel
