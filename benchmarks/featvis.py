@@ -113,15 +113,21 @@ def batched(model, layer, n, steps, size, precision="float32", jit_compile=False
 
 
 def bare(fm, n, size, reps, compiled=True):
-    """A bare forward+backward to the input on the same batch (compiled, or eager)."""
+    """A bare forward+backward to the input on the same batch (compiled, or eager).
+
+    The objective is the render's own, filter ``i`` for image ``i``, with no
+    transform and no update: the least work one step of any method must do.
+    """
     import tensorflow as tf
 
     x = tf.constant(np.full((n, size, size, 3), 0.5, np.float32))
+    idx = tf.constant(np.arange(n) % int(fm.outputs[0].shape[-1]), tf.int32)
 
     def fb():
         with tf.GradientTape() as tape:
             tape.watch(x)
-            j = tf.reduce_sum(tf.reduce_mean(fm(x), axis=[1, 2]))
+            means = tf.reduce_mean(fm(x), axis=[1, 2])
+            j = tf.reduce_sum(tf.gather(means, idx, axis=1, batch_dims=1))
         return tape.gradient(j, x)
 
     if compiled:
