@@ -20,8 +20,8 @@ Prints ``name: value`` lines:
   batch 16, and ``eager_overhead_forward_backward``: the same pass at batch 1, eager / compiled.
   Together they explain ``batched_speedup_ceiling``: the eager loop's time / the bare batched
   forward+backward alone, i.e. the ``batched_speedup_vs_loop`` a render would reach if its step cost
-  nothing beyond that pass (``step_overhead_vs_forward_backward`` = 1). No batched render can beat it
-  on the machine it was measured on;
+  nothing beyond that pass (``step_overhead_vs_forward_backward`` = 1). Every step does at least that
+  pass, so a batched render can match this figure, within timing noise, but not beat it;
 * ``bf16_step_speedup_vs_fp32`` and ``bf16_final_objective_ratio`` (final objective, evaluated in
   fp32, of the bf16 render divided by the fp32 render's, at equal steps).
 
