@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     for command in commands:
         start = time.perf_counter()
         try:
-            figures = run(command, args.n, args.seed, judge=args.judge if command == "classviz" else None)
+            figures = run(command, args.n, args.seed, judge=args.judge)
         except NotImplementedError as exc:
             print(f"# {exc}", file=sys.stderr)
             status = 2

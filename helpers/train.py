@@ -86,7 +86,14 @@ def adversarial_batch(model, x, y, radius, fraction=None, seed=(0, 0)):
     """
     import tensorflow as tf
 
+    if not float(radius) >= 0:
+        raise ValueError(f"radius must be a non-negative RMS change per pixel value; got {radius}")
     x = tf.convert_to_tensor(x, tf.float32)
+    if x.shape.rank != 4:
+        raise ValueError(f"x must be a batch of images [n, height, width, channels]; got shape {tuple(x.shape)}")
+    n, m = x.shape[0], tf.convert_to_tensor(y).shape[0]
+    if n is not None and m is not None and n != m:
+        raise ValueError(f"x holds {n} images but y holds {m} labels")
     with tf.GradientTape() as tape:
         tape.watch(x)
         loss = tf.keras.losses.sparse_categorical_crossentropy(y, model(x, training=False))
@@ -126,11 +133,12 @@ def train_shapes_cnn(
     import keras
     import tensorflow as tf
 
+    if not float(adversarial) >= 0:
+        raise ValueError(f"adversarial must be >= 0 (0 trains on clean images only); got {adversarial}")
     keras.utils.set_random_seed(seed)
     x, y, _ = make_shapes(n_train, seed=1000 + seed)
     model = build_shapes_cnn(seed=seed, name=f"shapes_cnn_seed{seed}")
-    per_epoch = int(np.ceil(n_train / batch_size))
-    steps = epochs * per_epoch
+    steps = epochs * int(np.ceil(n_train / batch_size))
     warm = min(warmup, steps // 4)
     optimizer = keras.optimizers.Adam(_schedule(steps, lr, warm))
     loss_fn = keras.losses.SparseCategoricalCrossentropy()

@@ -53,3 +53,17 @@ def test_adversarial_batch_raises_the_loss_within_its_radius(shapes_spec, shapes
     assert loss(np.clip(x + noise, 0, 1)).mean() < loss(adv).mean()
     np.testing.assert_array_equal(adv, adversarial_batch(model, x, y, 0.015, seed=(3, 4)).numpy())
     np.testing.assert_array_equal(adversarial_batch(model, x, y, 0.015, fraction=0.0).numpy(), x)
+
+
+def test_adversarial_batch_refuses_bad_input(shapes_spec, shapes_data):
+    from helpers.train import adversarial_batch, train_shapes_cnn
+
+    x, y, _ = shapes_data
+    with pytest.raises(ValueError, match="non-negative"):
+        adversarial_batch(shapes_spec.model, x[:4], y[:4], -0.1)
+    with pytest.raises(ValueError, match=r"\[n, height, width, channels\]"):
+        adversarial_batch(shapes_spec.model, x[0], y[:1], 0.015)
+    with pytest.raises(ValueError, match="4 images but y holds 3 labels"):
+        adversarial_batch(shapes_spec.model, x[:4], y[:3], 0.015)
+    with pytest.raises(ValueError, match="adversarial must be >= 0"):
+        train_shapes_cnn(adversarial=-1.0, n_train=64, epochs=1, verbose=0)
