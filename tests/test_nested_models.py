@@ -93,7 +93,7 @@ def test_activations_of_inner_layers_equal_the_base_models_own(functional):
     base = get_layer(m, "base")
     x = _x()
     acts = get_activations(m, x, ["c1", "base/c2_relu6", "gap"])
-    direct = keras.Model(base.inputs, [base.get_layer("c1").output, base.get_layer("c2_relu6").output])(x)
+    direct = keras.Model(base.inputs[0], [base.get_layer("c1").output, base.get_layer("c2_relu6").output])(x)
     np.testing.assert_allclose(acts["c1"], direct[0], atol=1e-6)
     np.testing.assert_allclose(acts["base/c2_relu6"], direct[1], atol=1e-6)
     np.testing.assert_allclose(acts["gap"], np.asarray(direct[1]).mean((1, 2)), atol=1e-6)
