@@ -107,7 +107,8 @@ class Dreamer:
         self.tile_size = int(tile_size)
         h, w = model.inputs[0].shape[1:3]
         fixed = f"{h}x{w}" if h is not None and w is not None else "fixed"
-        why = (f"DeepDream works at any image size, but {sorted(self.objective.layers)} of {model.name!r} need "
+        why = (f"DeepDream works at any image size, but layer {', '.join(sorted(self.objective.layers))} of "
+               f"{model.name!r} needs "
                f"inputs of exactly {fixed} pixels (a Flatten or Reshape fixes the size of what follows). "
                f"Dream on a feature-map layer instead: {', '.join(conv_layer_names(model)[-6:])}")
         try:
