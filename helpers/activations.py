@@ -33,11 +33,14 @@ def feature_model(model, layer_names: list[str] | str):
     names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
     if not names:
         raise ValueError("give at least one layer name")
-    if _graph.is_nested(net):
-        return _graph.graph_model(net, names, head=None)
-    outputs = [get_layer(net, n).output for n in names]
-    inputs = net.inputs[0] if len(net.inputs) == 1 else net.inputs
-    return keras.Model(inputs, outputs, name=f"{net.name}_features")
+    if not _graph.is_nested(net):
+        outputs = [get_layer(net, n).output for n in names]
+        inputs = net.inputs[0] if len(net.inputs) == 1 else net.inputs
+        try:
+            return keras.Model(inputs, outputs, name=f"{net.name}_features")
+        except ValueError:  # layers shared with another model (e.g. spec.logits_model): rebuild instead
+            pass
+    return _graph.graph_model(net, names, head=None)
 
 
 def get_activations(model, batch, layer_names: list[str] | str, batch_size: int = 32) -> dict[str, np.ndarray]:
