@@ -81,7 +81,8 @@ def resolve(model, name) -> str:
         raise LayerNotFoundError(f"layer names are strings; got {name!r}. Valid names: {', '.join(valid)}")
     if name in valid:
         return name
-    hits = [p for p in valid if p.rsplit(SEP, 1)[-1] == name]
+    own = name.rsplit(SEP, 1)[-1] if not is_nested(model) else name  # a flattened copy keeps inner names only
+    hits = [p for p in valid if p.rsplit(SEP, 1)[-1] == own]
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
