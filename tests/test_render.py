@@ -142,6 +142,7 @@ def test_xla_step_matches_the_graph_step_and_falls_back_when_it_must(shapes_spec
     np.testing.assert_allclose(fallback.images, graph.images, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:.*identically zero gradient")
 def test_mixed_precision_reaches_inside_a_nested_base():
     import keras
 
