@@ -1,10 +1,12 @@
 """Is a map faithful to the model? Deletion and insertion curves, and the two-object test.
 
 * :func:`deletion_curve` and :func:`insertion_curve` (Petsiuk, Das & Saenko
-  2018, *RISE*): remove the pixels from most to least important (set them to
-  ``fill``, black by default) and record the class probability after each
-  step; or start from a blurred copy and put the original pixels back in
-  the same order. A faithful map makes the deletion curve fall fast (low
+  2018, *RISE*): remove the pixels from most to least important and record
+  the class probability after each step; or start from a blurred copy and
+  put the original pixels back in the same order. A deleted pixel takes its
+  value in the blurred copy by default; the paper sets it to black
+  (``fill=0.0``), which on small images scatters black dots that ruin the
+  class so fast that random maps score about as well as any method. A faithful map makes the deletion curve fall fast (low
   area under the curve, :func:`auc`) and the insertion curve rise fast
   (high AUC). Equal map values are ordered at random (seeded,
   :func:`pixel_order`), so a blocky map is not scored by the scan order of
@@ -61,15 +63,15 @@ def _curve(model, images, maps, class_index, steps, start, end, score, seed):
     return np.linspace(0.0, 1.0, k + 1, dtype=np.float32), out
 
 
-def deletion_curve(model, images, maps, class_index="auto", steps: int = 32, fill=0.0, sigma: float = 4.0,
+def deletion_curve(model, images, maps, class_index="auto", steps: int = 32, fill="blur", sigma: float = 4.0,
                    score: str = "probability", seed: int = 0):
     """Scores as the most important pixels are deleted first.
 
     Args:
       maps: ``[n, h, w]`` importance per pixel (any scale; only the order counts).
       steps: points on the curve after the first (capped in fast mode by ``config.steps``).
-      fill: the value a deleted pixel takes (0 = black, as in the paper), or ``"blur"``: its value in
-        a copy blurred by ``sigma`` pixels (the insertion curve's start), which keeps the image natural.
+      fill: ``"blur"``: a deleted pixel takes its value in a copy blurred by ``sigma`` pixels (the
+        insertion curve's start), which keeps the image natural; or a number (0 = black, the paper's).
       score: ``"probability"`` (the paper's) or ``"logit"``.
       seed: seed of the random order among equal map values.
 
