@@ -119,3 +119,23 @@ def test_perturbation_methods_are_seeded_and_give_unit_maps(tiny_model):
             assert a.shape == (2, 8, 8) and 0.0 <= a.min() and a.max() <= 1.0, name
             np.testing.assert_array_equal(a, b)
     assert_weights_equal(tiny_model, snap)
+
+
+def test_lesson10_exercise_accepts_its_solution_and_rejects_common_mistakes(shapes_spec):
+    from helpers.exercises.lesson10 import occlusion_exercise
+
+    image, cls = next(iter(shapes_spec.sample_images().values()))
+    q = occlusion_exercise(shapes_spec, image, cls, 24, 24, 8)
+    namespace = {"np": np, "spec": shapes_spec, "image": image, "cls": cls}
+    exec(q._solution, namespace)
+    assert q.check(namespace["answer"], quiet=True)
+    assert not q.check(-namespace["answer"], quiet=True)
+    hidden = image.copy()
+    hidden[24:32, 24:32] = 0.0
+    z = P.class_scores(shapes_spec.model, np.stack([image, hidden]), cls)
+    verdict = q.check(float(z[0] - z[1]), quiet=True)
+    assert not verdict and "black" in verdict.message
+    p = P.class_scores(shapes_spec.model, np.stack([image, image]), cls, score="probability")
+    assert not q.check(float(p[0] - p[1]) + 0.5, quiet=True)
+    with pytest.raises(IndexError, match="row 0..56"):
+        occlusion_exercise(shapes_spec, image, cls, 60, 0, 8)
