@@ -81,3 +81,14 @@ def test_plot_curves_draws_both_panels_with_aucs():
     axes = fig.get_axes()
     assert len(axes) == 2 and "deletion" in axes[0].get_title() and "insertion" in axes[1].get_title()
     assert "a (0.20)" in [t.get_text() for t in axes[0].get_legend().get_texts()]
+
+
+@pytest.mark.slow
+def test_faithfulness_report_names_every_method_and_beats_random():
+    out = F.faithfulness_report(n=6, seed=5)
+    for name in (*F.report_methods(), "random", "centre"):
+        for key in (f"deletion_auc_{name}", f"insertion_auc_{name}", f"two_object_{name}_asked",
+                    f"two_object_{name}_other"):
+            assert 0.0 <= out[key] <= 1.0, key
+    assert out["deletion_auc_grad_cam"] < out["deletion_auc_random"]
+    assert out["insertion_auc_occlusion"] > out["insertion_auc_random"]
