@@ -1,12 +1,10 @@
 # %% [markdown]
 # # 10 · Perturb it (occlusion, RISE, superpixels) and ask what is faithful
 #
-# Every map so far came from the network's insides: gradients, activations,
-# or both. There is a blunter way to ask which pixels matter: **change them
-# and watch the score**. Perturbation methods need no gradient and no layer
-# name, only the model's output. Changing pixels is also how we can test
-# any map: if it is faithful, removing the pixels it ranks highest must hurt
-# the score most.
+# So far every map came from the network's insides. A blunter way to ask
+# which pixels matter: **change them and watch the score**. It needs only
+# the model's output, and it can also test any map: if the map is faithful,
+# removing the pixels it ranks highest must hurt the score most.
 #
 # **What you'll do**
 # * build an **occlusion** map, a **RISE** map and a **LIME** superpixel map from scratch, then with the helpers;
@@ -14,9 +12,9 @@
 # * score every map with **deletion** and **insertion** curves and with a **two-object** pointing test.
 #
 # **What you'll learn**
-# * what each perturbation method averages over, and what its knobs (patch, masks, superpixels) do;
+# * what each method's knobs (patch, masks, superpixels, fill) do;
 # * why "points at the object" and "is faithful to the model" are different questions;
-# * that a faithfulness metric has perturbations of its own, which can fool it.
+# * that a perturbation, in a method or in a metric, can bring in evidence of its own.
 #
 # **What you'll need:** lessons 04–06 and 09. No GPU, no internet.
 
@@ -77,11 +75,10 @@ plotting.image_grid([image, scratch, plotting.heatmap_overlay(image, occ, 0.5)],
                     cmap="inferno")
 
 # %% [markdown]
-# (The helper also adds a last row and column of patches when the stride
-# does not reach the border.) The patch size is the method's resolution:
-# small patches give a sharp map that fills the object; large ones a coarse
-# map that spreads over the object's surroundings, because a large patch
-# hides part of the object from every position that overlaps it.
+# The patch size is the method's resolution: small patches give a sharp map
+# that fills the object; large ones a coarse map that spreads around it,
+# since a large patch hides part of the object from every position that
+# overlaps it.
 
 # %%
 sizes = [4, PATCH, 16, 24]
@@ -99,10 +96,9 @@ plotting.image_grid([perturbation.occlusion(spec.model, image[None], cls, patch=
 #
 # $$S(p) = \frac{1}{N\,\bar p}\sum_{i=1}^N \big(z_c(x_i) - \bar z\big)\, M_i(p).$$
 #
-# Subtracting the mean score $\bar z$ only shifts the map by a constant; it
-# puts "does not matter" at zero. The paper fades to black ($f = 0$); the
-# helper fades to the image's mean colour, and we will see why. From
-# scratch, with the helper's masks:
+# Subtracting the mean score $\bar z$ only puts "does not matter" at zero.
+# The paper fades to black ($f = 0$); the helper fades to the image's mean
+# colour, and we will see why. From scratch, with the helper's masks:
 
 # %%
 n_masks = config.samples(RISE_MASKS)
@@ -133,10 +129,9 @@ plotting.image_grid(list(runs.values()), list(runs), cols=7, cell=2.1, cmap="inf
 
 # %% [markdown]
 # Compare the last two maps. Faded to black, the masks draw dark blobs with
-# soft round edges all over the image, and what is hidden turns dark too,
-# the object included: the perturbation brings in shapes of its own, and the
-# map no longer picks out the object. A perturbation method is only as good
-# as what it replaces the pixels with.
+# soft round edges all over the image: the perturbation brings in shapes of
+# its own, and the map no longer picks out the object. A perturbation is
+# only as good as what it replaces the pixels with.
 #
 # %% [markdown]
 # ## 3. Superpixels: LIME
@@ -162,10 +157,10 @@ plotting.image_grid([mark_boundaries(image, seg), coef[seg] / np.abs(coef).max()
                     cmap="RdBu_r", vmin=-1, vmax=1)
 
 # %% [markdown]
-# The map can be no finer than the superpixels: an object split across
-# several of them shares its weight out, and a superpixel that spills over
-# the object's edge carries its weight outside. The R² says how well a linear model
-# describes the network near this image: LIME is only as good as that fit.
+# The map is no finer than the superpixels: an object split across several
+# shares its weight out, and a superpixel that spills over the object's edge
+# carries weight outside. The R² says how well a linear model describes the
+# network near this image: LIME is only as good as that fit.
 #
 # ## 4. Three more class activation maps
 #
@@ -209,21 +204,26 @@ for m, (fn, kw) in methods.items():
 plotting.image_grid(list(gallery.values()), list(gallery), cols=6, cell=2.2, cmap="inferno")
 
 # %% [markdown]
+# The maps disagree even on one image. On the shapes circle, gradients and
+# most CAMs trace the rim, while occlusion and RISE peak in the middle,
+# where a patch or a blob hides the most of the disc. Which to believe is
+# what the next section measures.
+
+# %% [markdown]
 # ## 5. Faithfulness: deletion and insertion
 #
-# A map ranks the pixels. **Deletion** (Petsiuk et al., 2018) removes them
-# in that order, most important first, and records the class probability
-# after each step; **insertion** starts from a blurred copy and puts the
-# original pixels back in the same order. A faithful map makes deletion
-# fall fast (low area under the curve) and insertion rise fast (high area).
-# Removing a pixel here means blurring it. Equal map values (the flat
-# patches of occlusion, LIME, CAMs) are put in random order with a seed, so
-# no map is scored by the accident of its ties.
+# **Deletion** (Petsiuk et al., 2018) removes the pixels in the map's
+# order, most important first, recording the class probability after each
+# step; **insertion** starts from a blurred copy and puts the pixels back in
+# the same order. A faithful map makes deletion fall fast (low area under
+# the curve) and insertion rise fast (high area). Removing a pixel here
+# means blurring it. Equal map values (the flat patches of LIME or
+# occlusion) are ordered at random with a seed, so no map is scored by the
+# accident of its ties.
 #
-# Now on many shapes images, where we also know the objects. Each image
-# also gets a second object of another class pasted in for the
-# **two-object test**: ask for the first class, and see whether the map's
-# peak lands on the asked object or on the other one.
+# We measure on shapes images, whose objects we know. For the **two-object
+# test** each image also gets an object of another class pasted in: ask for
+# the first class, and see where the map's peak lands.
 
 # %%
 model = load_model("shapes").model
@@ -265,24 +265,22 @@ claim("two-object: gradient maps' peak on the other object (mean)", np.mean([tab
 # %% [markdown]
 # ## 6. Where pointing and faithfulness disagree
 #
-# Read the table row by row; three disagreements stand out.
+# Three disagreements stand out in the table.
 #
 # * The **ground-truth mask** wins the pointing game by definition, yet it
-#   deletes worse than the best maps. The evidence is not only inside the
-#   outline: blur the object alone and a soft copy of it still stands out
-#   against the sharp background around it. Grow the mask by 3 pixels, so
-#   that the object's surroundings go too, and deletion gets faster.
-#   Localization asks where the object is; faithfulness asks what the score
-#   depends on, edges and contrast included.
-# * **LIME** (and occlusion with a coarse stride) deletes far better than a
-#   random map but loses the pointing game: its maximum is a whole
-#   superpixel, and when that superpixel spills over the object's edge its
-#   peak is counted as a miss. A blocky map can be faithful and still point
-#   badly.
-# * In the **two-object test**, Grad-CAM and CAM put their peak on the other
-#   object almost never; saliency, SmoothGrad and integrated gradients do so
-#   much more often, though both kinds score alike on deletion. A map can be
-#   faithful on one object and still not tell two classes apart.
+#   deletes worse than the best maps: blur the object alone and a soft copy
+#   of it still stands out against the sharp background (see the plateau of
+#   its curve). Grow the mask by 3 pixels, so that the surroundings go too,
+#   and deletion gets faster. The score depends on edges and contrast, not
+#   only on the pixels inside the outline.
+# * **LIME** deletes far better than a random map but loses the pointing
+#   game: its maximum is a whole superpixel, and one that spills over the
+#   object's edge counts as a miss. A blocky map can be faithful and still
+#   point badly.
+# * In the **two-object test**, Grad-CAM and CAM hardly ever peak on the
+#   other object; saliency, SmoothGrad and integrated gradients do so much
+#   more often, though saliency and Grad-CAM delete alike. Faithful on one
+#   object is not the same as telling two classes apart.
 #
 # A metric has its own perturbation, and it can be wrong too. Petsiuk et al.
 # deleted pixels by setting them to **black**. Try it:
@@ -297,10 +295,9 @@ claim("black deletion gap as a share of the blurred one", gap_black / gap_blur, 
 
 # %% [markdown]
 # With black dots the gap between a random map and the best method nearly
-# closes: scattered black pixels are something the network has never seen,
-# and they break the class long before the object is gone. A deletion score
-# then measures how unnatural the damage is, not what the map knows; the
-# blurred fill keeps the damaged images closer to the real ones.
+# closes: scattered black pixels, never seen in training, break the class
+# long before the object is gone. The score then measures how unnatural the
+# damage is, not what the map knows.
 #
 # ## 7. Explore
 # Pick a method, a patch size (occlusion's square, RISE's grid cell) and a
@@ -330,16 +327,16 @@ q.check(answer)
 # `q.hint()` and `q.solution()` help.
 #
 # ## Summary
-# * Perturbation methods need only the model's output: occlusion slides a patch, RISE averages random masks, LIME fits a linear model on superpixels.
-# * Their knobs set their resolution: patch size, grid cell and mask count, superpixels.
+# * Perturbation methods need only the output: occlusion slides a patch, RISE averages random masks, LIME fits a linear model on superpixels.
+# * What they fill the pixels with matters: RISE's black fill brings in shapes of its own.
 # * CAM is exact for conv → global average pooling → dense; Score-CAM weights channels by the score they reveal; Layer-CAM weights positions by positive gradients.
-# * Deletion and insertion curves ask whether a map ranks the pixels the score depends on; break ties at random and choose the deletion fill with care.
+# * Deletion and insertion curves test whether a map ranks the pixels the score depends on; break ties at random, and choose the deletion fill with care.
 # * Pointing at the object, being faithful, and telling two classes apart are three different tests.
 #
 # ## On your own
-# * Occlusion with `fill=0.0` (black) instead of the mean colour: which map changes most?
+# * Occlusion with `fill=0.0` (black): does the circle's map change as RISE's did?
 # * Run `python -m helpers.evaluate faithfulness` for every method on more images.
-# * Compare `score="probability"` (the paper's) and the logit in `cams.score_cam`.
+# * Compare `score="probability"` (the paper's) with the logit in `cams.score_cam`.
 #
 # ## Further reading
 # * M. Zeiler, R. Fergus, *Visualizing and Understanding Convolutional Networks*, ECCV 2014.
