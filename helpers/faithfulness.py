@@ -13,9 +13,9 @@
   its ties.
 * :func:`two_object_scores`: the discriminative pointing test. Paste a
   second object of another class into the image
-  (:func:`helpers.metrics.two_object_image`), ask for the first object's
-  class, and count how often the map's peak lies on the asked object and
-  how often on the other one. A class-discriminative map points at the
+  (:func:`helpers.metrics.two_object_image`), ask for one object's class
+  (:func:`two_object_images` alternates between them), and count how often
+  the map's peak lies on the asked object and how often on the other one. A class-discriminative map points at the
   asked object only.
 
 The curves use the class probability, as the paper does, so they lie in
@@ -164,13 +164,21 @@ def two_object_pairs(labels, seed: int = 0) -> np.ndarray:
 
 
 def two_object_images(images, labels, masks, seed: int = 0):
-    """Every image with a partner of another class pasted in: ``(images, asked classes, asked masks, other masks)``."""
+    """Every image with a partner of another class pasted in, and the class to ask for.
+
+    Even-numbered images ask for their own object's class, odd-numbered ones
+    for the pasted object's, so that neither the original nor the pasted
+    object is favoured. Returns ``(images, asked classes, asked masks, other masks)``.
+    """
     from helpers.metrics import two_object_image
 
     y = np.asarray(labels)
-    made = [two_object_image(images, masks, i, j) for i, j in enumerate(two_object_pairs(y, seed))]
-    return (np.stack([m[0] for m in made]), y.copy(), np.stack([m[1] for m in made]),
-            np.stack([m[2] for m in made]))
+    pairs = two_object_pairs(y, seed)
+    made = [two_object_image(images, masks, i, j) for i, j in enumerate(pairs)]
+    own, pasted = np.stack([m[1] for m in made]), np.stack([m[2] for m in made])
+    swap = (np.arange(len(y)) % 2 == 1)
+    return (np.stack([m[0] for m in made]), np.where(swap, y[pairs], y),
+            np.where(swap[:, None, None], pasted, own), np.where(swap[:, None, None], own, pasted))
 
 
 def two_object_scores(maps, asked_masks, other_masks, tolerance: int = 3) -> tuple[float, float]:

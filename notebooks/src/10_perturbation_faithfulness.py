@@ -223,7 +223,7 @@ plotting.image_grid(list(gallery.values()), list(gallery), cols=6, cell=2.2, cma
 #
 # We measure on shapes images, whose objects we know. For the **two-object
 # test** each image also gets an object of another class pasted in: ask for
-# the first class, and see where the map's peak lands.
+# one of the two classes (each in turn), and see where the map's peak lands.
 
 # %%
 model = load_model("shapes").model
