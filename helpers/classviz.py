@@ -203,15 +203,16 @@ def visualize_classes(model, classes, transforms=(), steps: int = 200, lr: float
 
 
 def ablation(model, classes, steps: int = 200, lr: float = 0.01, seed: int = 0, recipes: dict | None = None,
-             progress: bool = True, done: dict | None = None) -> dict[str, RenderResult]:
+             progress: bool = True, done: dict | None = None, **kwargs) -> dict[str, RenderResult]:
     """``{recipe name: result}`` for each single regularizer (and the combination), same start and steps.
 
-    ``done``: results already rendered with these settings (``{name: result}``), reused instead of re-run.
+    ``done``: results already rendered with these settings (``{name: result}``), reused instead of re-run;
+    ``kwargs`` go to :func:`visualize_classes`.
     """
     recipes = dict(recipes or RECIPES)
     done = done or {}
     return {name: done[name] if name in done else
-            visualize_classes(model, classes, make(seed), steps=steps, lr=lr, seed=seed, progress=progress)
+            visualize_classes(model, classes, make(seed), steps=steps, lr=lr, seed=seed, progress=progress, **kwargs)
             for name, make in recipes.items()}
 
 

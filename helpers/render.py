@@ -161,12 +161,12 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
     import tensorflow as tf
     from tqdm.auto import tqdm
 
-    if patience is not None and int(patience) < 1:
-        raise ValueError(f"patience must be a positive number of steps; got {patience}")
     if keep not in ("best", "last"):
         raise ValueError(f"keep must be 'best' or 'last'; got {keep!r}")
     if not isinstance(objective, O.Objective):
         raise TypeError(f"objective must be a helpers.objectives.Objective; got {type(objective).__name__}")
+    if patience is not None and int(patience) < 1:
+        raise ValueError(f"patience must be a positive number of steps; got {patience}")
     batch = int(batch or objective.batch or 1)
     objective.validate(model, batch=batch)
     h, w = _input_size(model) if size is None else ((size, size) if np.isscalar(size) else tuple(size))
