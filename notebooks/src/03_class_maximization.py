@@ -1,23 +1,18 @@
 # %% [markdown]
 # # 03 · What does a class want to see?
 #
-# Lesson 02 maximized one filter. Now maximize a whole *class*: what image
-# does the network find most "star-like"? Done naively, the answer is noise
-# the network is sure about. This lesson follows the regularization recipe
-# of the course notes, then *measures* which pictures are real by asking a
-# second, independent network.
+# Lesson 02 maximized one filter; now maximize a whole *class*. Done
+# naively, the answer is noise the network is sure about. We follow the
+# regularization recipe of the course notes, then *measure* which pictures
+# are real by asking a second, independent network.
 #
-# **What you'll do**
-# * run naive class maximization and see it fool the network;
-# * try each regularizer alone, then all together, and sweep the step size;
-# * run a random hyperparameter search and score it honestly;
-# * decide which image to keep, and when to stop;
-# * try a silhouette prior, tested against a control.
+# **What you'll do:** fool the network with naive ascent; try each
+# regularizer and the step size; run a random search; choose which image
+# to keep and when to stop; test a silhouette prior against a control.
 #
-# **What you'll learn**
-# * why to maximize scores computed from the logits, not the softmax;
-# * why high confidence proves nothing, and how a second model measures quality;
-# * why a score used for choosing cannot also be the score you report.
+# **What you'll learn:** why to work from the logits; why confidence proves
+# nothing and a second model measures quality; why the score you chose by
+# cannot be the score you report.
 #
 # **What you'll need:** lesson 02.
 
@@ -78,16 +73,15 @@ claim(f"z({names[-1]}) after logit ascent", float(z), at_least=1000)
 claim(f"p({names[-1]}) after logit ascent", float(p[c]), at_most=0.5);
 
 # %% [markdown]
-# The logit climbs by thousands, yet the class does not win: another
-# class's score climbs even faster. The shapes CNN ends in global average
-# pooling, which adds up evidence from everywhere, and a texture that raises
-# $z_c$ can raise a neighbour more. Now all classes as one batch, with three
-# objectives: $p_c$, $z_c$, and $\log p_c + 0.1\,z_c$ (the course's default,
-# computed from the logits). The last one wants $z_c$ high *and* above the
-# others.
+# The logit climbs by thousands, yet the class does not win: a texture
+# that raises $z_c$ can raise another class more (global average pooling
+# adds up evidence from everywhere). Now all classes as one batch, with
+# three objectives: $p_c$, $z_c$, and the course's default $\log p_c +
+# 0.1\,z_c$ (computed from the logits), which wants $z_c$ high *and* above
+# the others.
 
 # %%
-results, conf, own_logit = {}, {}, {}
+results, conf, own_logit, beaten = {}, {}, {}, {}
 for kind in ("softmax", "logit", "log-prob"):
     r = classviz.visualize_classes(spec.model, classes, [T.clip()], steps=STEPS, lr=LR, seed=SEED,
                                    objective=kind, progress=False)
@@ -95,20 +89,21 @@ for kind in ("softmax", "logit", "log-prob"):
     own = z[np.arange(len(classes)), classes]
     others = (z.sum(1) - own) / (z.shape[1] - 1)
     results[kind], own_logit[kind] = r, float(own.mean())
+    beaten[kind] = int(np.sum(z.argmax(1) != np.asarray(classes)))
     conf[kind] = float(spec.predict(r.images)[np.arange(len(classes)), classes].mean())
     print(f"{kind:>9}: own logit {own.mean():7.1f}, other classes {others.mean():7.1f}, confidence {conf[kind]:.2f}")
 claim("log-prob is the most confident", conf["log-prob"] > max(conf["logit"], conf["softmax"]))
+claim("classes the logit objective leaves beaten", beaten["logit"], at_least=1)
 claim("log-prob confidence", conf["log-prob"], at_least=0.9)
 claim("own logit: softmax objective / logit objective", own_logit["softmax"] / own_logit["logit"], at_most=0.25);
 
 # %% [markdown]
 # The softmax objective raises its own logit far less: once $p_c$ nears 1
 # there is little left to gain. The logit objective raises its own score as
-# much as the log-probability does, but leaves some classes beaten; the
-# log-probability objective ends with the highest confidence. Look at its pictures: noise.
-# "A" is model A's confidence; "B" is what an **independent** shapes CNN,
-# trained with another seed, sees. High A with a wrong B is the signature
-# of adversarial noise.
+# much as the log-probability does but leaves some classes beaten; the
+# log-probability ends most confident. Its pictures are noise. "A" is model
+# A's confidence; "B" is what an **independent** shapes CNN (another seed)
+# sees. High A with a wrong B is the signature of adversarial noise.
 
 # %%
 naive = results["log-prob"]
@@ -132,8 +127,8 @@ plotting.image_grid(list(naive.images), titles, cols=4, cell=2.4)
 #   closest to grey become grey;
 # * **jitter, scale, rotate**: random, so the image must work when moved.
 #
-# Same start, same steps; one column per recipe, titled with how many of
-# the 8 class images model B recognises (first four classes shown):
+# Same start and steps; one column per recipe, titled with the share of all
+# class images model B recognises (four classes shown):
 
 # %%
 abl = classviz.ablation(spec.model, classes, steps=STEPS, lr=LR, seed=SEED, progress=False, score_clean=True,
@@ -147,8 +142,8 @@ classviz.ablation_figure(abl, names, judge.model if judge else None, classes)
 # Clipping alone changes nothing visible; decay greys the picture; small-norm
 # clipping sprinkles grey through the speckle. Blur, the median filter and
 # the random transforms each turn speckle into strokes, and B starts to
-# agree. The `combined` recipe stacks them. Eight images are few: one image
-# is 12.5 points. `python -m helpers.evaluate classviz` measures 64.
+# agree; `combined` stacks them. One image is 12.5 points here;
+# `python -m helpers.evaluate classviz` measures 64.
 #
 # ## 3. The step size
 #
@@ -173,10 +168,9 @@ classviz.ablation_figure(sweep, names)
 # saturates the strokes and raises the objective. A hundred times larger
 # overshoots: the objective falls, and the best image seen may be the start.
 #
-# The notes' settings for VGG16 are one row per target, in their units
-# (0–255 pixels, raw gradient). `classviz.recipe_for(model)` returns them
-# when the model is a VGG16, converted to [0, 1] pixels, and the course's
-# recipe otherwise:
+# The notes tuned VGG16 per target, in their units (0–255 pixels, raw
+# gradient). `classviz.recipe_for(model)` returns these settings, converted
+# to [0, 1] pixels, when the model is a VGG16, and the course's recipe otherwise:
 
 # %%
 Markdown(classviz.vgg16_table())
@@ -184,13 +178,12 @@ Markdown(classviz.vgg16_table())
 # %% [markdown]
 # ## 4. A random search, scored honestly
 #
-# Regularizers interact (a larger step needs more decay, strong blur less).
-# Bergstra and Bengio (2012) showed that *random* search beats a grid when
-# only a few parameters matter. Each trial draws every hyperparameter
-# (`classviz.draw_params`) and is scored by model B on one set of start
-# images. Picking the trial with the best score also picks the luckiest
-# noise, so its score is biased upward; each trial is therefore also
-# rendered from *held-out* start images, which play no part in the choice.
+# Regularizers interact, and *random* search beats a grid when only a few
+# parameters matter (Bergstra and Bengio 2012). Each trial draws every
+# hyperparameter (`classviz.draw_params`) and is scored by model B. The
+# best score also picked the luckiest noise, so on average it overstates;
+# each trial is therefore also rendered from *held-out* start images that
+# play no part in the choice.
 
 # %%
 if judge is not None:
@@ -205,16 +198,15 @@ else:
 fig
 
 # %% [markdown]
-# Report the winner's held-out score, not its search score. B still chose
-# the winner, so even the held-out figure flatters B's own taste; a third
-# judge (`evaluate classviz --judge`) is the stricter test.
+# Report the winner's held-out score. B still chose the winner, so even
+# that flatters B's taste; a third judge (`evaluate classviz --judge`) is stricter.
 #
 # ## 5. Which image do we keep, and when do we stop?
 #
-# Filters lower the objective each time they act, so it zig-zags. Scored on
-# the image itself (`score_clean=True`: without the random transforms), a
-# run keeps its **best** image as well as its **last**. With `patience`, it
-# stops once no image's best has risen by `min_rise` for that many steps.
+# Filters lower the objective each time they act, so it zig-zags. Scored
+# on the image itself (`score_clean=True`: without the random transforms), a
+# run keeps its **best** image and its **last**. With `patience`, it stops
+# once no image's best has risen by `min_rise` for that many steps.
 
 # %%
 full = abl["combined"]  # rendered with score_clean=True
@@ -224,7 +216,7 @@ fig, ax = plotting.new_figure(7, 3)
 for i, n in enumerate(names[:4]):
     ax.plot(full.values[:, i], label=n)
 ax.axvline(stop.steps_done, color="k", ls="--", label="early stop")
-ax.set_xlabel("step"); ax.set_ylabel("objective (clean image)"); ax.set_title(recipe.name)
+ax.set_xlabel("step"); ax.set_ylabel("objective (clean image)"); ax.set_title(f"{recipe.name}, four classes")
 ax.legend(fontsize=8, ncol=5)
 change = float(np.abs(full.best - full.last).mean())
 print(f"best differs from last for {int(np.any(full.best != full.last, axis=(1, 2, 3)).sum())} of "
@@ -233,18 +225,19 @@ print(f"early stop after {stop.steps_done} of {full.steps_done} steps; mean best
       f"{stop.best_values.mean():.2f} against {full.best_values.mean():.2f}")
 claim("best vs last: mean pixel change", change, at_most=0.05)
 claim("early stopping stopped before the end", stop.steps_done < full.steps_done)
+claim("objective kept by early stopping (fraction)", stop.best_values.mean() / full.best_values.mean(),
+      between=(0.9, 1.0))
 fig
 
 # %% [markdown]
 # The curves climb fast, then creep. Best and last are nearly the same
-# picture here, so within a run the choice barely matters. Early stopping
-# saves the printed number of steps for a slightly lower objective.
+# picture, so within a run the choice barely matters; early stopping saves
+# the printed steps for a slightly lower objective.
 #
-# The choice that matters is between runs. Render each class from
-# `RESTARTS` start images and keep one per class: the first (no choice),
-# the one with the highest objective (model A's own verdict), the one
-# another network (`shapes_plain`) likes best, or the one model B likes
-# best. Everything is scored by B.
+# Between runs the choice is real. Render each class from `RESTARTS` start
+# images and keep one: the first, the one with the highest objective (model
+# A's verdict), the one another network (`shapes_plain`) likes best, or the
+# one B likes best. B scores all four.
 
 # %%
 if judge is not None:
@@ -260,22 +253,20 @@ if judge is not None:
     claim("picking by B flatters B", scored["best for B (biased)"] >= max(scored.values()));
 
 # %% [markdown]
-# Picking by B and reporting B's verdict scores the choice, not the
-# pictures. The fair comparisons are the first three.
+# Picking by B and reporting B scores the choice, not the pictures; only
+# the first three are fair.
 #
 # ## 6. A prior that matches the world: silhouettes
 #
-# Every picture so far is a *texture*: no training image looks like that.
-# Each holds **one** flat-coloured object on a smooth background, so
-# restrict the search to such images. Optimize a soft mask $\alpha$ and one
-# colour $c$ over a fixed smooth background $b$:
+# Every picture so far is a *texture*, unlike any training image: each
+# holds **one** flat-coloured object on a smooth background. So optimize a
+# soft mask $\alpha$ and one colour $c$ over a fixed smooth background $b$:
 #
 # $$x = (1-\alpha)\,b + \alpha\,c, \qquad \alpha = w \cdot \sigma\big(k\,(G * a)\big),$$
 #
 # with $a$ the mask's logits, $G$ a small Gaussian, $k$ a sharpness and $w$
 # a central disc (Mordvintsev et al., "Differentiable Image
-# Parameterizations", 2018). The control: the same recipe on a copy of
-# model A with re-initialised weights.
+# Parameterizations", 2018). Control: the same on a re-initialised copy of model A.
 
 # %%
 if spec.name.startswith("shapes"):
@@ -290,7 +281,7 @@ if spec.name.startswith("shapes"):
     sb = judge.predict(sil.images).argmax(1)
     fig = plotting.image_grid(list(sil.images) + list(sil_random.images),
                               [f"{n}\nB: {judge.class_names[k]}" for n, k in zip(names, sb)]
-                              + [f"random A · {n}" for n in names], cols=8, cell=1.6)
+                              + [f"random A\n{n}" for n in names], cols=8, cell=1.6)
 else:
     print("Silhouettes are a prior for the shapes world; photos need others, such as lesson 02's Fourier one.")
     fig = None
@@ -298,20 +289,17 @@ fig
 
 # %% [markdown]
 # Model A's silhouettes look like this world's objects: the circle a disc,
-# the triangle a wedge, stripes a block of bars. The plus is a spray of
-# blobs: model A's evidence for a plus is its concave corners, without the
-# arms. The random copy's blobs mean nothing to B. So the prior alone
-# creates no transfer; what it adds is *legibility*. Judge a prior by
-# measurement, with a control.
+# the triangle a wedge, stripes a block of bars; the plus is a spray of
+# blobs, not a cross. The random copy's blobs mean nothing to B: the prior
+# alone creates no transfer. It adds *legibility*, judged with a control.
 #
 # ## 7. Why the course's model was trained adversarially
 #
 # The shapes CNNs were trained on images pushed one small step *up* the
 # loss, $\tilde x = \mathrm{clip}(x + u\,\varepsilon\sqrt{d}\,\nabla_x L /
-# \lVert\nabla_x L\rVert_2)$ (Madry et al. 2018), so faint pixel patterns
-# cannot move them and their gradients follow visible changes (Santurkar et
-# al. 2019). `shapes_plain` is the same network trained on clean images.
-# Same recipe; top: model A, bottom: the plain model; B judges both.
+# \lVert\nabla_x L\rVert_2)$ (Madry et al. 2018), so faint patterns cannot
+# move them (Santurkar et al. 2019). `shapes_plain` was trained on clean
+# images. Same recipe; top: model A, bottom: plain; B judges both.
 
 # %%
 if spec.name.startswith("shapes"):
@@ -321,21 +309,18 @@ if spec.name.startswith("shapes"):
     print(f"model B recognises model A's images {transfer['combined']:.2f}, the plain model's {plain_rate:.2f}")
     claim("B recognises the plain model's images less often", plain_rate < transfer["combined"])
     fig = plotting.image_grid(list(abl["combined"].images) + list(plain_reg.images),
-                              [f"A · {n}" for n in names] + [f"plain · {n}" for n in names], cols=8, cell=1.6)
+                              [f"A\n{n}" for n in names] + [f"plain\n{n}" for n in names], cols=8, cell=1.6)
 else:
     fig = None
 fig
 
 # %% [markdown]
-# The plain model's class images are finer textures that B rarely reads
-# the same way. `python -m helpers.evaluate classviz` gives the 64-image
-# figures, and `--judge` repeats them with a third twin.
+# The plain model's images are finer textures that B reads less often.
 #
 # ## 8. Your turn: the panel
 #
-# Choose a class, a recipe, the objective, and keep best or last; `Param:
-# silhouette` switches to section 6's parameterization. Titles show model
-# A's confidence and model B's verdict.
+# Choose a class, a recipe, the objective, best or last; `Param: silhouette`
+# is section 6's parameterization. Titles: A's confidence, B's verdict.
 
 # %%
 from helpers.widgets.featvis import ClassesPanel
@@ -347,9 +332,9 @@ panel
 # %% [markdown]
 # ## 9. Exercise
 #
-# `multi` holds `RESTARTS` restarts of every class; image `r * len(classes) + i`
-# is restart `r` of class `i`, and `multi.best_values` its objective. For
-# each class, which restart has the highest objective? Answer with one index per class.
+# In `multi`, image `r * len(classes) + i` is restart `r` of class `i`, with
+# objective `multi.best_values`. For each class, which restart scores
+# highest? Answer with one index per class.
 
 # %%
 from helpers.exercises import lesson03
@@ -363,23 +348,22 @@ else:
 # %% [markdown]
 # ## Summary
 #
-# * Maximize a score computed from the logits. $\log p_c + 0.1\,z_c$ asks
-#   class $c$ to win; the softmax saturates and stops early.
-# * Naive ascent makes noise the network is sure about: confidence proves nothing.
-# * Blur, median filtering and random transforms turn noise into strokes an
-#   independent model recognises; the step size matters as much.
-# * A search or a best-of-N choice inflates the score it chose by: report
-#   held-out images, or a judge that did not choose.
-# * Within a run, best and last barely differ; early stopping saves steps.
-# * A data-shaped prior (one silhouette) makes features legible, not real.
+# * Work from the logits: $\log p_c + 0.1\,z_c$ asks class $c$ to win.
+# * Naive ascent fools the network: confidence proves nothing.
+# * Blur, median and random transforms give strokes an independent model
+#   recognises; the step size matters as much.
+# * Choosing inflates the score you chose by: report held-out images or another judge.
+# * Best and last barely differ within a run; early stopping saves steps.
+# * A data-shaped prior makes features legible, not real.
 #
 # ## On your own / Further reading
 #
 # * Add `T.confine(0.3)` to a recipe: one object in the centre instead of a texture.
-# * Rerun the search with more trials and held-out copies
-#   (`classviz.random_search(..., held_out=4)`).
+# * More trials and held-out copies: `classviz.random_search(..., held_out=4)`.
+# * The 64-image figures: `python -m helpers.evaluate classviz` (add
+#   `--judge` for a third twin).
 # * Retrain with a stronger push, `python -m helpers.train --adversarial 0.03
-#   --out my_models`, and compare its class images (about five minutes per model).
+#   --out my_models`, and compare its class images.
 # * Try `param="fourier"` in `classviz.visualize_classes`.
 # * Simonyan, Vedaldi and Zisserman, "Deep inside convolutional networks", 2014.
 # * Yosinski et al., "Understanding neural networks through deep visualization", 2015.
