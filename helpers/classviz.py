@@ -15,6 +15,13 @@ confidence: noise reaches >99% in a few steps. Instead :func:`transfer_rate`
 asks an *independent* model (same architecture and data, different seed,
 ``load_model("shapes_b")``) to classify model A's images. Features that
 look like the class transfer; adversarial noise mostly does not.
+
+:func:`recipe_for` picks the settings: sources/003's per-target VGG16 table
+(:data:`VGG16_CLASSES`, :data:`VGG16_LAYERS`) on a VGG16, the course's
+:func:`regularized` recipe otherwise. :func:`random_search` (Bergstra and
+Bengio 2012) reports each trial on held-out start images as well as on the
+images it was chosen by; :func:`restarts` and :func:`pick` compare ways of
+keeping one image per class out of several runs.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ claim("own logit: softmax objective / logit objective", own_logit["softmax"] / o
 # The softmax objective raises its own logit far less: once $p_c$ nears 1
 # there is little left to gain. The logit objective raises its own score as
 # much as the log-probability does but leaves some classes beaten; the
-# log-probability ends most confident. Its pictures are noise. "A" is model
+# log-probability ends most confident. Its pictures are mostly noise. "A" is model
 # A's confidence; "B" is what an **independent** shapes CNN (another seed)
 # sees. High A with a wrong B is the signature of adversarial noise.
 
@@ -152,10 +152,12 @@ classviz.ablation_figure(abl, names, judge.model if judge else None, classes)
 # %%
 recipe = classviz.recipe_for(spec.model)
 print(f"{recipe.name}: step size {recipe.lr:g}, {recipe.steps} steps, regularizers {recipe.make(SEED)}")
+base = abl["combined"] if recipe.name == "course recipe" else classviz.visualize_classes(  # same settings: reuse
+    spec.model, classes, objective=recipe.objective, score_clean=True, progress=False, **recipe.kwargs(SEED))
 sweep = {f"step {lr:g}": classviz.visualize_classes(spec.model, classes[:4], **{**recipe.kwargs(SEED), "lr": lr},
                                                    objective=recipe.objective, score_clean=True, progress=False)
          for lr in (recipe.lr / 10, recipe.lr * 10, recipe.lr * 100)}
-sweep = {**dict(list(sweep.items())[:1]), f"step {recipe.lr:g}": abl["combined"], **dict(list(sweep.items())[1:])}
+sweep = {**dict(list(sweep.items())[:1]), f"step {recipe.lr:g}": base, **dict(list(sweep.items())[1:])}
 score = {k: float(r.best_values[:4].mean()) for k, r in sweep.items()}
 print("mean objective:", {k: round(v, 1) for k, v in score.items()})
 s_small, s_base, s_large, s_huge = score.values()
@@ -209,7 +211,7 @@ fig
 # once no image's best has risen by `min_rise` for that many steps.
 
 # %%
-full = abl["combined"]  # rendered with score_clean=True
+full = base  # rendered with score_clean=True
 stop = classviz.visualize_classes(spec.model, classes, score_clean=True, progress=False, seed=SEED,
                                   objective=recipe.objective, patience=10, min_rise=0.02, **recipe.kwargs(SEED))
 fig, ax = plotting.new_figure(7, 3)
