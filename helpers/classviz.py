@@ -15,9 +15,19 @@ confidence: noise reaches >99% in a few steps. Instead :func:`transfer_rate`
 asks an *independent* model (same architecture and data, different seed,
 ``load_model("shapes_b")``) to classify model A's images. Features that
 look like the class transfer; adversarial noise mostly does not.
+
+:func:`recipe_for` picks the settings: sources/003's per-target VGG16 table
+(:data:`VGG16_CLASSES`, :data:`VGG16_LAYERS`) on a VGG16, the course's
+:func:`regularized` recipe otherwise. :func:`random_search` (Bergstra and
+Bengio 2012) reports each trial on held-out start images as well as on the
+images it was chosen by; :func:`restarts` and :func:`pick` compare ways of
+keeping one image per class out of several runs.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -77,6 +87,96 @@ def visualize_silhouettes(model, classes, steps: int = 200, seed: int = 0, size:
 #: Every recipe by name, for widgets: ``RECIPES[name](seed) -> transforms``.
 RECIPES = {**ABLATIONS, "combined": lambda seed: regularized(seed)}
 
+#: sources/003's VGG16 settings, in its units: pixels 0-255 (mean subtracted), the raw gradient times the
+#: learning rate, clipping at every step and a median filter of ``size`` every ``every`` steps.
+#: Classes: the class score, 1000 steps. Layers: the channel summed over space, 200 steps.
+VGG16_CLASSES = {"lr": 8000.0, "median": 5, "every": 4, "steps": 1000}
+VGG16_LAYERS = {name: {"lr": lr, "median": m, "every": e, "steps": 200} for names, lr, m, e in [
+    (("block1_conv1", "block1_conv2"), 1.0, 0, 0), (("block2_conv1", "block2_conv2"), 2.0, 3, 12),
+    (("block3_conv1",), 6.0, 3, 6), (("block3_conv2", "block3_conv3"), 10.0, 3, 6),
+    (("block4_conv1", "block4_conv2", "block4_conv3"), 40.0, 5, 4),
+    (("block5_conv1", "block5_conv2", "block5_conv3"), 80.0, 5, 4)] for name in names}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Step size, steps, regularizers and objective of a class or layer visualization.
+
+    ``recipe.kwargs(seed)`` gives ``transforms``, ``lr``, ``steps`` and
+    ``normalize`` for :func:`visualize_classes` or :func:`helpers.render.render`;
+    ``objective`` names the objective the step size was set for (a
+    :func:`class_objective` kind, or ``"channel"`` for a layer's filters).
+    """
+
+    name: str
+    lr: float
+    steps: int
+    make: Callable[[int], list]
+    normalize: bool = True
+    objective: str = "log-prob"
+    source: str = ""
+
+    def kwargs(self, seed: int = 0) -> dict:
+        """``transforms``, ``lr``, ``steps`` and ``normalize`` as keyword arguments."""
+        return {"transforms": self.make(seed), "lr": self.lr, "steps": self.steps, "normalize": self.normalize}
+
+
+def _all_layers(model) -> list:
+    out = []
+    for layer in model.layers:
+        out.append(layer)
+        if hasattr(layer, "layers"):  # a nested model
+            out += _all_layers(layer)
+    return out
+
+
+def is_vgg16(model) -> bool:
+    """Whether ``model`` contains Keras' VGG16 convolutions (``block1_conv1`` ... ``block5_conv3``)."""
+    return set(VGG16_LAYERS) <= {layer.name for layer in _all_layers(model)}
+
+
+def _median_recipe(median: int, every: int):
+    return lambda seed: ([T.median_filter(median, every=every)] if median else []) + [T.clip()]
+
+
+def recipe_for(model, layer: str | None = None) -> Recipe:
+    """The recipe for ``model``: sources/003's VGG16 table on a VGG16, the course's recipe otherwise.
+
+    The table's learning rates :math:`\eta_{src}` apply to 0-255 pixels and the
+    raw gradient. The course's models take pixels in [0, 1], so the same
+    update :math:`\Delta x_{255} = \eta_{src} \nabla_{x_{255}} J` is
+    :math:`\Delta x_{01} = (\eta_{src} / 255^2) \nabla_{x_{01}} J`; for a
+    layer, the source sums the channel over space where
+    :func:`helpers.objectives.channel` averages it, so the rate is also
+    multiplied by the layer's :math:`H \times W`. ``layer=None``: the class
+    recipe; a layer name: that layer's row (VGG16 only).
+    """
+    if is_vgg16(model):
+        if layer is None:
+            row, scale, objective = VGG16_CLASSES, 1.0, "logit"
+        elif layer not in VGG16_LAYERS:
+            raise ValueError(f"no VGG16 recipe for layer {layer!r}; choose from {', '.join(VGG16_LAYERS)}")
+        else:
+            shape = {lay.name: lay for lay in _all_layers(model)}[layer].output.shape
+            row, scale, objective = VGG16_LAYERS[layer], float(shape[1] * shape[2]), "channel"
+        return Recipe(f"VGG16 {layer or 'classes'} (sources/003)", row["lr"] * scale / 255.0 ** 2, row["steps"],
+                      _median_recipe(row["median"], row["every"]), normalize=False, objective=objective,
+                      source=f"lr {row['lr']:g}" + (f", median {row['median']} every {row['every']}"
+                                                     if row["median"] else ""))
+    if layer is not None:
+        raise ValueError(f"per-layer recipes exist for VGG16 only (sources/003); {model.name!r} is not a VGG16")
+    return Recipe("course recipe", 0.01, 200, lambda seed: regularized(seed), source="regularized()")
+
+
+def vgg16_table() -> str:
+    """sources/003's VGG16 recipes as a Markdown table (its units: 0-255 pixels, raw gradient)."""
+    rows = [("classes", VGG16_CLASSES)] + list(VGG16_LAYERS.items())
+    lines = ["| target | learning rate | median filter | steps |", "|---|---|---|---|"]
+    for name, r in rows:
+        median = f"{r['median']}x{r['median']} every {r['every']}" if r["median"] else "none"
+        lines.append(f"| {name} | {r['lr']:g} | {median} | {r['steps']} |")
+    return "\n".join(lines)
+
 
 def class_objective(classes, kind: str = "log-prob") -> O.Objective:
     """The class objective for one image per class.
@@ -110,10 +210,16 @@ def visualize_classes(model, classes, transforms=(), steps: int = 200, lr: float
 
 
 def ablation(model, classes, steps: int = 200, lr: float = 0.01, seed: int = 0, recipes: dict | None = None,
-             progress: bool = True) -> dict[str, RenderResult]:
-    """``{recipe name: result}`` for each single regularizer (and the combination), same start and steps."""
-    recipes = dict(recipes or {**ABLATIONS, "combined": lambda s: regularized(s)})
-    return {name: visualize_classes(model, classes, make(seed), steps=steps, lr=lr, seed=seed, progress=progress)
+             progress: bool = True, done: dict | None = None, **kwargs) -> dict[str, RenderResult]:
+    """``{recipe name: result}`` for each single regularizer (and the combination), same start and steps.
+
+    ``done``: results already rendered with these settings (``{name: result}``), reused instead of re-run;
+    ``kwargs`` go to :func:`visualize_classes`.
+    """
+    recipes = dict(recipes or RECIPES)
+    done = done or {}
+    return {name: done[name] if name in done else
+            visualize_classes(model, classes, make(seed), steps=steps, lr=lr, seed=seed, progress=progress, **kwargs)
             for name, make in recipes.items()}
 
 
@@ -127,30 +233,111 @@ def transfer_rate(judge_model, images, classes) -> float:
     return float(np.mean(predict_classes(judge_model, images) == np.asarray(classes)))
 
 
-def random_search(model, judge_model, classes, trials: int = 8, steps: int = 100, seed: int = 0,
-                  progress: bool = True) -> list[dict]:
-    """Random hyperparameter search (Bergstra and Bengio 2012) scored by transfer to ``judge_model``.
+def draw_params(rng: np.random.Generator) -> dict:
+    """One random draw of every hyperparameter of :func:`regularized`, within sources/003's ranges.
 
-    Each trial draws the learning rate (log-uniform), blur sigma and period,
-    median size and period, decay and jitter at random from a seeded
-    generator, renders every class once and records the transfer rate.
-    Returns the trials sorted best first: ``[{"params": ..., "transfer": ..., "images": ...}]``.
+    Learning rate log-uniform in [0.003, 0.1]; blur sigma uniform in [0.3, 1]
+    (or off, one time in three) every 4-8 steps; median 3 or 5 (or off) every
+    4-12 steps; decay log-uniform in [0.001, 0.03] (or off); jitter 0-5 pixels.
+    """
+    off = lambda: rng.uniform() < 1 / 3  # noqa: E731
+    return {"lr": round(float(np.exp(rng.uniform(np.log(0.003), np.log(0.1)))), 4),
+            "blur": 0.0 if off() else round(float(rng.uniform(0.3, 1.0)), 2),
+            "blur_every": int(rng.integers(4, 9)), "median": int(rng.choice([0, 3, 5])),
+            "median_every": int(rng.integers(4, 13)),
+            "decay": 0.0 if off() else round(float(np.exp(rng.uniform(np.log(0.001), np.log(0.03)))), 4),
+            "jitter": int(rng.integers(0, 6))}
+
+
+def _recipe_from(params: dict, seed: int, size: int) -> list:
+    kw = {k: v for k, v in params.items() if k != "lr"}
+    if params["jitter"]:
+        return regularized(seed, size=size, **kw)
+    return [t for t in regularized(seed, size=size, **{**kw, "jitter": 1}) if t.kind == "post"]
+
+
+def random_search(model, judge_model, classes, trials: int = 8, steps: int = 100, seed: int = 0,
+                  held_out: int = 2, progress: bool = True) -> list[dict]:
+    """Random hyperparameter search (Bergstra and Bengio 2012), scored by transfer to ``judge_model``.
+
+    Each trial draws every hyperparameter (:func:`draw_params`) from a
+    generator seeded with ``seed`` and renders every class ``1 + held_out``
+    times in one batch, from different start images. The first copy is the
+    search's score (``"search"``), the others are only measured
+    (``"held_out"``): picking the best of several noisy scores favours a
+    lucky draw, so the winner's search score is biased upward and its
+    held-out score is the honest estimate. Returns the trials sorted by
+    search score: ``[{"params", "search", "held_out", "images"}]``.
     """
     rng = np.random.default_rng(seed)
     size = int(model.inputs[0].shape[1] or 64)
-    out = []
+    classes = [int(c) for c in classes]
+    k, out = len(classes), []
     for t in range(trials):
-        params = {"lr": float(np.exp(rng.uniform(np.log(0.003), np.log(0.1)))),
-                  "blur": float(rng.choice([0.0, 0.5, 0.7, 1.0])), "blur_every": int(rng.choice([2, 4, 8])),
-                  "median": int(rng.choice([0, 3, 5])), "median_every": int(rng.choice([4, 8, 12])),
-                  "decay": float(rng.choice([0.0, 0.005, 0.01, 0.03])), "jitter": int(rng.integers(0, 6))}
-        kw = {k: v for k, v in params.items() if k != "lr"}
-        tr = regularized(seed + 10 * t, size=size, **kw) if params["jitter"] else \
-            [x for x in regularized(seed + 10 * t, size=size, **{**kw, "jitter": 1}) if x.kind == "post"]
-        res = visualize_classes(model, classes, tr, steps=steps, lr=params["lr"], seed=seed + t, progress=progress)
-        out.append({"params": params, "transfer": transfer_rate(judge_model, res.images, classes),
-                    "images": res.images})
-    return sorted(out, key=lambda d: -d["transfer"])
+        params = draw_params(rng)
+        res = visualize_classes(model, classes * (1 + held_out), _recipe_from(params, seed + 10 * t, size),
+                                steps=steps, lr=params["lr"], seed=seed + t, progress=progress)
+        hits = predict_classes(judge_model, res.images) == np.asarray(classes * (1 + held_out))
+        out.append({"params": params, "search": float(hits[:k].mean()),
+                    "held_out": float(hits[k:].mean()) if held_out else float("nan"), "images": res.images[:k]})
+    return sorted(out, key=lambda d: -d["search"])
+
+
+def restarts(model, classes, n: int = 4, seed: int = 0, recipe: Recipe | None = None, **kwargs) -> RenderResult:
+    """Render every class ``n`` times from different start images, in one batch (class-major per restart).
+
+    Image ``r * len(classes) + i`` is restart ``r`` of ``classes[i]``. Each
+    image is scored without the random transforms (``score_clean``), so its
+    ``best_values`` entry is its own objective.
+    """
+    recipe = recipe or recipe_for(model)
+    opts = {**recipe.kwargs(seed), "objective": recipe.objective, "score_clean": True, **kwargs}
+    return visualize_classes(model, [int(c) for c in classes] * n, seed=seed, **opts)
+
+
+def pick(result: RenderResult, classes, by: str = "objective", judge_model=None) -> np.ndarray:
+    """One image per class from :func:`restarts`: ``by="first"`` (restart 0, no choice),
+    ``"objective"`` (highest objective of the model that made them) or ``"judge"``
+    (highest probability of the intended class under ``judge_model``)."""
+    k = len(classes)
+    n = len(result.images) // k
+    if by == "first":
+        scores = np.zeros((n, k))
+        scores[0] = 1
+    elif by == "objective":
+        scores = result.best_values.reshape(n, k)
+    elif by == "judge":
+        if judge_model is None:
+            raise ValueError("pick(by='judge') needs judge_model")
+        probs = np.asarray(judge_model(np.asarray(result.images, np.float32), training=False))
+        scores = probs[np.arange(n * k), list(classes) * n].reshape(n, k)
+    else:
+        raise ValueError(f"unknown picking strategy {by!r}; choose first, objective or judge")
+    chosen = scores.argmax(0)
+    return result.images.reshape(n, k, *result.images.shape[1:])[chosen, np.arange(k)]
+
+
+def ablation_figure(results: dict, names, judge_model=None, classes=None, rows: int = 4):
+    """Recipes as columns (titled with their transfer to ``judge_model`` over all classes), classes as rows."""
+    from helpers import plotting
+
+    cols = len(results)
+    fig, axes = plotting.new_figure(1.45 * cols, 1.45 * rows + 0.5, nrows=rows, ncols=cols, squeeze=False)
+    for j, (recipe, res) in enumerate(results.items()):
+        title = recipe.replace("jitter/scale/rotate", "jitter/scale/\nrotate")
+        if judge_model is not None:
+            title += f"\nB: {transfer_rate(judge_model, res.images, classes):.0%}"
+        for i in range(rows):
+            ax = axes[i, j]
+            ax.imshow(np.clip(res.images[i], 0, 1), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(title, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(names[i], fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 def classviz_report(n: int = 64, seed: int = 0, steps: int = 200, judge: str | None = None) -> dict[str, float]:

@@ -120,7 +120,8 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
            param="pixel", transforms=(), steps: int = 64, lr: float = 0.05, thresholds=(),
            normalize: bool = True, keep: str = "best", callback=None, preview_every: int | None = None,
            progress: bool = True, seed: int = 0, precision: str = "float32", init=None,
-           param_kwargs: dict | None = None, jit_compile: bool = False) -> RenderResult:
+           param_kwargs: dict | None = None, jit_compile: bool = False, score_clean: bool = False,
+           patience: int | None = None, min_rise: float = 0.0) -> RenderResult:
     """Optimize a batch of images to maximize ``objective`` (one value per image).
 
     Args:
@@ -148,6 +149,18 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
         but a single image and a 64-image batch slightly slower: measure. If
         a transform has no XLA kernel (the rotation and scaling ones), the
         step falls back to the plain graph and ``result.notes`` says so.
+      score_clean: score each step's image without the random input
+        transforms (one more forward pass per step when there are any) and
+        use that score for ``best``, early stopping and ``result.values``.
+        By default the step's own objective, measured on the transformed
+        image, is used; a clean final image then usually beats every
+        transformed score, so ``best`` is the last image.
+      patience: early stopping. Stop once no image has raised its best score
+        :math:`s^*` to more than :math:`s^* + \rho |s^*|` for ``patience``
+        consecutive steps (``result.stopped`` is then True and
+        ``result.notes`` says when); the best image is kept, whatever ``keep``
+        says.
+      min_rise: :math:`\rho`, the smallest relative rise that counts (0: any rise).
     """
     import tensorflow as tf
     from tqdm.auto import tqdm
@@ -164,6 +177,8 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
         raise ValueError(f"keep must be 'best' or 'last'; got {keep!r}")
     if not isinstance(objective, O.Objective):
         raise TypeError(f"objective must be a helpers.objectives.Objective; got {type(objective).__name__}")
+    if patience is not None and int(patience) < 1:
+        raise ValueError(f"patience must be a positive number of steps; got {patience}")
     batch = int(batch or objective.batch or 1)
     objective.validate(model, batch=batch)
     h, w = _input_size(model) if size is None else ((size, size) if np.isscalar(size) else tuple(size))
@@ -193,6 +208,8 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
             acts[O.INPUT] = img
             vals = objective(acts)
             total = tf.reduce_sum(vals)
+        if score_clean and pre:
+            vals = objective({**dict(fm(img, training=False)), O.INPUT: img})
         g = tape.gradient(total, var)
         g = tf.where(tf.math.is_finite(g), g, tf.zeros_like(g))
         gnorm = tf.sqrt(tf.reduce_mean(tf.square(g), axis=red))
@@ -224,6 +241,7 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
 
     values, alive = [], np.zeros(batch, bool)
     snapshots, stopped, done = {}, False, 0
+    record, since, early = np.full(batch, -np.inf), 0, False  # early stopping: best score so far, steps without a rise
     wanted = {int(s) for s in thresholds}
     every = preview_every or max(1, steps // 10)
     start = time.perf_counter()
@@ -237,6 +255,16 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
             bar.update(1)
             if done in wanted:
                 snapshots[done] = p.numpy()
+            if patience is not None:
+                finite = np.isfinite(record)
+                needed = np.where(finite, record + min_rise * np.abs(np.where(finite, record, 0.0)), -np.inf)
+                rose = values[-1] > needed
+                record, since = np.where(rose, values[-1], record), 0 if rose.any() else since + 1
+                if since >= int(patience):
+                    stopped = early = True
+                    notes.append(f"early stop after {done} of {steps} steps: no image's best rose by more "
+                                 f"than {min_rise:.0%} in {int(patience)} steps")
+                    break
             if callback is not None:
                 preview = mosaic(p.numpy()) if (done % every == 0 or done == steps) else None
                 if callback(done, steps, preview) is False:
@@ -261,7 +289,7 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
         notes.append(f"{int(dead.sum())} of {batch} images had an identically zero gradient (dead unit): "
                      "their images are the untouched start")
         warnings.warn(notes[-1], stacklevel=2)
-    return RenderResult(images=best if keep == "best" else last, best=best, last=last,
+    return RenderResult(images=best if keep == "best" or early else last, best=best, last=last,
                         values=np.array(values).reshape(done, batch), best_values=best_val.numpy(),
                         snapshots=snapshots, dead=dead, stopped=stopped, steps_done=done,
                         objective=objective.name, seconds=seconds, notes=notes)

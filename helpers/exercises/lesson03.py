@@ -7,23 +7,32 @@ import numpy as np
 from helpers.exercises import Exercise
 
 
-def transfer_exercise(judge_model, images, classes) -> Exercise:
-    """Compute the fraction of ``images`` that ``judge_model`` (model B) puts in the intended ``classes``."""
-    from helpers.classviz import transfer_rate
+def pick_exercise(result, classes) -> Exercise:
+    """Pick, for each class, the restart of :func:`helpers.classviz.restarts` with the highest objective.
 
-    truth = transfer_rate(judge_model, images, classes)
+    ``result`` holds ``n`` restarts of every class in ``classes``, restart
+    ``r`` of class ``i`` at index ``r * len(classes) + i``; its
+    ``best_values`` are the images' own objectives. The answer is one restart
+    index per class.
+    """
+    k = len(classes)
+    n = len(result.images) // k
+    truth = np.asarray(result.best_values).reshape(n, k).argmax(axis=0)
 
     def check(answer):
-        value = float(answer)
-        if not 0.0 <= value <= 1.0:
-            return False, f"{value} is not a fraction between 0 and 1."
-        if abs(value - truth) < 1e-6:
-            return True, f"model B recognises {truth:.0%} of these images."
-        return False, f"{value:.3f} is not the fraction model B gets right."
+        a = np.asarray(answer).ravel()
+        if a.size != k:
+            return False, f"give one restart index per class: {k} numbers, not {a.size}."
+        a = a.astype(int)
+        if a.min() < 0 or a.max() >= n:
+            return False, f"restart indices run from 0 to {n - 1}."
+        if np.array_equal(a, truth):
+            return True, "these are the restarts with the highest objective, class by class."
+        return False, f"{int((a != truth).sum())} of {k} classes point at another restart than the best one."
 
     return Exercise(
-        "transfer rate",
+        "best of N by objective",
         check,
-        hint="Run model B on the images, take the argmax over classes, compare with `classes`, take the mean.",
-        solution="pred = np.asarray(judge.model(images)).argmax(1)\nanswer = float(np.mean(pred == np.asarray(classes)))",
+        hint="Reshape `multi.best_values` to (restarts, classes) and take the argmax over the restarts axis.",
+        solution="scores = multi.best_values.reshape(-1, len(classes))\nanswer = scores.argmax(axis=0)",
     )
