@@ -62,10 +62,8 @@ print(spec.description, "| image size", size, "| late layer", late)
 #
 # $$x \leftarrow x + \eta\,\frac{\nabla_x J}{\sqrt{\mathrm{mean}\big((\nabla_x J)^2\big)} + \epsilon}.$$
 #
-# Here it is from scratch: a model that outputs the layer, a `GradientTape`,
-# and the update, from a grey image with a little noise. We also record
-# where the gradient is: the share of $|\nabla_x J|$ in the 12 leftmost
-# columns of the image.
+# From scratch, starting from grey with a little noise, and recording the
+# share of $|\nabla_x J|$ in the 12 leftmost columns of the image:
 
 # %%
 import keras
@@ -87,27 +85,21 @@ plotting.image_grid([x.numpy()[0], P.deprocess(x.numpy()[0])], ["result", "resul
                     cols=2, cell=3.2, suptitle=f"{late} filter {FILTER}, no regularizer, from scratch")
 
 # %% [markdown]
-# The result is not a pattern at all: a saturated strip at the left border
-# over the grey noise of the start, and nearly all of the gradient sits in
-# that strip (printed above). The border is where a convolution with
-# `padding="same"` reads zeros beyond the image: an edge that every image
-# has, always in the same place, so units near it see a different world
-# from the rest. On grey noise it is the only structure this filter responds
-# to, so the ascent piles up there. The right panel uses the display normalization of
-# the Keras example (`P.deprocess`: standardize, scale the spread to 0.15,
-# re-centre on grey), which shows a pattern at readable contrast whatever
-# range it has; from now on every picture is shown that way.
+# No pattern at all: a saturated strip at the left border over the grey
+# noise of the start, where nearly all of the gradient sits (printed). A
+# `padding="same"` convolution reads zeros beyond the image, so the border
+# is an edge every image has, always in the same place; on grey noise it is
+# the only structure this filter responds to. (The right panel uses the
+# Keras example's display normalization, `P.deprocess`: standardize, spread
+# 0.15 around grey. From now on patterns are shown that way.)
 #
-# The fix, as in the Keras example, is to leave the border units out of
-# the objective: average over $c \le i < H - c$ and $c \le j < W - c$ only,
-# `O.channel(late, k, crop=CROP)`, i.e. `activation[:, 2:-2, 2:-2, k]`. Near
-# grey pixel noise, a cropped filter may have nothing inside the image to
-# respond to (its ReLUs never open and the gradient is exactly zero), so we
-# also start from a smooth random image with some contrast, the start of
-# the Fourier parameterization of section 3.
-#
-# `helpers.render.render` runs the same loop with a compiled step
-# (`tf.function`), a progress bar, snapshots and optional transforms.
+# The fix, as in the Keras example: leave the border units out of the
+# objective, averaging over $c \le i < H - c$, $c \le j < W - c$ only
+# (`O.channel(late, k, crop=CROP)`, i.e. `activation[:, 2:-2, 2:-2, k]`).
+# On grey noise a cropped filter may find nothing to respond to (its ReLUs
+# never open, the gradient is exactly zero), so we also start from a smooth
+# random image with some contrast. `helpers.render.render` runs the loop
+# with a compiled step, a progress bar and optional transforms.
 
 # %%
 start = P.FourierParam(1, size, size, seed=SEED).numpy()
@@ -145,12 +137,10 @@ plotting.image_grid(P.deprocess(np.concatenate([x.numpy(), res.images, res_robus
 # %% [markdown]
 # ## 2. A whole layer in one batch
 #
-# The objective can give every image its own filter: `O.channel(layer,
-# [k0, k1, ...])` means "image $i$ maximizes filter $k_i$". Each image only
-# follows its own gradient, so this is many independent optimizations in one
-# batch, and a batch is much cheaper per image than a loop (see
-# `benchmarks/featvis.py`). Which filters? Not the first 16: the 16 that
-# fire most, on average, on real images (`activations.most_active_channels`).
+# `O.channel(layer, [k0, k1, ...])` means "image $i$ maximizes filter
+# $k_i$": independent optimizations in one batch, much cheaper per image
+# than a loop (`benchmarks/featvis.py`). We show the filters that fire most
+# on real images (`activations.most_active_channels`), not the first ones.
 
 # %%
 grids, tops = {}, {}
@@ -186,6 +176,7 @@ fig = plotting.image_grid(list(activations.kernel_images(W1)[eight1]) + list(gri
                           cols=8, cell=1.6, suptitle=f"{early}: kernels (top) and renders (bottom)")
 for ax in fig.axes:
     ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])
+fig.subplots_adjust(hspace=0.35)
 fig
 
 # %%
@@ -201,18 +192,14 @@ if spec.name.startswith("shapes"):
 # For a filter $k$ with colour weight sums $s_c = \sum_{u,v} W_{u,v,c,k}$, a
 # flat image of colour $v$ (the model first maps [0, 1] to [−1, 1]) gives
 # every unit $b_k + \sum_c s_c v_c$, so the best flat image sets each colour
-# to its extreme with the sign of $s_c$: a saturated **colour wash**. The
-# renders are exactly that: flat washes whose colour channels follow the
-# signs of the sums (the claim above counts them). A flat image has no
-# pattern to normalize, so they are shown as rendered. The middle layer's
-# filters want lattices of coloured dots on a flat field, or wavy gratings;
-# the last layer's want horizontal or vertical gratings and lattices of
-# blobs, repeated everywhere: the objective is a *mean over positions*, so
-# the best image repeats the pattern.
-#
-# A filter flagged "dead" had an identically zero gradient at every step
-# (its ReLUs never opened on the image); `render` returns the start image
-# and says so, rather than NaNs.
+# to its extreme with the sign of $s_c$: a saturated **flat wash** (white,
+# black or one colour), which is what the renders are (the claim counts them; a flat image has no
+# pattern to normalize, so they are shown as rendered). The middle layer
+# wants lattices of coloured dots or wavy gratings, the last layer
+# horizontal or vertical gratings and lattices of blobs, repeated
+# everywhere: the objective is a *mean over positions*. A filter flagged
+# "dead" had an identically zero gradient at every step; `render` returns
+# its start image and says so.
 
 # %% [markdown]
 # ## 3. Pixels or a Fourier basis?
@@ -221,9 +208,9 @@ if spec.name.startswith("shapes"):
 # $x = \sigma\big(C\,\mathcal{F}^{-1}[s(f)\,\hat v]\big)$ with $s(f) \propto 1/f$,
 # a colour-decorrelation matrix $C$ and a sigmoid. A step in $\hat v$ moves
 # low and high frequencies about equally, so the picture stays smooth without
-# any blur. Its random start has some contrast (pixel spread printed below):
-# from a near-grey start, several filters of this small network never open
-# a ReLU and would be flagged dead although they respond to real images.
+# any blur. Its random start has some contrast (printed below): from a
+# near-grey start, several live filters of this small network never open a
+# ReLU and would be flagged dead.
 
 # %%
 eight = tops[late][:8]
@@ -307,14 +294,12 @@ q.check(answer) if q else print("This exercise needs the shapes CNN.");
 # * Feature visualization is gradient ascent on the image:
 #   $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$; crop the border units out of the
 #   objective, or the ascent can pile up against the zero padding.
-# * Objectives are small composable functions of activations; a per-image
-#   index turns a whole layer into one batch.
-# * Transforms and the Fourier parameterization turn pixel noise into readable
-#   patterns. On the shapes CNN the first layer wants colour washes, the
-#   middle layer dot lattices and gratings, the last layer gratings and blob
-#   lattices; each last-layer filter votes for several classes at once.
-# * Show the filters that fire on real data, and show patterns with a
-#   display normalization (`P.deprocess`) rather than raw, saturated pixels.
+# * Objectives compose; a per-image index turns a layer into one batch.
+# * Transforms and the Fourier parameterization turn pixel noise into
+#   patterns: here flat washes (first layer), dot lattices and gratings
+#   (middle), gratings and blob lattices (last), each last-layer filter
+#   voting for several classes.
+# * Show filters that fire on real data, with a display normalization.
 #
 # ## On your own / Further reading
 #

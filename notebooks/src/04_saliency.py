@@ -105,15 +105,14 @@ maps = [attribution.smoothgrad(spec.model, image[None], cls, samples=SMOOTH_SAMP
 plotting.image_grid([image, *maps], [name, *[f"SmoothGrad, noise {s:.0%}" for s in levels]], cols=5, cell=2.4)
 
 # %% [markdown]
-# With no noise SmoothGrad *is* the saliency map. A little noise smooths the
-# speckle. More noise does not just blur the map: at 15 % a second blob
-# grows in the background, away from the object, where the clean map had
-# only a faint patch. SmoothGrad averages the gradients at *other* images,
-# the noisy copies; far enough from the original, the model's score becomes
-# sensitive to parts of the background that hardly mattered for the image
-# itself. At 40 % the map covers everything. The shapes images are small and
-# already noisy, so the paper's 10–20 % is too much here: section 5 measures
-# it, and the lesson uses `SMOOTH_NOISE`.
+# With no noise SmoothGrad *is* the saliency map; a little noise smooths the
+# speckle. More noise does not just blur it: at 15 % a second blob grows in
+# the background, where the clean map had only a faint patch. SmoothGrad
+# averages gradients at *other* images, the noisy copies, and far enough
+# from the original the score becomes sensitive to background that hardly
+# mattered for the image itself; at 40 % the map covers everything. On
+# these small, already noisy images the paper's 10–20 % is too much
+# (section 5 measures it), hence `SMOOTH_NOISE`.
 #
 # ## 4. Integrated gradients
 #
@@ -142,11 +141,10 @@ if spec.name.startswith("shapes"):
     claim("completeness error with 128 steps", float(error[128]), at_most=0.02);
 
 # %% [markdown]
-# The two numbers agree up to the error of the sum, the trapezoid rule over
-# the steps. With `IG_STEPS` steps it is a few percent, with 128 steps much
-# less (printed above; fast mode caps the steps). The error does not shrink
-# smoothly: ReLUs switch on and off along the path, and the gradient jumps
-# at each kink, which a few samples miss or over-count.
+# The two agree up to the error of the sum (a trapezoid rule): a few
+# percent with `IG_STEPS` steps, much less with 128 (printed; fast mode caps
+# the steps). It does not shrink smoothly: ReLUs switch along the path, and
+# a few samples miss or over-count the gradient's jumps.
 #
 # **The baseline is a choice, and it has a blind spot.** Each attribution is
 # $(x_i - x'_i)$ times an average gradient, so a pixel *equal to the
@@ -197,7 +195,7 @@ for s in (0.15,):   # the SmoothGrad noise sweep: SMOOTH_NOISE above, the paper'
 for k, v in hits.items():
     print(f"{k:>16}: pointing game {v:.3f}")
 claim("SmoothGrad at 15 % points worse than at SMOOTH_NOISE",
-      hits["SmoothGrad 15%"] < hits[f"SmoothGrad {SMOOTH_NOISE:.0%}"] - 0.05)
+      hits["SmoothGrad 15%"] < hits[f"SmoothGrad {SMOOTH_NOISE:.0%}"] - 0.05);
 
 # %% [markdown]
 # The black baseline's blind spot, measured: the share of each IG map's
@@ -273,8 +271,8 @@ lesson04.q_completeness.check(answer);
 # ## Summary
 # * A saliency map is $\max_{ch}|\partial z_c/\partial x|$: how much each pixel can move the class logit.
 # * Explain the logit, not the softmax probability.
-# * SmoothGrad averages maps over noisy copies to remove speckle; too much noise explains
-#   the noisy copies rather than the image, and on the shapes world the paper's 10–20 % is too much.
+# * SmoothGrad averages maps over noisy copies to remove speckle; with too much noise
+#   it explains the copies, not the image (on the shapes world, 15 % is too much).
 # * Integrated gradients integrate along a path from a baseline; they add up to $z_c(x) - z_c(x')$,
 #   up to the error of the sum over steps.
 # * An attribution is proportional to $x - x'$: a pixel equal to the baseline gets none. Pick
@@ -290,3 +288,4 @@ lesson04.q_completeness.check(answer);
 #   Visualising Image Classification Models and Saliency Maps*, 2013.
 # * D. Smilkov et al., *SmoothGrad: removing noise by adding noise*, 2017.
 # * M. Sundararajan, A. Taly, Q. Yan, *Axiomatic Attribution for Deep Networks*, ICML 2017.
+# * P. Sturmfels, S. Lundberg, S.-I. Lee, *Visualizing the Impact of Feature Attribution Baselines*, Distill 2020.
