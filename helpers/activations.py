@@ -193,3 +193,35 @@ def class_channel_means(model, batch, labels, layer: str, n_classes: int | None 
         if np.any(labels == c):
             out[c] = per_image[labels == c].mean(0)
     return out
+
+
+def most_active_channels(model, batch, layer: str, k: int = 16) -> list[int]:
+    """The ``k`` channels of ``layer`` with the highest mean activation over a batch of real images.
+
+    The mean runs over images and positions, :math:`\\bar A_c = \\mathrm{mean}_{n,i,j} A_{n,i,j,c}`.
+    A better choice of filters to show than the first ``k``: it skips filters
+    that hardly ever fire on the data.
+    """
+    act = get_activations(model, batch, layer)[layer]
+    if act.ndim != 4:
+        raise ValueError(f"layer {layer!r} has no feature maps (output shape {act.shape})")
+    if not 1 <= int(k) <= act.shape[-1]:
+        raise IndexError(f"k must be between 1 and the {act.shape[-1]} channels of {layer!r}; got {k}")
+    return [int(c) for c in np.argsort(-act.mean(axis=(0, 1, 2)), kind="stable")[:int(k)]]
+
+
+def kernel_images(kernel) -> np.ndarray:
+    """First-layer kernels as RGB images: ``[kh, kw, 3, K]`` -> ``[K, kh, kw, 3]`` in [0, 1].
+
+    All filters share one symmetric scale, :math:`0.5 + W / (2\\max|W|)`, so
+    grey is a zero weight, brighter a positive one, and the filters can be
+    compared with each other (the usual picture of AlexNet's first layer,
+    Krizhevsky et al. 2012). Only kernels that read three colour channels
+    can be drawn in colour.
+    """
+    w = np.asarray(kernel, dtype=np.float32)
+    if w.ndim != 4 or w.shape[2] != 3:
+        raise ValueError(f"expected a first-layer kernel [height, width, 3, filters]; got shape {w.shape}")
+    top = float(np.abs(w).max())
+    scaled = 0.5 + w / (2 * top) if top > 0 else np.full_like(w, 0.5)
+    return np.transpose(scaled, (3, 0, 1, 2))

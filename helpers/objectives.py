@@ -181,15 +181,45 @@ def _pick(values, idx: np.ndarray, per_image: bool):
 
 # ----------------------------------------------------------------- units
 
-def channel(layer: str, c) -> Objective:
+def channel(layer: str, c, crop: int = 0) -> Objective:
     """Mean activation of channel ``c`` of ``layer``: :math:`\\frac{1}{HW}\\sum_{i,j} A_{i,j,c}`.
 
     ``c`` may be a list with one channel per image. This is the "filter"
     objective of Chollet's Keras example and of Erhan et al. 2009.
+
+    Args:
+      crop: leave out ``crop`` rows and columns at each border of the map
+        (the mean runs over :math:`crop \\le i < H - crop`, same for
+        :math:`j`), as the Keras filter-visualization example does with
+        ``activation[:, 2:-2, 2:-2, k]``. Units at the border see the zero
+        padding of "same" convolutions, a fixed pattern that real images
+        never move; their activation can often be raised fastest by
+        saturating the image's edge pixels against that padding, and then
+        the whole ascent piles up in a strip at the border. Cropping leaves
+        only units whose receptive field is mostly inside the image.
     """
     idx, per = _indices(c)
-    return Objective(lambda acts: _pick(_spatial_mean(acts[layer]), idx, per), f"channel({layer}, {_label(idx, per)})",
-                     [layer], checks=[_channel_check(layer, idx)], batch=len(idx) if per else None)
+    crop = int(crop)
+    if crop < 0:
+        raise ValueError(f"crop must be >= 0 (rows/columns left out at each border); got {crop}")
+
+    def fn(acts):
+        t = _as_f32(acts[layer])
+        if crop and t.shape.rank == 4:
+            t = t[:, crop:-crop, crop:-crop, :]
+        return _pick(_spatial_mean(t), idx, per)
+
+    def check_crop(model):
+        from helpers.models import get_layer
+
+        shape = get_layer(model, layer).output.shape
+        if crop and len(shape) == 4 and shape[1] is not None and min(shape[1], shape[2]) <= 2 * crop:
+            raise ValueError(f"crop={crop} leaves nothing of the {shape[2]}x{shape[1]} maps of {layer!r}; "
+                             f"use crop <= {(min(shape[1], shape[2]) - 1) // 2}")
+
+    label = f", crop={crop}" if crop else ""
+    return Objective(fn, f"channel({layer}, {_label(idx, per)}{label})", [layer],
+                     checks=[_channel_check(layer, idx), check_crop], batch=len(idx) if per else None)
 
 
 def _spatial_mean(t):

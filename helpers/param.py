@@ -84,14 +84,19 @@ class FourierParam:
     Args:
       batch, height, width: image batch shape.
       seed: seed of the random spectrum.
-      sd: standard deviation of the initial spectrum coefficients.
+      sd: standard deviation of the initial spectrum coefficients. The default
+        0.1 starts from a smooth random image with some contrast (pixel
+        standard deviation about 0.03, values about 0.4 to 0.6). From a
+        near-grey start (lucid's 0.01: pixel std 0.003) many ReLUs of a small
+        network never open, their units get an identically zero gradient and
+        ``render`` flags them dead although they respond to real images.
       decay_power: exponent of the frequency scaling :math:`s(f) = 1/\\max(f, 1/\\max(h,w))^{p}`.
       decorrelate: apply the colour-decorrelation matrix (else plain RGB).
     """
 
     kind = "fourier"
 
-    def __init__(self, batch: int, height: int, width: int, seed: int = 0, sd: float = 0.01,
+    def __init__(self, batch: int, height: int, width: int, seed: int = 0, sd: float = 0.1,
                  decay_power: float = 1.0, decorrelate: bool = True):
         import tensorflow as tf
 
@@ -212,6 +217,29 @@ class SilhouetteParam:
 
     def numpy(self) -> np.ndarray:
         return np.asarray(self.image())
+
+
+def deprocess(images, scale: float = 0.15, uint8: bool = False) -> np.ndarray:
+    """Display version of optimized images: standardize each one, shrink its spread, re-centre on grey.
+
+    :math:`d = \\mathrm{clip}\\big(0.5 + s\\,(x - \\bar x)/(\\sigma_x + 10^{-5}),\\ 0,\\ 1\\big)`
+    with :math:`s` = ``scale``, per image (the recipe of the Keras filter
+    visualization example, Chollet 2016). Whatever range gradient ascent
+    drove an image into, its pattern is shown at a comparable contrast and
+    no longer saturates; a flat image becomes flat grey.
+
+    Args:
+      images: one image ``[h, w, c]`` or a batch ``[b, h, w, c]``.
+      scale: target standard deviation :math:`s` around 0.5.
+      uint8: return ``uint8`` in 0..255 instead of floats in [0, 1].
+    """
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"expected an image [h, w, c] or a batch [b, h, w, c]; got shape {x.shape}")
+    axes = tuple(range(x.ndim - 3, x.ndim))
+    z = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-5)
+    out = np.clip(0.5 + float(scale) * z, 0.0, 1.0)
+    return (out * 255).round().astype(np.uint8) if uint8 else out
 
 
 def make_param(kind, batch: int, height: int, width: int, seed: int = 0, **kwargs):

@@ -72,3 +72,25 @@ def test_unknown_layer_in_feature_model(shapes_spec):
 
     with pytest.raises(LayerNotFoundError, match="conv1"):
         activations.feature_model(shapes_spec.model, ["nope"])
+
+
+def test_most_active_channels_ranks_by_mean_activation_on_the_batch():
+    model = _edge_model()
+    img = np.zeros((2, 16, 16, 3), dtype=np.float32)
+    img[:, :, 8:] = 1.0   # vertical edges only: the vertical-edge channel is the most active one
+    assert activations.most_active_channels(model, img, "edges", k=2) == [0, 1]
+    assert activations.most_active_channels(model, np.transpose(img, (0, 2, 1, 3)), "edges", k=1) == [1]
+    with pytest.raises(IndexError, match="between 1 and the 2"):
+        activations.most_active_channels(model, img, "edges", k=3)
+
+
+def test_kernel_images_put_zero_at_grey_and_share_one_scale():
+    w = np.zeros((3, 3, 3, 2), dtype=np.float32)
+    w[0, 0, 0, 0] = 2.0    # the largest weight: full red
+    w[1, 1, 2, 1] = -1.0   # half the largest, negative: darker blue
+    imgs = activations.kernel_images(w)
+    assert imgs.shape == (2, 3, 3, 3)
+    assert imgs[0, 0, 0, 0] == 1.0 and imgs[1, 1, 1, 2] == 0.25
+    assert np.all(imgs[0, 1:, :] == 0.5)  # zero weights are grey
+    with pytest.raises(ValueError, match="first-layer"):
+        activations.kernel_images(np.zeros((3, 3, 16, 4)))

@@ -332,3 +332,76 @@ def test_cache_is_dropped_with_the_model_and_bounded():
     gc.collect()
     assert ref() is None  # nothing in the cache kept the model alive
     assert all(ref() is not m for m in list(_gradients._CACHE.keys()))
+
+
+def _relu_unit_model(w, bias):
+    """4x4x3 input -> z_0 = ReLU(w . x + bias), z_1 = 0: one kink on the path from black, at a known place."""
+    import keras
+
+    inp = keras.Input((4, 4, 3))
+    unit = keras.layers.Dense(1, activation="relu", name="unit")
+    out = keras.layers.Dense(2, name="logits")
+    model = keras.Model(inp, out(unit(keras.layers.Flatten()(inp))))
+    unit.set_weights([np.asarray(w, np.float32).reshape(-1, 1), np.array([bias], np.float32)])
+    out.set_weights([np.array([[1.0, 0.0]], np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def test_integrated_gradients_converge_to_the_exact_integral_across_a_relu_kink():
+    config.set_fast(False)
+    try:
+        rng = np.random.default_rng(5)
+        x = rng.uniform(0.2, 1.0, (1, 4, 4, 3)).astype(np.float32)
+        w = rng.uniform(0.5, 1.5, (4, 4, 3)).astype(np.float32)
+        s = float((w * x[0]).sum())
+        bias = -0.37 * s  # along x' + a (x - x') from black, the unit opens at a = 0.37
+        model = _relu_unit_model(w, bias)
+        # exact: dz/dx_i = w_i where a > 0.37, so IG_i = x_i w_i (1 - 0.37) and the gap is s + bias
+        exact = x[0] * w * (1 - 0.37)
+        errors = {}
+        for m in (4, 16, 256):
+            attr, gap = A.ig_attributions(model, x, 0, baseline="black", steps=m)
+            assert gap[0] == pytest.approx(s + bias, rel=1e-5)
+            np.testing.assert_allclose(attr[0], exact, atol=float((x[0] * w).max()) / m + 1e-6)
+            errors[m] = abs(attr.sum() - gap[0]) / gap[0]
+        assert errors[256] < 0.01 and errors[256] < errors[4]
+    finally:
+        config.set_fast(None)
+
+
+def test_a_pixel_equal_to_the_baseline_gets_no_attribution_however_much_it_matters():
+    w = np.full((4, 4, 3), 0.1, np.float32)
+    w[1:3, 1:3] = 5.0                      # the centre matters most to the score...
+    x = np.full((1, 4, 4, 3), 0.8, np.float32)
+    x[0, 1:3, 1:3] = 0.0                   # ...and it is black
+    model = _relu_unit_model(w, 0.0)
+    black, _ = A.ig_attributions(model, x, 0, baseline="black", steps=8)
+    assert np.all(black[0, 1:3, 1:3] == 0.0) and np.all(black[0, 0] > 0)
+    blur, _ = A.ig_attributions(model, x, 0, baseline="blur", steps=8)
+    assert np.all(blur[0, 1:3, 1:3] != 0.0)  # against a blurred copy the black centre does count
+
+
+def test_blur_baseline_keeps_colours_and_removes_shapes():
+    flat = np.full((1, 32, 32, 3), [0.2, 0.5, 0.9], np.float32)
+    np.testing.assert_allclose(A.baseline_images(flat, "blur"), flat, atol=1e-6)
+    board = ((np.indices((32, 32)).sum(0) // 4) % 2).astype(np.float32)[None, ..., None].repeat(3, -1)
+    blurred = A.baseline_images(board, "blur")
+    assert blurred.std() < 0.2 * board.std() and blurred.mean() == pytest.approx(board.mean(), abs=0.02)
+    with pytest.raises(ValueError, match="blur"):
+        A.baseline_images(board, "white noise")
+
+
+def test_lesson04_solutions_run_in_the_lesson_namespace(shapes_spec):
+    import tensorflow as tf
+
+    from helpers.exercises import lesson04
+
+    samples = shapes_spec.sample_images()
+    last_image, last_cls = samples[list(samples)[-1]]
+    q = lesson04.saliency_exercise(shapes_spec, last_image, last_cls)
+    ns = {"spec": shapes_spec, "last_image": last_image, "last_cls": last_cls, "tf": tf, "np": np}
+    exec(q._solution, ns)
+    assert q.check(ns["answer"], quiet=True)
+    ns = {}
+    exec(lesson04.q_completeness._solution, ns)
+    assert lesson04.q_completeness.check(ns["answer"], quiet=True)

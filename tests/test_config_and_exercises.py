@@ -36,17 +36,42 @@ def test_exercise_verdicts(capsys):
 
 
 def test_lesson_exercises_accept_the_solution_and_reject_wrong_answers(shapes_spec):
-    from helpers.activations import layer_statistics
-    from helpers.exercises.lesson00 import q_conv4_size
-    from helpers.exercises.lesson01 import sparsest_layer_exercise
+    import numpy as np
+
+    from helpers import activations
+    from helpers.exercises import lesson02
+    from helpers.exercises.lesson00 import feature_size_exercise
+    from helpers.exercises.lesson01 import class_sparsity_exercise
     from helpers.shapes import make_shapes
 
-    assert q_conv4_size.check(64 // 2 // 2 // 2, quiet=True)
-    assert not q_conv4_size.check(16, quiet=True)
-    x, _, _ = make_shapes(32, seed=3)
-    q = sparsest_layer_exercise(shapes_spec.model, x)
-    stats = layer_statistics(shapes_spec.model, x)
-    right = max(stats, key=lambda s: s["zeros"])["layer"]
-    wrong = min(stats, key=lambda s: s["zeros"])["layer"]
-    assert q.check(right, quiet=True) and not q.check(wrong, quiet=True)
-    assert not q.check("gap", quiet=True)
+    # lesson 00: the answer comes from the model (two poolings before conv4: 128 -> 32), not a constant
+    q0 = feature_size_exercise(shapes_spec, side=128)
+    assert q0.check(32, quiet=True)
+    for wrong in (16, 8, 64, 128):
+        assert not q0.check(wrong, quiet=True)
+    assert feature_size_exercise(shapes_spec, side=256).check(64, quiet=True)
+    ns = {"spec": shapes_spec}
+    exec(q0._solution, ns)
+    assert q0.check(ns["answer"], quiet=True)
+
+    # lesson 01: zeros of one layer on one class only; the whole batch's figure is recognised as wrong
+    x, y, _ = make_shapes(32, seed=3)
+    cls = int(y[0])
+    q1 = class_sparsity_exercise(shapes_spec.model, x, y, "conv3", cls, "x")
+    ns = {"spec": shapes_spec, "batch": x, "labels": y, "ex_layer": "conv3", "ex_class": cls,
+          "activations": activations}
+    exec(q1._solution, ns)
+    assert q1.check(ns["answer"], quiet=True)
+    whole = activations.sparsity(activations.get_activations(shapes_spec.model, x, "conv3")["conv3"])
+    if abs(whole - ns["answer"]) >= 0.005:
+        verdict = q1.check(whole, quiet=True)
+        assert not verdict and "whole batch" in verdict.message
+    assert not q1.check(1.5, quiet=True)
+
+    # lesson 02: the class a filter votes against
+    W = lesson02.class_weights(shapes_spec)
+    q2 = lesson02.filter_vote_exercise(shapes_spec, 5, against=True)
+    ns = {"spec": shapes_spec}
+    exec(q2._solution, ns)
+    assert ns["answer"] == shapes_spec.class_names[int(np.argmin(W[5]))] and q2.check(ns["answer"], quiet=True)
+    assert not q2.check(shapes_spec.class_names[int(np.argmax(W[5]))], quiet=True)

@@ -121,3 +121,71 @@ def test_clear_errors(tiny_model):
         O.evaluate(tiny_model, O.channel("c2", [0, 1]), start(3))
     with pytest.raises(ValueError):
         O.channel("c2", [])
+
+
+def _laplacian_model(side=16):
+    """One 3x3 'same' conv: a Laplacian (centre +8, neighbours -1) on every colour, bias -0.3, ReLU.
+
+    On a flat grey image every interior unit gives -0.3 (silent), but a unit at
+    the border misses neighbours (the zero padding) and fires: the padding is
+    an edge. A bright dot inside the image makes the unit at the dot fire too.
+    """
+    import keras
+
+    inp = keras.Input((side, side, 3))
+    conv = keras.layers.Conv2D(1, 3, padding="same", activation="relu", name="lap")
+    x = keras.layers.GlobalAveragePooling2D()(conv(inp))
+    model = keras.Model(inp, keras.layers.Dense(2, name="logits")(x))
+    k = -np.ones((3, 3, 3, 1), np.float32)
+    k[1, 1] = 8.0
+    conv.set_weights([k, np.full(1, -0.3, np.float32)])
+    return model
+
+
+def _frame(shape, w):
+    inner = np.zeros(shape, bool)
+    inner[w:-w, w:-w] = True
+    return ~inner
+
+
+def _ascent_change(model, obj, x0, steps=10, lr=0.05):
+    fm = O.objective_model(model, obj)
+    x = tf.Variable(x0)
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(obj(O.activations_for(fm, x)))
+        g = tape.gradient(total, x)
+        x.assign_add(lr * g / (tf.sqrt(tf.reduce_mean(tf.square(g))) + 1e-8))
+    return np.abs(x.numpy()[0] - x0[0]).mean(-1)
+
+
+def test_cropped_channel_gradient_does_not_pile_up_at_the_border():
+    model = _laplacian_model()
+    x0 = (0.5 + np.random.default_rng(0).uniform(-0.01, 0.01, (1, 16, 16, 3))).astype(np.float32)
+    x0[0, 8, 8] += 0.3  # one bright dot inside: the only thing inside the image this unit responds to
+    ring2, ring1 = _frame((16, 16), 2), _frame((16, 16), 1)
+    grads = {}
+    for crop in (0, 2):
+        obj = O.channel("lap", 0, crop=crop)
+        x = tf.Variable(x0)
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(obj(O.activations_for(O.objective_model(model, obj), x)))
+        grads[crop] = np.abs(tape.gradient(total, x).numpy()[0]).sum(-1)
+    assert grads[0][ring2].sum() / grads[0].sum() > 0.8  # uncropped: the border units dominate
+    assert grads[2].sum() > 0 and grads[2][ring2].sum() == 0.0  # cropped: only the dot, nothing at the border
+    moved = {c: _ascent_change(model, O.channel("lap", 0, crop=c), x0, steps=3) for c in (0, 2)}
+    assert moved[0][ring2].mean() > 2 * moved[0][~ring2].mean()  # the uncropped ascent piles up at the border
+    assert moved[2][ring1].max() == 0.0 and moved[2][8, 8] > 0  # the cropped one never touches it
+
+
+def test_crop_values_and_errors(tiny_model):
+    x = start(2, seed=4)
+    acts = O.activations_for(O.objective_model(tiny_model, O.channel("c2", 1)), tf.constant(x))
+    a = acts["c2"].numpy()
+    np.testing.assert_allclose(O.evaluate(tiny_model, O.channel("c2", 1, crop=1), x), a[:, 1:-1, 1:-1, 1].mean((1, 2)),
+                               rtol=1e-5)
+    assert "crop=1" in O.channel("c2", 1, crop=1).name
+    with pytest.raises(ValueError, match=">= 0"):
+        O.channel("c2", 1, crop=-1)
+    with pytest.raises(ValueError, match="crop <= 3"):
+        O.evaluate(tiny_model, O.channel("c2", 1, crop=4), x)

@@ -80,3 +80,38 @@ def test_silhouette_refuses_bad_settings():
         P.SilhouetteParam(1, 8, 8, background=np.full((8, 8, 3), 2.0))
     with pytest.raises(ValueError, match="shape"):
         P.SilhouetteParam(1, 8, 8, background=np.full((4, 4, 3), 0.5))
+
+
+def test_deprocess_standardizes_each_image_around_grey():
+    rng = np.random.default_rng(0)
+    imgs = np.stack([rng.normal(3.0, 5.0, (16, 16, 3)), rng.normal(-1.0, 0.01, (16, 16, 3))]).astype(np.float32)
+    out = P.deprocess(imgs)
+    assert out.shape == imgs.shape and out.min() >= 0 and out.max() <= 1
+    for im in out:  # whatever the range, every image ends up with mean 0.5 and spread ~0.15
+        assert im.mean() == pytest.approx(0.5, abs=0.01) and im.std() == pytest.approx(0.15, abs=0.01)
+    np.testing.assert_allclose(P.deprocess(imgs[0]), out[0], atol=1e-6)  # one image = one image of a batch
+    np.testing.assert_allclose(P.deprocess(np.full((4, 4, 3), 0.9)), 0.5, atol=1e-3)  # flat image: flat grey
+    u8 = P.deprocess(imgs, uint8=True)
+    assert u8.dtype == np.uint8 and abs(int(u8[0].mean()) - 128) <= 3
+    with pytest.raises(ValueError, match="shape"):
+        P.deprocess(np.zeros((4, 4)))
+
+
+def test_default_fourier_start_has_contrast_so_live_channels_are_not_dead(shapes_spec, shapes_data):
+    from helpers import objectives as O
+    from helpers.activations import most_active_channels
+
+    img = P.FourierParam(4, 64, 64, seed=0).numpy()
+    assert 0.015 < img.std() < 0.1 and 0.2 < img.min() and img.max() < 0.8  # contrast, but far from saturated
+    top = most_active_channels(shapes_spec.model, shapes_data[0][:64], "conv4", k=8)
+    obj = O.channel("conv4", top, crop=2)
+    fm = O.objective_model(shapes_spec.model, obj)
+
+    def dead(p):
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(obj(O.activations_for(fm, p.image())))
+        g = tape.gradient(total, p.variable).numpy()
+        return int((np.abs(np.moveaxis(g, 1, 0)).reshape(8, -1).max(1) == 0).sum())
+
+    assert dead(P.FourierParam(8, 64, 64, seed=0, sd=0.01)) > 0  # near-grey start: live channels get no gradient
+    assert dead(P.FourierParam(8, 64, 64, seed=0)) == 0  # the default start

@@ -1,21 +1,54 @@
 """Lesson 00 exercises."""
 
+from __future__ import annotations
+
 from helpers.exercises import Exercise
 
 
-def _conv4(answer):
-    value = int(answer)
-    if value == 8:
-        return True, "64 → 32 → 16 → 8: three poolings halve the side three times, and 'same' convolutions keep it."
-    if value in (64, 32, 16):
-        return False, f"{value} is the size after {[64, 32, 16].index(value)} pooling(s); conv4 comes after all three."
-    return False, f"{value} is not right."
+def _pools_before(spec, layer_name: str) -> int:
+    """How many 2x2 poolings (layers that halve the side) come before ``layer_name``."""
+    model = spec.model
+    stop = model.layers.index(spec.layer(layer_name))
+    return sum(1 for layer in model.layers[:stop] if "pool" in type(layer).__name__.lower()
+               and "global" not in type(layer).__name__.lower())
 
 
-q_conv4_size = Exercise(
-    "feature-map size of conv4",
-    _conv4,
-    hint="Each 2×2 max pooling halves height and width; padding='same' convolutions keep the size. "
-    "Or look at the Output Shape column of spec.model.summary().",
-    solution="answer = 64 // 2 // 2 // 2   # = 8",
-)
+def feature_size_exercise(spec, side: int = 128) -> Exercise:
+    """What height would the last conv layer's maps have for a ``side`` x ``side`` input?
+
+    The right answer is derived from the model itself: the input side divided
+    by the factor by which the network shrinks the image before its last
+    convolution (the ratio of the input height to that layer's output height;
+    'same' convolutions keep the size, each 2x2 pooling halves it).
+    """
+    last = spec.layers["last_conv"]
+    in_h = int(spec.input_size[0])
+    out_h = int(spec.layer(last).output.shape[1])
+    factor = in_h // out_h
+    right = int(side) // factor
+    pools = _pools_before(spec, last)
+
+    def check(answer):
+        value = int(answer)
+        if value == right:
+            return True, (f"{side} halved {pools} time(s) is {right}: the network shrinks its input "
+                          f"{factor}x before {last} ({in_h} → {out_h} in the summary).")
+        if value == out_h:
+            return False, f"{out_h} is the height for the model's own {in_h}×{in_h} input, not for {side}×{side}."
+        if value == int(side):
+            return False, f"{value} would mean no pooling at all before {last}."
+        if value > 0 and int(side) % value == 0 and (int(side) // value) & (int(side) // value - 1) == 0:
+            n = (int(side) // value).bit_length() - 1
+            return False, f"{value} is {side} halved {n} time(s); count the pooling layers before {last} again."
+        return False, f"{value} is not right."
+
+    return Exercise(
+        f"height of {last}'s maps for a {side}×{side} input",
+        check,
+        hint=f"'same' 3×3 convolutions keep the size and every 2×2 max pooling halves it. In the Output Shape "
+        f"column of spec.model.summary(), count the pooling layers above {last}.",
+        solution="import keras\n"
+        "before = spec.model.layers[:spec.model.layers.index(spec.layer(spec.layers['last_conv']))]\n"
+        "n_pools = sum(isinstance(l, keras.layers.MaxPooling2D) for l in before)\n"
+        f"answer = {int(side)} // 2 ** n_pools",
+    )

@@ -23,22 +23,31 @@ def class_weights(spec) -> np.ndarray:
     return kernel
 
 
-def filter_vote_exercise(spec, channel: int) -> Exercise:
-    """Which class does last-conv filter ``channel`` vote for most strongly (largest weight)?"""
+def filter_vote_exercise(spec, channel: int, against: bool = False) -> Exercise:
+    """Which class does last-conv filter ``channel`` vote for (largest weight) or, with ``against``, against?
+
+    "Against" is the most negative weight: the class whose logit falls most
+    when the filter fires.
+    """
+    pick = np.argmin if against else np.argmax
+    word = "against" if against else "for"
 
     def check(answer):
         w = class_weights(spec)[int(channel)]
-        best = int(np.argmax(w))
+        best = int(pick(w))
         got = spec.class_index(answer)
         if got == best:
             return True, f"filter {channel} adds {w[best]:+.2f} per unit of activation to '{spec.class_names[best]}'."
-        return False, f"'{spec.class_names[got]}' gets {w[got]:+.2f} from filter {channel}; another class gets more."
+        other = "less" if against else "more"
+        return False, (f"'{spec.class_names[got]}' gets {w[got]:+.2f} from filter {channel}; another class gets "
+                       f"{other}.")
 
     return Exercise(
-        f"the class filter {channel} votes for",
+        f"the class filter {channel} votes {word} most",
         check,
         hint="Take the logits layer's kernel (spec.layer(spec.layers['logits']).get_weights()[0]); "
-        f"row {channel} holds that filter's vote for each class.",
+        f"row {channel} holds that filter's vote for each class: look for its "
+        f"{'most negative' if against else 'largest'} entry.",
         solution=f"W = spec.layer(spec.layers['logits']).get_weights()[0]\n"
-        f"answer = spec.class_names[int(W[{channel}].argmax())]",
+        f"answer = spec.class_names[int(W[{channel}].{'argmin' if against else 'argmax'}())]",
     )

@@ -7,12 +7,14 @@ import numpy as np
 from helpers.exercises import Exercise
 
 
-def saliency_exercise(spec, image, class_index: int) -> Exercise:
+def saliency_exercise(spec, image, class_index: int, image_name: str = "last_image",
+                      class_name: str = "last_cls") -> Exercise:
     """Check a from-scratch vanilla saliency map against :func:`helpers.attribution.saliency`.
 
     The student's answer is a 2-D map (any positive scale) for ``image`` and
     ``class_index``; it passes when its Spearman correlation with the helper's
-    map is above 0.99.
+    map is above 0.99. ``image_name`` and ``class_name`` are the names the
+    lesson gives them; the reference solution uses those names.
     """
     from helpers import attribution, metrics
 
@@ -34,10 +36,10 @@ def saliency_exercise(spec, image, class_index: int) -> Exercise:
         "vanilla saliency from scratch", check,
         hint="Watch the image with tf.GradientTape, take the class *logit* from spec.logits_model, "
         "then the absolute gradient and its maximum over the 3 colour channels.",
-        solution="""x = tf.constant(image[None])
+        solution=f"""x = tf.constant({image_name}[None])
 with tf.GradientTape() as tape:
     tape.watch(x)
-    score = spec.logits_model(x)[0, class_index]
+    score = spec.logits_model(x)[0, {class_name}]
 grad = tape.gradient(score, x)[0].numpy()
 answer = np.abs(grad).max(axis=-1)""")
 

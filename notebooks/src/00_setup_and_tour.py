@@ -10,7 +10,7 @@
 # * check that your environment works;
 # * meet the two models of the course: the small offline *shapes CNN* and,
 #   when you are online, *VGG16* trained on ImageNet;
-# * run both on images and read their top-5 predictions.
+# * run both on images and read their top predictions.
 #
 # **What you'll learn**
 # * why the course ships its own model and data, and what the ground-truth
@@ -84,12 +84,16 @@ print("layers the lessons use:", spec.layers)
 spec.model.summary(line_length=90)
 
 # %% [markdown]
-# The shapes CNN is small: three blocks of *3×3 convolution → ReLU → 2×2 max
-# pooling* with 16, 32 and 64 filters, a fourth convolution, global average
-# pooling and a dense layer with a softmax: the same pattern as VGG16, in
-# miniature. It was trained by `make train-shapes`, about five minutes on 2
-# CPU cores, on images pushed slightly toward its own mistakes (adversarial
-# training; lesson 03 shows why that matters).
+# Read the summary from the top. A `Rescaling` layer maps the [0, 1] input to
+# [−1, 1]. Then come two blocks of *3×3 convolution → ReLU → 2×2 max pooling*
+# (`conv1` with 16 filters, `conv2` with 32), each pooling halving the side:
+# 64 → 32 → 16. Two more 3×3 convolutions with 64 filters each, `conv3` and
+# `conv4`, work at 16×16 with no pooling between them ("same" padding keeps
+# the size). Global average pooling turns each of `conv4`'s maps into one
+# number, and a dense layer with a softmax turns those into class
+# probabilities: the pattern of VGG16, in miniature. The model was trained
+# (`make train-shapes`) on images pushed slightly toward its own mistakes
+# (adversarial training; lesson 03 shows why that matters).
 #
 # Its last layer is a **softmax**, as in `keras.applications` models:
 #
@@ -101,26 +105,28 @@ spec.model.summary(line_length=90)
 
 # %% [markdown]
 # ## 4. Predictions, from scratch and with the helper
-# A prediction is a forward pass and a sort. First by hand:
+# A prediction is a forward pass and a sort. First by hand, the three best
+# classes of each sample image:
 
 # %%
 samples = spec.sample_images()
 names = list(samples)
 batch = np.stack([samples[n][0] for n in names])
 probs = np.asarray(spec.model(batch, training=False))      # forward pass: [n, classes]
-top5 = np.argsort(-probs, axis=1)[:, :5]                   # indices of the 5 largest
-for n, row, p in zip(names, top5, probs):
-    print(f"{n:>20}: " + ", ".join(f"{spec.class_names[i]} {p[i]:.2f}" for i in row[:3]))
+top3 = np.argsort(-probs, axis=1)[:, :3]                   # indices of the 3 largest
+for n, row, p in zip(names, top3, probs):
+    print(f"{n:>20}: " + ", ".join(f"{spec.class_names[i]} {p[i]:.2f}" for i in row))
 
 # %% [markdown]
-# And with the helper, which does the same thing:
+# And with the helper, which does the same thing (titles: the top class and
+# its probability; the bars: the top five probabilities of the first image):
 
 # %%
 decoded = spec.decode(spec.predict(batch), top=5)
 plotting.image_grid(list(batch), [f"{d[0][1]} ({d[0][2]:.0%})" for d in decoded], cols=4, cell=2.2)
 
 # %%
-plotting.topk_bars(decoded[0], title=f"top-5 for '{names[0]}'")
+plotting.topk_bars(decoded[0], title=f"top-5 class probabilities for '{names[0]}'")
 
 # %% [markdown]
 # How good is the shapes CNN? Accuracy on images it has never seen (a fresh
@@ -135,10 +141,10 @@ print(f"accuracy on fresh shapes: {acc:.3f}")
 # ## 5. VGG16
 #
 # VGG16's *architecture* needs no download: `weights=None` builds it with
-# random weights, which is enough to read its summary. Thirteen 3×3
-# convolutions in five blocks, each block ending in a 2×2 max pooling, then
-# three dense layers: 138 million parameters against the shapes CNN's 61
-# thousand.
+# random weights, which is enough to read its architecture: thirteen 3×3
+# convolutions in five blocks, each block ending in a 2×2 max pooling (the
+# side halves from block to block below), then three dense layers. Compare
+# its parameter count with the shapes CNN's total in the summary above.
 
 # %%
 vgg_arch = load_model("vgg16", weights=None)
@@ -150,7 +156,7 @@ del vgg_arch
 
 # %% [markdown]
 # With internet access, `load_model("vgg16")` loads the ImageNet weights
-# (528 MB, downloaded once into `~/.keras/models`) and classifies the course's
+# (about half a gigabyte, downloaded once into `~/.keras/models`) and classifies the course's
 # sample photos below. Offline, this cell only shows the photos.
 
 # %%
@@ -183,17 +189,20 @@ panel
 
 # %% [markdown]
 # ## Exercise
-# The shapes CNN takes 64×64 images and halves their size three times with
-# 2×2 max pooling. What is the height of the feature maps of `conv4`, its
-# last convolution? Replace `None` with your number and run the cell.
+# The convolutions and poolings do not care about the image size: the same
+# layers would run on a bigger image. If you fed the network a **128×128**
+# image, what height would the feature maps of its last convolution
+# (`spec.layers["last_conv"]`) have? Work it out from the summary, replace
+# `None` with your number and run the cell.
 
 # %%
-from helpers.exercises.lesson00 import q_conv4_size
+from helpers.exercises.lesson00 import feature_size_exercise
+q_size = feature_size_exercise(spec, side=128)
 answer = None   # your answer here
-q_conv4_size.check(answer)
+q_size.check(answer);
 
 # %% [markdown]
-# Stuck? `q_conv4_size.hint()` gives a hint, `q_conv4_size.solution()` the answer.
+# Stuck? `q_size.hint()` gives a hint, `q_size.solution()` the answer.
 
 # %% [markdown]
 # ## Summary

@@ -7,7 +7,7 @@
 #
 # **What you'll do**
 # * pull the feature maps of any layer out of a trained network;
-# * tile them into a grid and compare early and late layers;
+# * tile them into a grid and compare the layers, from first to last;
 # * measure how their size, number and sparsity change with depth;
 # * lay single maps over the image as masks, to see what each filter lights up.
 #
@@ -89,21 +89,26 @@ for n, a in zip(layer_names, outs):
 # %% [markdown]
 # `helpers.activations.get_activations` does the same in batches and returns
 # a dict. `activation_grid` tiles the maps, each scaled on its own so that
-# weak and strong filters are equally visible (a dead map stays black).
+# weak and strong filters are equally visible (a map that is zero everywhere
+# shows as one flat colour). Below, for every conv layer, the 16 maps with
+# the highest mean activation on this image, all drawn at the same size
+# whatever their resolution (the tile size is in the title).
 
 # %%
-acts = activations.get_activations(spec.model, img[None], [spec.layers["early"], spec.layers["late"]])
-early = activations.activation_grid(acts[spec.layers["early"]][0], channels=range(16))
-late = activations.activation_grid(acts[spec.layers["late"]][0], channels=range(32), cols=8)
-plotting.image_grid([img, early.image, late.image],
-                    [name, f"{spec.layers['early']}: 16 maps", f"{spec.layers['late']}: first 32 maps"],
-                    cols=3, cell=4.2, cmap="viridis")
+shown = spec.conv_layers if len(spec.conv_layers) <= 4 else [spec.layers[k] for k in ("early", "middle", "late", "last_conv")]
+acts = activations.get_activations(spec.model, img[None], shown)
+grids = [activations.activation_grid(acts[n][0], channels=activations.top_channels(acts[n][0], k=16), cols=4)
+         for n in shown]
+plotting.image_grid([g.image for g in grids], [f"{n}: 16 most active of {acts[n].shape[-1]}, {g.tile[0]}×{g.tile[1]}"
+                                               for n, g in zip(shown, grids)], cols=len(shown), cell=3.0)
 
 # %% [markdown]
-# Early maps are large and still look like the image: edges and colours.
-# Deeper maps are small (the shapes CNN's `conv3` sees the image at 16×16)
-# and each one fires on a part or a property of the object rather than on
-# the pixels themselves.
+# The first layer's maps are as large as the image and still look like it:
+# some light up the whole object (its colour), others only its outline.
+# With depth the maps get coarser, and many fire on one part of the
+# outline (an arc on one side of the circle) or on the background around
+# the object rather than on its pixels. Compare with the image at the top
+# of the notebook.
 
 # %% [markdown]
 # ## 3. Size, count and sparsity with depth
@@ -116,6 +121,7 @@ if spec.name.startswith("shapes"):
     batch, labels, _ = shapes.make_shapes(config.samples(N_STATS), seed=SEED)
 else:
     batch = np.stack([im for im, _ in samples.values()])
+    labels = np.array([c for _, c in samples.values()])
 stats = activations.layer_statistics(spec.model, batch)
 for s in stats:
     print(f"{s['layer']:>14}: {s['height']:>3}x{s['width']:<3} x {s['channels']:>4} maps, {s['zeros']:.0%} zeros")
@@ -123,26 +129,37 @@ plotting.bar_chart([s["layer"] for s in stats], [s["zeros"] for s in stats],
                    title="fraction of exactly-zero activations", ylabel="zeros", ylim=(0, 1))
 
 # %% [markdown]
+# %%
+from helpers.claims import claim
+if spec.name.startswith("shapes"):
+    zeros = {s["layer"]: s["zeros"] for s in stats}
+    claim("conv1 zero fraction (about half)", zeros["conv1"], between=(0.4, 0.65))
+    claim("conv2 zero fraction (about four fifths)", zeros["conv2"], between=(0.72, 0.9))
+    claim("conv3 zero fraction (about four fifths)", zeros["conv3"], between=(0.72, 0.9))
+    claim("conv4 denser than conv3", zeros["conv4"] < zeros["conv3"] - 0.05)
+
+# %% [markdown]
 # Maps shrink and multiply with depth, and past the first layer most of them
-# are silent: each deeper filter responds to something more specific (on
-# the shapes CNN about half the first layer's activations are zero, three
-# quarters in conv2 and conv3). The very last convolution is denser again:
-# it feeds global average pooling, which needs evidence spread over the
-# whole map. Don't take a slogan for a law: measure.
+# are silent: each deeper filter responds to something more specific. On the
+# shapes CNN about half of the first layer's activations are zero and about
+# four fifths of `conv2`'s and `conv3`'s. The very last convolution is
+# denser again: it feeds global average pooling, which needs evidence spread
+# over the whole map. Don't take a slogan for a law: measure.
 
 # %% [markdown]
 # ## 4. Which filters care about which class?
 #
 # Average each last-layer map over the image, then over all images of a
-# class, and scale each column (channel) to its maximum. Bright cells are
-# filters that fire most for that class.
+# class, and scale each column (channel) to its maximum. The brightest cell
+# of a column is the class that channel fires for most.
 
 # %%
 if spec.name.startswith("shapes"):
     means = activations.class_channel_means(spec.model, batch, labels, spec.layers["last_conv"], len(spec.class_names))
     means = means / np.maximum(means.max(0, keepdims=True), 1e-9)
-    fig = plotting.matrix_plot(means, xlabel=f"{spec.layers['last_conv']} channel", yticklabels=spec.class_names,
-                               title="mean activation per class")
+    fig = plotting.matrix_plot(means, xlabel=f"{spec.layers['last_conv']} channel", ylabel="class",
+                               yticklabels=spec.class_names,
+                               title="mean activation per class (each channel scaled to its maximum)")
 else:
     fig = None
 fig
@@ -152,14 +169,16 @@ fig
 #
 # A grid of maps is abstract. Laying one map over the image, as a mask,
 # shows what the filter lights up: the brighter the region, the stronger the
-# filter fires there. Here are the eight strongest maps of the late layer.
+# filter fires there. Here are the eight maps of the late layer with the
+# highest mean on this image: on the circle most of them light a rim of the
+# disc, and a few the background beside it.
 
 # %%
 late_name = spec.layers["late"]
 act = activations.get_activations(spec.model, img[None], late_name)[late_name][0]
 top = activations.top_channels(act, k=8)
 plotting.image_grid([img] + [activations.activation_mask(img, act[..., c]) for c in top],
-                    [name] + [f"{late_name} #{c}" for c in top], cols=3, cell=2.8)
+                    [name] + [f"{late_name} #{c}" for c in top], cols=5, cell=2.2)
 
 # %% [markdown]
 # ## 6. Explore
@@ -175,17 +194,22 @@ panel
 
 # %% [markdown]
 # ## Exercise
-# Using `activations.layer_statistics` on the batch above, which layer has
-# the **largest** fraction of zero activations? Give its name as a string.
+# The fractions above are averages over all classes. Does the class matter?
+# Compute the fraction of exactly-zero activations of layer `ex_layer` on
+# the images of class `ex_class` **only** (a number between 0 and 1), then
+# compare it with the whole batch.
 
 # %%
-from helpers.exercises.lesson01 import sparsest_layer_exercise
-q_sparsest_layer = sparsest_layer_exercise(spec.model, batch)
-answer = None   # e.g. "conv2"
-q_sparsest_layer.check(answer)
+from helpers.exercises.lesson01 import class_sparsity_exercise
+ex_layer, ex_class = spec.layers["late"], int(labels[0])
+print(f"layer {ex_layer}, class {ex_class} ({spec.class_names[ex_class]}): "
+      f"{int(np.sum(labels == ex_class))} of the {len(batch)} images")
+q_class_zeros = class_sparsity_exercise(spec.model, batch, labels, ex_layer, ex_class, spec.class_names[ex_class])
+answer = None   # your fraction here
+q_class_zeros.check(answer);
 
 # %% [markdown]
-# `q_sparsest_layer.hint()` and `q_sparsest_layer.solution()` are there if you need them.
+# `q_class_zeros.hint()` and `q_class_zeros.solution()` are there if you need them.
 
 # %% [markdown]
 # ## Summary
