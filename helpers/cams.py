@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers._gradients import CHUNK, _cached, _chunked, _finish, _prepare
-from helpers.models import get_layer
+from helpers.models import as_model, get_layer, graph_model
 
 
 class CamNotApplicable(ValueError):
@@ -57,18 +57,20 @@ def cam_layers(model) -> tuple[str, str]:
 
     logits = _logits(model)
     dense = _producer(logits.outputs[0])
+    swapped = hasattr(dense, "inner")  # a fused softmax/sigmoid run as linear (helpers._graph), own weights
+    layer = dense.inner if swapped else dense
     why = "CAM is exact only for conv -> GlobalAveragePooling2D -> Dense logits (Zhou et al. 2016); "
-    if not isinstance(dense, keras.layers.Dense):
+    if not isinstance(layer, keras.layers.Dense):
         raise CamNotApplicable(why + f"this model's logits come from {dense.name!r} ({type(dense).__name__}), "
                                "not a Dense layer. Use grad_cam, which works for any CNN.")
-    if getattr(dense, "activation", None) not in (None, keras.activations.linear):
+    if not swapped and getattr(dense, "activation", None) not in (None, keras.activations.linear):
         raise CamNotApplicable(why + f"the dense layer {dense.name!r} has a non-linear activation.")
     gap = _producer(dense.input)
     if not isinstance(gap, keras.layers.GlobalAveragePooling2D):
         raise CamNotApplicable(why + f"the dense layer {dense.name!r} is fed by {gap.name!r} "
                                f"({type(gap).__name__}), not by global average pooling, so its weights do not "
                                "map onto positions. Use grad_cam, which works for any CNN.")
-    return _producer(gap.input).name, dense.name
+    return _producer(gap.input).name, layer.name
 
 
 def _upsampled(coarse, size):
@@ -88,8 +90,8 @@ def cam_coarse(model, images, class_index="auto") -> np.ndarray:
 
     x, cls, logits = _prepare(model, images, class_index)
     feat, dense = cam_layers(model)
-    kernel = np.asarray(logits.get_layer(dense).kernel)          # [K, classes]
-    acts = get_activations(logits, x, [feat], batch_size=CHUNK)[feat]  # [n, h', w', K]
+    kernel = np.asarray(get_layer(as_model(model), dense).kernel)    # [K, classes]
+    acts = get_activations(model, x, [feat], batch_size=CHUNK)[feat]  # [n, h', w', K]
     return np.einsum("nijk,kn->nij", acts, kernel[:, cls]).astype(np.float32)
 
 
@@ -111,12 +113,10 @@ def cam(model, images, class_index="auto", layer: str | None = None) -> np.ndarr
 
 
 def _acts_grads_fn(model, layer_name: str):
-    """Compiled ``(x, cls) -> (A, dz_c/dA)`` for one layer of a logits model."""
-    import keras
+    """Compiled ``(x, cls) -> (A, dz_c/dA)`` for one layer, against the pre-softmax scores."""
     import tensorflow as tf
 
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    two = keras.Model(inputs, [get_layer(model, layer_name).output, model.outputs[0]])
+    two = graph_model(model, [layer_name], head="logits")  # shares the weights; works inside nested bases
 
     @tf.function(reduce_retracing=True)
     def fn(x, cls):
@@ -143,8 +143,8 @@ def layer_cam(model, images, class_index="auto", layer: str | None = None) -> np
       layer: the feature-map layer; default the last convolutional one, as Grad-CAM.
     """
     x, cls, logits = _prepare(model, images, class_index)
-    name = _layer(logits, layer)
-    fn = _cached(logits, ("acts_grads", name), lambda: _acts_grads_fn(logits, name))
+    name = _layer(model, layer)
+    fn = _cached(as_model(model), ("cams_acts_grads", name), lambda: _acts_grads_fn(model, name))
     acts, grads = _chunked(fn, x, cls)
     coarse = np.maximum((np.maximum(grads, 0.0) * acts).sum(-1), 0.0)
     return _finish(_upsampled(coarse, x.shape[1:3]), "layer_cam")
@@ -169,8 +169,8 @@ def score_cam(model, images, class_index="auto", layer: str | None = None, score
     if score not in ("logit", "probability"):
         raise ValueError(f"score must be 'logit' or 'probability'; got {score!r}")
     x, cls, logits = _prepare(model, images, class_index)
-    name = _layer(logits, layer)
-    acts = get_activations(logits, x, [name], batch_size=CHUNK)[name]    # [n, h', w', K]
+    name = _layer(model, layer)
+    acts = get_activations(model, x, [name], batch_size=CHUNK)[name]     # [n, h', w', K]
     base = class_scores(model, np.zeros_like(x[:1]).repeat(len(x), 0), cls, score=score)
     out = np.zeros(acts.shape[:3], dtype=np.float32)
     with _bar(len(x), "Score-CAM", progress if progress is not None else len(x) > 1) as bar:
