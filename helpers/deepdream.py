@@ -82,6 +82,25 @@ def _tile_starts(n: int, tile: int) -> list[tuple[int, int, int]]:
     return [(min(s, n - tile), s, min(s + tile, n)) for s in range(0, n, tile)]
 
 
+def seam_mask(shape, tile_size: int, shift=(0, 0), width: int = 6) -> np.ndarray:
+    """Pixels within ``width`` of a seam of :meth:`Dreamer.tiled_gradient` (``[h, w]`` booleans).
+
+    The seams, in the caller's (unrolled) coordinates, are the tile edges of
+    the image rolled by ``shift`` and the roll's wrap-around line (the
+    image's own border, where the rolled image joins its two ends).
+    """
+    h, w = int(shape[0]), int(shape[1])
+    mask = np.zeros((h, w), bool)
+    for axis, (n, s) in enumerate(((h, shift[0]), (w, shift[1]))):
+        tile = min(int(tile_size), n)
+        lines = {(own - s) % n for _, own, _ in _tile_starts(n, tile)} | {0}
+        near = np.zeros(n, bool)
+        for p in lines:
+            near[[(p + k) % n for k in range(-width, width)]] = True
+        mask |= near[:, None] if axis == 0 else near[None, :]
+    return mask
+
+
 class Dreamer:
     """The compiled gradient of an objective for one model, for images of any size.
 

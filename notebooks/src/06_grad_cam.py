@@ -166,14 +166,14 @@ panel
 
 # %% [markdown]
 # ## Exercise: Grad-CAM by hand
-# `A` holds three 4×4 feature maps (`[4, 4, 3]`) and `GRADS` the gradient
+# `ACTS` holds three 4×4 feature maps (`[4, 4, 3]`) and `GRADS` the gradient
 # of a class score with respect to them. Compute the Grad-CAM map: a 4×4
 # array scaled so that its maximum is 1.
 
 # %%
-from helpers.exercises.lesson06 import A as A_ex, GRADS, q_cam
+from helpers.exercises.lesson06 import ACTS, GRADS, q_cam
 answer = None    # your 4x4 map here
-q_cam.check(answer)
+q_cam.check(answer);
 
 # %% [markdown]
 # `q_cam.hint()` and `q_cam.solution()` help.
