@@ -24,13 +24,14 @@
 # %%
 MODEL = "auto"        # "auto", "shapes", "vgg16"
 LAYER = None          # None = the last convolutional layer
-N_IMAGES = 4
+N_IMAGES = 3
 SEED = 0
 
 # %%
 import numpy as np
 import tensorflow as tf
 from helpers import attribution, metrics, plotting, shapes
+from helpers.claims import claim
 from helpers.activations import feature_model, upsample
 from helpers.models import load_model
 
@@ -76,13 +77,11 @@ S = S / S.max()
 print("feature maps:", A.shape, " heatmap:", S.shape)
 
 # %% [markdown]
-# The map has the feature maps' size (16×16 on the shapes CNN, 14×14 on
-# VGG16); to lay it over the image we upsample it bilinearly. That grid is
-# Grad-CAM's resolution: one cell of the shapes CNN's map covers 4×4 pixels.
-# (An earlier version of the shapes CNN pooled once more, to 8×8; its maps
-# were blobs that put the peak of a ring in the ring's hole. Lesson 09
-# measures this.) The helper does
-# all of this for a batch in one compiled function:
+# The map has the feature maps' size (printed above: 16×16 on the shapes
+# CNN, 14×14 on VGG16); to lay it over the image we upsample it bilinearly.
+# That grid is Grad-CAM's resolution: one cell of the shapes CNN's map
+# covers 4×4 pixels, and lesson 09 shows what that costs on thin shapes.
+# The helper does all of this for a batch in one compiled function:
 
 # %%
 helper = attribution.grad_cam(spec.model, image[None], cls, layer=layer)[0]
@@ -94,8 +93,9 @@ plotting.image_grid([image, S, plotting.heatmap_overlay(image, helper, 0.5)],
 # %% [markdown]
 # ## 3. Layer by layer
 #
-# Any feature-map layer can play $L$. Early layers give sharp maps that
-# know little about the class; the last layer gives coarse maps that do.
+# Any feature-map layer can play $L$. Going down, the maps get sharper but
+# say less: their gradients reach the class score through more layers, and
+# their features are edges and colours, not shapes.
 
 # %%
 layers = spec.conv_layers[-4:]
@@ -109,8 +109,9 @@ plotting.image_grid([plotting.heatmap_overlay(image, m, 0.5) for m in per_layer]
 # Grad-CAM is *class-discriminative*: ask for another class and the map
 # moves. We take an image of a circle and paste a star into it (through the
 # star's mask, as far from the circle as the image allows), then ask for each
-# class in turn. (With VGG16, the cat photo and its
-# two best classes play this part.)
+# class in turn. With VGG16 there is no two-object photo among the samples:
+# the cell then shows one photo's two best classes, which are often two
+# names for the same object, so it is no test of this property.
 
 # %%
 if spec.name.startswith("shapes"):
@@ -123,13 +124,22 @@ else:
     pair_classes = [int(c) for c in np.argsort(-spec.predict(image[None])[0])[:2]]
 cams = attribution.grad_cam(spec.model, np.stack([pair, pair]), pair_classes)
 probs = spec.predict(pair[None])[0]
+if spec.name.startswith("shapes"):
+    for c, cam_c, own, other in zip(pair_classes, cams, (mask_a, mask_b), (mask_b, mask_a)):
+        print(f"map for {spec.class_names[c]}: {metrics.energy_in_mask(cam_c, own)[0]:.0%} of its mass on its own "
+              f"object, {metrics.energy_in_mask(cam_c, other)[0]:.0%} on the other one")
+    claim("each map has more mass on its own object than on the other",
+          all(metrics.energy_in_mask(c, o)[0] > metrics.energy_in_mask(c, t)[0]
+              for c, o, t in zip(cams, (mask_a, mask_b), (mask_b, mask_a))))
 plotting.image_grid([pair, *[plotting.heatmap_overlay(pair, c, 0.5) for c in cams]],
                     ["two objects", *[f"{spec.class_names[c]} (p={probs[c]:.2f})" for c in pair_classes]],
                     cols=3, cell=4)
 
 # %% [markdown]
-# One image, two answers: each map is brightest on its own object, though
-# not only there (a little of each map spills onto the other object).
+# One image, two answers: each map lies mostly on its own object, though
+# not only there (a little of each map spills onto the other object), and
+# the network's probabilities (in the titles) need not be balanced for the
+# maps to separate. Lesson 05 measured the same on every pair of classes.
 #
 # ## 5. Grad-CAM++ and guided Grad-CAM
 #
@@ -151,7 +161,15 @@ classes = [samples[n][1] for n in names]
 methods = ["grad_cam", "grad_cam_plus_plus", "guided_backprop", "guided_grad_cam"]
 maps = {m: attribution.attribute(spec.model, batch, classes, method=m) for m in methods}
 cells = [im for k in range(len(names)) for im in (batch[k], *[maps[m][k] for m in methods])]
-plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.4, cmap="inferno")
+plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.2, cmap="inferno")
+
+# %% [markdown]
+# Grad-CAM++ looks much like Grad-CAM here, often a little fuller (on the
+# circle it covers the whole outline where Grad-CAM draws part of it).
+# Lesson 09 shows why: its weights are never negative, so its map stays
+# close to the layer's total activity, whatever the class, and it keeps
+# much of its picture even on a network with random weights. Guided
+# Grad-CAM is guided backprop's detail cut to Grad-CAM's region.
 
 # %% [markdown]
 # ## 6. Explore
@@ -182,7 +200,8 @@ q_cam.check(answer);
 # * $\alpha_k^c$ is the average gradient of the class score over channel $k$ of the last conv layer.
 # * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A_k)$, upsampled: coarse, but it moves with the class.
 # * Grad-CAM++ weights positions; guided Grad-CAM adds guided backprop's detail.
-# * With two objects, each class's map lights up its own object.
+# * With two objects, each class's map lies mostly on its own object.
+# * Grad-CAM++ looks fuller, but is close to class-free activity (lesson 09).
 #
 # ## On your own
 # * Compare `relu="sum"` and `relu="channels"` on a few images: where do they differ?
