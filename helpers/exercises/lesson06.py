@@ -44,5 +44,6 @@ q_cam = Exercise(
     _cam,
     hint="alpha = GRADS.mean(axis=(0, 1)) (one weight per channel); then sum A * alpha over channels, "
     "apply a ReLU and divide by the maximum.",
-    solution="alpha = GRADS.mean(axis=(0, 1))\ncam = np.maximum((A * alpha).sum(-1), 0)\nanswer = cam / cam.max()",
+    solution="from helpers.exercises.lesson06 import A as A_ex, GRADS  # the lesson's A is its own activations\n"
+    "alpha = GRADS.mean(axis=(0, 1))\ncam = np.maximum((A_ex * alpha).sum(-1), 0)\nanswer = cam / cam.max()",
 )
