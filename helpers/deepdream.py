@@ -228,8 +228,6 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
       progress: ``progress(step, total, preview) -> bool``; ``False`` stops the
         run, which still returns the dream so far at full size.
     """
-    from tqdm.auto import tqdm
-
     if hasattr(model, "model") and hasattr(model, "dream_layers"):
         layers = layers if layers is not None or objective is not None else model.dream_layers
         model = model.model
@@ -249,7 +247,7 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     img = _resize(original, shapes[0])
     shrunk = img
     total, done = steps * len(shapes), 0
-    bar = tqdm(total=total, desc="deepdream", leave=False, disable=not show_progress)
+    bar = config.progress_bar(total, "deepdream", show_progress)
     for o, shape in enumerate(shapes):
         if o > 0:  # upscale the dream and put back the detail the shrinking lost
             same_size = _resize(original, shape)

@@ -146,7 +146,6 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
         step falls back to the plain graph and ``result.notes`` says so.
     """
     import tensorflow as tf
-    from tqdm.auto import tqdm
 
     if keep not in ("best", "last"):
         raise ValueError(f"keep must be 'best' or 'last'; got {keep!r}")
@@ -215,7 +214,7 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
     wanted = {int(s) for s in thresholds}
     every = preview_every or max(1, steps // 10)
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=objective.name[:40], leave=False, disable=not progress)
+    bar = config.progress_bar(steps, objective.name[:40], progress)
     try:
         for i in range(steps):
             vals, gnorm = run_step(i)
