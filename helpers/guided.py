@@ -123,7 +123,7 @@ def backward_rules_figure(seed: int = 0, size: int = 5):
     for ax, (title, arr), sub in zip(axes, panels, subtitles):
         ax.imshow(arr, cmap=DIVERGING, vmin=-lim, vmax=lim)
         for (i, j), v in np.ndenumerate(arr):
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=9)
+            ax.text(j, i, f"{v + 0.0:.1f}", ha="center", va="center", fontsize=9)
         ax.set_title(f"{title}\n{sub}", fontsize=11)
         ax.set_xticks([])
         ax.set_yticks([])

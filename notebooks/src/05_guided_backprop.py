@@ -123,7 +123,7 @@ plotting.image_grid([im for row in rows for im in row], [l for l in labels for _
 gb_maps = attribution.guided_backprop(spec.model, batch, classes)
 sal_maps = attribution.saliency(spec.model, batch, classes)
 plotting.image_grid([*sal_maps, *gb_maps], [f"saliency: {n}" for n in names] + [f"guided: {n}" for n in names],
-                    cols=len(names), cell=2.2, cmap="inferno")
+                    cols=len(names), cell=2.2)
 
 # %% [markdown]
 # ## 4. A warning sign: does it care about the class?
@@ -169,7 +169,7 @@ k = int(np.argsort(ratio)[len(ratio) // 2])
 ka, kb = world.class_names[cls_a[k]], world.class_names[cls_b[k]]
 plotting.image_grid([pairs[k], gb["a"][k], gb["b"][k], gc["a"][k], gc["b"][k]],
                     ["two objects", f"guided: a = {ka}", f"guided: b = {kb}", f"Grad-CAM: a = {ka}",
-                     f"Grad-CAM: b = {kb}"], cols=5, cell=2.4, cmap="inferno")
+                     f"Grad-CAM: b = {kb}"], cols=5, cell=2.4)
 
 # %% [markdown]
 # Guided backprop draws nearly the same picture whichever class we ask

@@ -88,7 +88,7 @@ helper = attribution.grad_cam(spec.model, image[None], cls, layer=layer)[0]
 print("Spearman, scratch (upsampled) vs helper:",
       metrics.spearman(upsample(S, image.shape[:2])[None], helper[None])[0].round(4))
 plotting.image_grid([image, S, plotting.heatmap_overlay(image, helper, 0.5)],
-                    [name, f"S at {layer} {S.shape}", "Grad-CAM over the image"], cols=3, cell=4, cmap="jet")
+                    [name, f"S at {layer} {S.shape}", "Grad-CAM over the image"], cols=3, cell=4)
 
 # %% [markdown]
 # ## 3. Layer by layer
@@ -161,7 +161,7 @@ classes = [samples[n][1] for n in names]
 methods = ["grad_cam", "grad_cam_plus_plus", "guided_backprop", "guided_grad_cam"]
 maps = {m: attribution.attribute(spec.model, batch, classes, method=m) for m in methods}
 cells = [im for k in range(len(names)) for im in (batch[k], *[maps[m][k] for m in methods])]
-plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.2, cmap="inferno")
+plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.2)
 
 # %% [markdown]
 # Grad-CAM++ looks much like Grad-CAM here, often a little fuller (on the

@@ -172,7 +172,7 @@ claim("tiles without a shift: difference away from the seams", off_seams["tiled"
 claim("shift on the 4 px grid: difference away from the seams", off_seams["tiled, shift on the 4 px grid"],
       at_most=0.15)
 claim("shift off the grid: difference away from the seams", off_seams["tiled, shift off the grid"], at_least=0.5)
-plotting.image_grid(cells, titles, cols=4, cell=3.2, cmap="magma", vmin=0, vmax=float(np.percentile(cells[0], 99.5)))
+plotting.image_grid(cells, titles, cols=4, cell=3.2, vmin=0, vmax=float(np.percentile(cells[0], 99.5)))
 
 # %% [markdown]
 # Without a shift the difference is a thin cross on the tile edges. With a

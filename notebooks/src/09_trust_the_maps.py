@@ -175,8 +175,7 @@ claim("saliency and guided backprop, down to conv3 randomized (the larger)",
       max(sp["saliency"]["conv3"], sp["guided_backprop"]["conv3"]), at_most=0.5)
 claim("every method, all layers randomized (the largest)", max(v[stages[-1]] for v in sp.values()), at_most=0.3)
 cells = [res["maps"][k] for res in cascade.values() for k in range(len(stages))]
-plotting.image_grid(cells, [f"{m}: {s}" for m in cascade for s in stages], cols=len(stages), cell=2.0,
-                    cmap="inferno")
+plotting.image_grid(cells, [f"{m}: {s}" for m in cascade for s in stages], cols=len(stages), cell=2.0)
 
 # %% [markdown]
 # Read the curves left to right. Randomize only the logits layer, the one
@@ -240,7 +239,7 @@ claim("Grad-CAM vs activity, random network", metrics.spearman(*maps["random"][1
 claim("Grad-CAM++ keeps more of its trained map than Grad-CAM", same[0] > same[1] + 0.2)
 pp, _, act = maps["trained"]
 plotting.image_grid([*xs[:4], *pp[:4], *act[:4]], ["image"] * 4 + ["Grad-CAM++"] * 4 + ["activity"] * 4,
-                    cols=4, cell=2.2, cmap="inferno")
+                    cols=4, cell=2.2)
 
 # %% [markdown]
 # On the shapes CNN, Grad-CAM++ and class-free activity agree almost rank
