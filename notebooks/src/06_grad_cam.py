@@ -8,6 +8,7 @@
 #
 # **What you'll do**
 # * compute Grad-CAM from scratch from the lecture's formula, then with the helper;
+# * see that plain CAM, on a conv → pooling → dense network, is the logit itself, and equals Grad-CAM there;
 # * look at Grad-CAM layer by layer;
 # * put two objects in one image and ask for each class in turn;
 # * meet Grad-CAM++ and guided Grad-CAM.
@@ -91,7 +92,39 @@ plotting.image_grid([image, S, plotting.heatmap_overlay(image, helper, 0.5)],
                     [name, f"S at {layer} {S.shape}", "Grad-CAM over the image"], cols=3, cell=4)
 
 # %% [markdown]
-# ## 3. Layer by layer
+# ## 3. Plain CAM: where Grad-CAM is exact
+#
+# Grad-CAM generalises an older method, **CAM** (Zhou et al., 2016), which
+# needs one architecture: the last conv layer, then global average pooling
+# (GAP), then one dense layer with weights $w_{kc}$ and bias $b_c$. The
+# shapes CNN is built that way. Then the logit is
+#
+# $$f_c = \sum_k w_{kc}\,\frac{1}{HW}\sum_{i,j} A_{ijk} + b_c = \frac{1}{HW}\sum_{i,j} M^c_{ij} + b_c,
+# \qquad M^c = \sum_k w_{kc} A_k:$$
+#
+# the map $M^c$ *is* the logit, spread over space, with no gradient. Its
+# gradient is constant, $\partial f_c/\partial A_{ijk} = w_{kc}/HW$, so
+# Grad-CAM's $\alpha_k^c$ is $w_{kc}/HW$ and Grad-CAM at that layer is CAM.
+# `helpers.cams` checks the architecture and says why when CAM does not
+# apply (VGG16's classifier, for one, flattens instead of pooling):
+
+# %%
+from helpers import cams
+
+try:
+    feat, dense = cams.cam_layers(spec.model)
+    M = cams.cam_coarse(spec.model, image[None], cls)[0]
+    b = float(np.asarray(spec.logits_model.get_layer(dense).bias)[cls])
+    print(f"CAM layers: {feat} → GAP → {dense} | mean(M) + b = {M.mean() + b:.4f}, logit = {float(logits[0, cls]):.4f}")
+    claim("|mean(M) + b − logit|", abs(M.mean() + b - float(logits[0, cls])), at_most=1e-3, fast=True)
+    if layer == feat:
+        relu_M = np.maximum(M, 0) / np.maximum(M, 0).max()
+        claim("largest difference, CAM vs the from-scratch Grad-CAM S", np.abs(relu_M - S).max(), at_most=1e-4, fast=True)
+except cams.CamNotApplicable as err:
+    print("CAM does not apply to this model:", err)
+
+# %% [markdown]
+# ## 4. Layer by layer
 #
 # Any feature-map layer can play $L$. Going down, the maps get sharper but
 # say less: their gradients reach the class score through more layers, and
@@ -104,7 +137,7 @@ plotting.image_grid([plotting.heatmap_overlay(image, m, 0.5) for m in per_layer]
                     cell=3, suptitle=f"Grad-CAM for '{spec.class_names[cls]}'")
 
 # %% [markdown]
-# ## 4. Two objects, two classes
+# ## 5. Two objects, two classes
 #
 # Grad-CAM is *class-discriminative*: ask for another class and the map
 # moves. We take an image of a circle and paste a star into it (through the
@@ -141,7 +174,7 @@ plotting.image_grid([pair, *[plotting.heatmap_overlay(pair, c, 0.5) for c in cam
 # the network's probabilities (in the titles) need not be balanced for the
 # maps to separate. Lesson 05 measured the same on every pair of classes.
 #
-# ## 5. Grad-CAM++ and guided Grad-CAM
+# ## 6. Grad-CAM++ and guided Grad-CAM
 #
 # **Grad-CAM++** (Chattopadhay et al., 2018) weighs each position's
 # gradient before averaging, so that several instances of a class, or a
@@ -172,7 +205,7 @@ plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.2)
 # Grad-CAM is guided backprop's detail cut to Grad-CAM's region.
 
 # %% [markdown]
-# ## 6. Explore
+# ## 7. Explore
 # Choose a layer and a class: the map follows. Try the two-object idea on
 # your own uploaded photo.
 
@@ -198,6 +231,7 @@ q_cam.check(answer);
 #
 # ## Summary
 # * $\alpha_k^c$ is the average gradient of the class score over channel $k$ of the last conv layer.
+# * On conv → GAP → dense, CAM's $\sum_k w_{kc} A_k$ averages to the logit, and Grad-CAM there equals CAM.
 # * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A_k)$, upsampled: coarse, but it moves with the class.
 # * Grad-CAM++ weights positions; guided Grad-CAM adds guided backprop's detail.
 # * With two objects, each class's map lies mostly on its own object.
