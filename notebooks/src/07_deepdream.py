@@ -23,10 +23,10 @@
 
 # %% [markdown]
 # ## Parameters
-# Online, the lesson uses InceptionV3, the network of the original DeepDream;
-# offline, the shapes CNN. The shapes CNN was trained on 64×64 images but it is
-# convolutional up to its global average pooling, so it can dream on larger
-# photos too.
+# Online, the lesson uses InceptionV3 (a descendant of GoogLeNet, the
+# network of the original DeepDream); offline, the shapes CNN, which was
+# trained on 64×64 images but is convolutional up to its global average
+# pooling, so it can dream on larger photos too.
 
 # %%
 MODEL = "auto"          # "auto" (InceptionV3 online, shapes CNN offline), "shapes", "inception_v3", "vgg16"
@@ -47,7 +47,7 @@ from helpers.claims import claim
 from helpers.models import load_model
 
 spec = load_model(MODEL)
-if spec.name == "vgg16":  # online: dream with the network DeepDream was made for
+if spec.name == "vgg16":  # online: dream with an Inception network, like the original DeepDream
     spec = load_model("inception_v3")
 layers = LAYERS or spec.dream_layers
 photo = images.resize(images.load_image(PHOTO), config.size(SIZE), crop=True)
@@ -63,8 +63,8 @@ print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[
 #
 # It is the "layer" objective of feature visualization, summed over several
 # layers: no filter and no class is singled out, so the network amplifies
-# whatever it already responds to. The mean, not the sum, keeps layers of
-# different sizes (and photos of different sizes) on one scale.
+# whatever it already responds to. The mean keeps layers and photos of
+# different sizes on one scale.
 #
 # We climb it by gradient **ascent** on the pixels, with the gradient
 # normalised so that every step moves the image by about $\eta$:
@@ -134,6 +134,12 @@ print(f"objective on the full photo: {dream.initial:.2f} → {dream.final:.2f} (
 plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OCTAVES} octaves"], cols=3, cell=4.5)
 
 # %% [markdown]
+# One octave grows fine, dense stripes at a single scale. With several
+# octaves (and as many times the steps) the stripes are coarser and follow
+# the cup's outlines: patterns grown on the small copies are enlarged with
+# them, and the last octave adds the fine ones.
+
+# %% [markdown]
 # ## 4. Tiles and random shifts
 #
 # A large photo does not fit through a big network at once. So the gradient
@@ -145,13 +151,12 @@ plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OC
 # so no seam builds up.
 #
 # A roll moves something else too. The shapes CNN pools twice with stride 2,
-# so its feature maps sample the image on a grid of 4 px. Max pooling is
-# not shift-equivariant: shift the image by a multiple of 4 px and the grid
-# lines up again, shift it by any other amount and every pooling window
-# holds different pixels. Here are the differences from the whole-image
-# gradient for tiles without a shift, with a shift on the 4 px grid and
-# with a shift off it, measured away from the seams (tile edges and the
-# line where the roll wraps round):
+# so its feature maps sample the image on a 4 px grid. Max pooling is not
+# shift-equivariant: shift the image by a multiple of 4 px and the grid
+# lines up again; shift it by any other amount and every pooling window
+# holds different pixels. The differences from the whole-image gradient,
+# measured away from the seams (tile edges and the line where the roll
+# wraps round):
 
 # %%
 h, w = photo.shape[:2]
@@ -204,16 +209,15 @@ plotting.image_grid([r.image for r in by_layer.values()],
 # bands of parallel stripes that follow the cup's and the saucer's
 # contours, sprinkled with small dots, and their gains are much larger.
 # That is what the network learned to detect: the stripes and edges of its
-# eight shapes. (With InceptionV3 online, deeper layers grow eyes, fur and
-# animal faces instead.)
+# eight shapes. (On ImageNet networks, deep layers grow eyes, fur and
+# animal faces: Mordvintsev et al., 2015.)
 
 # %% [markdown]
 # ## 6. Your turn: the DeepDream panel
 #
-# Type a layer mix as `layer: weight, ...` (an unknown layer gives the list of
-# valid ones), choose the step size, octaves and steps, and press **Run**: the
-# picture updates as the dream grows; **Stop** keeps the dream so far, and
-# **Save PNG** writes it to `exports/`.
+# Type a layer mix as `layer: weight, ...`, choose the step size, octaves
+# and steps, and press **Run**; **Stop** keeps the dream so far, **Save PNG**
+# writes it to `exports/`.
 
 # %%
 from helpers.widgets.deepdream import DeepDreamPanel
