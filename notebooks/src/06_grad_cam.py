@@ -126,15 +126,20 @@ except cams.CamNotApplicable as err:
 # %% [markdown]
 # ## 4. Layer by layer
 #
-# Any feature-map layer can play $L$. Going down, the maps get sharper but
-# say less: their gradients reach the class score through more layers, and
-# their features are edges and colours, not shapes.
+# Any feature-map layer can play $L$, but the method was designed for the
+# last one, whose channels already stand for parts of the class.
 
 # %%
 layers = spec.conv_layers[-4:]
 per_layer = [attribution.grad_cam(spec.model, image[None], cls, layer=l)[0] for l in layers]
 plotting.image_grid([plotting.heatmap_overlay(image, m, 0.5) for m in per_layer], layers, cols=len(layers),
                     cell=3, suptitle=f"Grad-CAM for '{spec.class_names[cls]}'")
+
+# %% [markdown]
+# On the shapes CNN, `conv3` and `conv4` outline the circle; `conv2` lights
+# one small spot under it and `conv1` only a faint edge. Early channels
+# detect edges and colours everywhere, and one average gradient per channel
+# says little about where the class is.
 
 # %% [markdown]
 # ## 5. Two objects, two classes
