@@ -60,7 +60,6 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     """
     import keras
     import tensorflow as tf
-    from tqdm.auto import tqdm
 
     from helpers.models import get_layer
 
@@ -73,14 +72,17 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     size = tuple(model.inputs[0].shape[1:3])
     out = []
     starts = range(0, len(x), batch_size)
-    for i, start in enumerate(tqdm(starts, desc=f"features {name}", leave=False, disable=not progress)):
+    bar = config.progress_bar(len(starts), f"features {name}", progress)
+    for i, start in enumerate(starts):
         batch = x[start:start + batch_size]
         if None not in size and batch.shape[1:3] != size:  # e.g. 32 px CIFAR-10 upscaled for VGG16
             batch = tf.image.resize(batch, size).numpy()
         f = np.asarray(fm(batch, training=False), dtype=np.float32)
         out.append(f.reshape(len(f), -1, f.shape[-1]).mean(1) if f.ndim == 4 else f.reshape(len(f), -1))
+        bar.update(1)
         if callback is not None and callback(i + 1, len(starts)) is False:
             break
+    bar.close()
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
