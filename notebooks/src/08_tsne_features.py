@@ -171,6 +171,7 @@ net = spec.predict(x).argmax(1)
 misclassified = net != y
 print(f"out of place in the map: {int(out_of_place.sum())} | misclassified by the network: "
       f"{int(misclassified.sum())} | both: {int((out_of_place & misclassified).sum())} (of {len(x)} images)")
+claim("share of the images the network misclassifies", misclassified.mean(), at_most=0.03)
 claim("share of the out-of-place points that the network classifies correctly",
       (out_of_place & ~misclassified).sum() / max(1, out_of_place.sum()), at_least=0.7)
 show = [*np.flatnonzero(misclassified)[:6], *np.flatnonzero(out_of_place & ~misclassified)[:6]]
@@ -189,7 +190,8 @@ fig
 # network makes few mistakes, and most out-of-place points are not among
 # them: a point out of place shows where t-SNE's two dimensions squeeze
 # neighbouring classes together (in the images above, classes whose islands
-# touch), not where the network fails.
+# touch), not where the network fails. The network's own mistakes, above,
+# fall between the same touching classes.
 
 # %% [markdown]
 # ## 7. Your turn: the t-SNE panel
