@@ -59,10 +59,8 @@ def saliency(model, images, class_index="auto"):
 
 def _bar(total: int, desc: str, progress: bool | None):
     """A tqdm bar over ``total`` chunks; ``progress=None`` shows it only when there is more than one."""
-    from tqdm.auto import tqdm
-
     show = total > 1 if progress is None else bool(progress)
-    return tqdm(total=total, desc=desc, leave=False, disable=not show)
+    return config.progress_bar(total, desc, show)
 
 
 def smoothgrad(model, images, class_index="auto", samples: int = 25, noise: float = 0.15, seed: int = 0,

@@ -6,6 +6,18 @@ environment variable ``COURSE_FAST=1`` (set by the test suite and by
 counts so every notebook runs top to bottom in seconds. Notebooks never edit
 their own numbers for speed: they call :func:`steps`, :func:`size` and
 :func:`samples` with the full-size value and get the capped one back.
+
+Environment variables:
+
+* ``COURSE_FAST=1``: the quick version (caps above).
+* ``COURSE_PROJECTOR=1``: projector mode, for teaching from a beamer: every
+  figure is drawn 1.6 times larger with 16 pt labels (:func:`figsize`), and the
+  explorer app (``make explore PROJECTOR=1``) uses larger controls. Figures
+  still fit a 1280×720 screen. :func:`set_projector` switches it from a notebook.
+* ``COURSE_PROGRESS=0``: no tqdm progress bars (set by ``helpers.runner`` for
+  executed notebooks, where nobody watches a bar and a saved one would be
+  frozen mid-way); see :func:`progress_bar`.
+* ``COURSE_OFFLINE=1``: never download (weights, data).
 """
 
 from __future__ import annotations
@@ -72,6 +84,17 @@ def figsize(width: float, height: float) -> tuple[float, float]:
     """A figure size, scaled up by 1.6 in projector mode."""
     k = 1.6 if _PROJECTOR else 1.0
     return (width * k, height * k)
+
+
+def progress_bar(total: int, desc: str = "", show: bool = True):
+    """A tqdm bar that disappears when done (``leave=False``).
+
+    Disabled when ``show`` is false or ``COURSE_PROGRESS=0`` (batch runs).
+    """
+    from tqdm.auto import tqdm
+
+    off = os.environ.get("COURSE_PROGRESS", "").strip().lower() in {"0", "false", "no", "off"}
+    return tqdm(total=total, desc=desc, leave=False, disable=off or not show)
 
 
 def rng(seed: int | None = 0) -> np.random.Generator:

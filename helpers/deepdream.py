@@ -83,6 +83,25 @@ def _tile_starts(n: int, tile: int) -> list[tuple[int, int, int]]:
     return [(min(s, n - tile), s, min(s + tile, n)) for s in range(0, n, tile)]
 
 
+def seam_mask(shape, tile_size: int, shift=(0, 0), width: int = 6) -> np.ndarray:
+    """Pixels within ``width`` of a seam of :meth:`Dreamer.tiled_gradient` (``[h, w]`` booleans).
+
+    The seams, in the caller's (unrolled) coordinates, are the tile edges of
+    the image rolled by ``shift`` and the roll's wrap-around line (the
+    image's own border, where the rolled image joins its two ends).
+    """
+    h, w = int(shape[0]), int(shape[1])
+    mask = np.zeros((h, w), bool)
+    for axis, (n, s) in enumerate(((h, shift[0]), (w, shift[1]))):
+        tile = min(int(tile_size), n)
+        lines = {(own - s) % n for _, own, _ in _tile_starts(n, tile)} | {0}
+        near = np.zeros(n, bool)
+        for p in lines:
+            near[[(p + k) % n for k in range(-width, width)]] = True
+        mask |= near[:, None] if axis == 0 else near[None, :]
+    return mask
+
+
 class Dreamer:
     """The compiled gradient of an objective for one model, for images of any size.
 
@@ -250,7 +269,6 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
       progress: ``progress(step, total, preview) -> bool``; ``False`` stops the
         run, which still returns the dream so far at full size.
     """
-    from tqdm.auto import tqdm
 
     from helpers import images as _images
     from helpers._checks import finite_float, positive_int
@@ -278,7 +296,7 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     img = _resize(original, shapes[0])
     shrunk = img
     total, done = steps * len(shapes), 0
-    bar = tqdm(total=total, desc="deepdream", leave=False, disable=not show_progress)
+    bar = config.progress_bar(total, "deepdream", show_progress)
     for o, shape in enumerate(shapes):
         if o > 0:  # upscale the dream and put back the detail the shrinking lost
             same_size = _resize(original, shape)

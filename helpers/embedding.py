@@ -60,7 +60,6 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     """
     import keras
     import tensorflow as tf
-    from tqdm.auto import tqdm
 
     from helpers.models import get_layer
 
@@ -73,14 +72,17 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     size = tuple(model.inputs[0].shape[1:3])
     out = []
     starts = range(0, len(x), batch_size)
-    for i, start in enumerate(tqdm(starts, desc=f"features {name}", leave=False, disable=not progress)):
+    bar = config.progress_bar(len(starts), f"features {name}", progress)
+    for i, start in enumerate(starts):
         batch = x[start:start + batch_size]
         if None not in size and batch.shape[1:3] != size:  # e.g. 32 px CIFAR-10 upscaled for VGG16
             batch = tf.image.resize(batch, size).numpy()
         f = np.asarray(fm(batch, training=False), dtype=np.float32)
         out.append(f.reshape(len(f), -1, f.shape[-1]).mean(1) if f.ndim == 4 else f.reshape(len(f), -1))
+        bar.update(1)
         if callback is not None and callback(i + 1, len(starts)) is False:
             break
+    bar.close()
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
@@ -196,15 +198,17 @@ def metrics(feats, emb, labels, seed: int = 0, prefix: str = "") -> dict[str, fl
 
 
 def scatter(emb, labels, class_names, images=None, thumbs: int = 60, highlight=None, title: str = "",
-            seed: int = 0, zoom: float | None = None, ax=None):
+            seed: int = 0, zoom: float | None = None, ax=None, highlight_label: str = "out of place in the map"):
     """Scatter plot of a 2-D embedding, coloured by label, with image thumbnails at some points.
 
     Args:
       emb: ``[n, 2]`` points; labels: ``[n]`` class indices.
       images: ``[n, h, w, 3]`` images for the thumbnails (None: no thumbnails).
       thumbs: how many thumbnails (a seeded random choice of points).
-      highlight: boolean ``[n]``: points ringed in black (e.g. misclassified ones).
+      highlight: boolean ``[n]``: points ringed in black (e.g. those whose nearest
+        neighbours in the map mostly belong to another class).
       ax: draw into these axes instead of a new figure.
+      highlight_label: the legend's name for the ringed points (their count is added).
     """
     import matplotlib
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
@@ -214,7 +218,7 @@ def scatter(emb, labels, class_names, images=None, thumbs: int = 60, highlight=N
     emb, labels = np.asarray(emb), np.asarray(labels)
     fig = None
     if ax is None:
-        fig, ax = new_figure(9, 8)
+        fig, ax = new_figure(8, 6.8)
     colors = matplotlib.colormaps["tab10"]
     for c, name in enumerate(class_names):
         sel = labels == c
@@ -223,7 +227,7 @@ def scatter(emb, labels, class_names, images=None, thumbs: int = 60, highlight=N
     if highlight is not None and np.any(highlight):
         h = np.asarray(highlight, bool)
         ax.scatter(emb[h, 0], emb[h, 1], s=80, facecolors="none", edgecolors="black", linewidths=1.5,
-                   label=f"misclassified ({int(h.sum())})")
+                   label=f"{highlight_label} ({int(h.sum())})")
     if images is not None and thumbs > 0:
         pick = config.rng(seed).choice(len(emb), size=min(thumbs, len(emb)), replace=False)
         z = zoom or 24.0 / max(np.asarray(images).shape[1:3])

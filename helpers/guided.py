@@ -76,10 +76,10 @@ def backward_rules_figure(seed: int = 0, size: int = 5):
 
     Shows the forward input ``x``, the gradient from above ``g``, and what
     backprop, the deconvnet and guided backprop send back, as numbered grids
-    (red negative, blue positive), in the style of Springenberg et al.'s Figure 1.
+    (blue negative, red positive: :data:`helpers.plotting.DIVERGING`), in the style of Springenberg et al.'s Figure 1.
     """
     from helpers import config
-    from helpers.plotting import new_figure
+    from helpers.plotting import DIVERGING, new_figure
 
     r = config.rng(seed)
     x = np.round(r.normal(size=(size, size)), 1)
@@ -90,9 +90,9 @@ def backward_rules_figure(seed: int = 0, size: int = 5):
     fig, axes = new_figure(15, 3.6, nrows=1, ncols=5)
     lim = float(max(np.abs(x).max(), np.abs(g).max()))
     for ax, (title, arr), sub in zip(axes, panels, subtitles):
-        ax.imshow(arr, cmap="RdBu", vmin=-lim, vmax=lim)
+        ax.imshow(arr, cmap=DIVERGING, vmin=-lim, vmax=lim)
         for (i, j), v in np.ndenumerate(arr):
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=9)
+            ax.text(j, i, f"{v + 0.0:.1f}", ha="center", va="center", fontsize=9)
         ax.set_title(f"{title}\n{sub}", fontsize=11)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -80,6 +80,19 @@ def centre_maps(n: int, size=(64, 64)) -> np.ndarray:
     return np.broadcast_to(bump.astype(np.float32), (n, h, w)).copy()
 
 
+def activity_maps(model, images, layer: str) -> np.ndarray:
+    """Class-free baseline: ``layer``'s activations summed over channels, :math:`\\sum_k A_k`, upsampled to the image.
+
+    It does not depend on any class, so a class map that agrees with it
+    rank for rank says little about the class (lesson 09, Grad-CAM++).
+    """
+    from helpers.activations import get_activations, upsample
+
+    x = np.asarray(images, dtype=np.float32)
+    acts = get_activations(model, x, [layer])[layer].sum(-1)
+    return np.stack([upsample(a, x.shape[1:3]) for a in acts]).astype(np.float32)
+
+
 def spearman(a, b) -> np.ndarray:
     """Per-row Spearman rank correlation of two batches of maps (0 where a map is constant)."""
     from scipy.stats import rankdata
@@ -194,3 +207,23 @@ def two_object_image(images, masks, i: int, j: int):
     b, mb = np.roll(x[j], (dy, dx), (0, 1)), np.roll(m[j], (dy, dx), (0, 1)) & ~m[i]
     img = np.where(mb[..., None], b, x[i])
     return img.astype(np.float32), m[i].copy(), mb
+
+
+def two_object_pairs(images, labels, masks):
+    """Every ordered pair of classes ``(a, b)``, ``a != b``, as one two-object image.
+
+    The first image of class ``a`` gets the first object of class ``b``
+    pasted in by :func:`two_object_image`. Classes missing from ``labels``
+    are skipped. Returns ``(images, class_a, class_b, mask_a, mask_b)``:
+    ``[n, h, w, 3]``, ``[n]``, ``[n]``, ``[n, h, w]``, ``[n, h, w]``.
+    """
+    labels = np.asarray(labels)
+    if len(labels) != len(images) or len(labels) != len(masks):
+        raise ValueError(f"images ({len(images)}), labels ({len(labels)}) and masks ({len(masks)}) "
+                         "must have the same length")
+    first = {int(c): int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)}
+    rows = [(a, b, *two_object_image(images, masks, first[a], first[b])) for a in first for b in first if a != b]
+    if not rows:
+        raise ValueError("two_object_pairs needs images of at least two classes")
+    a, b, imgs, ma, mb = zip(*rows)
+    return np.stack(imgs), np.array(a), np.array(b), np.stack(ma), np.stack(mb)

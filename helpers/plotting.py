@@ -16,13 +16,36 @@ from matplotlib.figure import Figure
 
 from helpers import config
 
+#: The one colour map of the course for non-negative maps (activations, saliency, Grad-CAM, ...):
+#: perceptually uniform, readable in grey and on a projector. Every heatmap helper uses it.
+HEATMAP = "inferno"
+#: The colour map for signed maps (weights, raw gradients): blue below zero, red above.
+DIVERGING = "RdBu_r"
+#: The screen a figure must fit (pixels) and the resolution figures are drawn at.
+SCREEN = (1280, 720)
+DPI = 100
+
+
+def fit_screen(width: float, height: float, dpi: float = DPI) -> tuple[float, float]:
+    """Shrink a figure size (inches) to fit the screen.
+
+    Shown at most ``SCREEN[0]`` pixels wide (a wider figure is scaled down to
+    that), the figure is then at most ``SCREEN[1]`` pixels tall.
+    """
+    w_px, h_px = width * dpi, height * dpi
+    shown_h = h_px * min(1.0, SCREEN[0] / w_px)
+    k = min(1.0, SCREEN[1] / shown_h)
+    return width * k, height * k
+
 
 def new_figure(width: float, height: float, **subplots):
     """A Figure (and axes) not registered with pyplot, so Jupyter shows it exactly once.
 
+    The size is scaled up in projector mode (:func:`helpers.config.figsize`)
+    and then shrunk, if needed, to fit a 1280×720 screen (:func:`fit_screen`).
     Returns ``(fig, axes)``; ``subplots`` are passed to ``Figure.subplots``.
     """
-    fig = Figure(figsize=config.figsize(width, height))
+    fig = Figure(figsize=fit_screen(*config.figsize(width, height)), dpi=DPI)
     FigureCanvasAgg(fig)
     return fig, fig.subplots(**subplots)
 
@@ -33,7 +56,7 @@ def _style() -> dict:
 
 def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cmap: str | None = None,
                suptitle: str | None = None, vmin=None, vmax=None):
-    """A grid of images (RGB ``[h, w, 3]`` or 2-D maps) with optional titles."""
+    """A grid of images (RGB ``[h, w, 3]`` or 2-D maps, drawn with ``cmap``, default :data:`HEATMAP`)."""
     imgs = list(imgs)
     if not imgs:
         raise ValueError("image_grid needs at least one image")
@@ -47,7 +70,7 @@ def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cm
     for i, img in enumerate(imgs):
         ax = axes.ravel()[i]
         arr = np.asarray(img)
-        ax.imshow(np.clip(arr, 0, 1) if arr.ndim == 3 else arr, cmap=cmap if arr.ndim == 2 else None,
+        ax.imshow(np.clip(arr, 0, 1) if arr.ndim == 3 else arr, cmap=(cmap or HEATMAP) if arr.ndim == 2 else None,
                   vmin=vmin, vmax=vmax, interpolation="nearest" if max(arr.shape[:2]) <= 64 else "antialiased")
         if titles is not None and i < len(titles):
             ax.set_title(str(titles[i]), fontsize=fs)
@@ -62,7 +85,7 @@ def show_image(img, title: str | None = None, size: float = 4.0, cmap: str | Non
     return image_grid([img], [title] if title else None, cols=1, cell=size, cmap=cmap)
 
 
-def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, cmap: str = "jet") -> np.ndarray:
+def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, cmap: str = HEATMAP) -> np.ndarray:
     """Blend a [0, 1] heatmap (any size; it is resized) over an RGB image."""
     from helpers.activations import upsample
     from helpers.images import normalize_map
@@ -89,7 +112,7 @@ def bar_chart(labels, values, title: str = "", ylabel: str = "", color: str = "t
     return fig
 
 
-def matrix_plot(mat, xlabel: str = "", ylabel: str = "", yticklabels=None, title: str = "", cmap: str = "magma"):
+def matrix_plot(mat, xlabel: str = "", ylabel: str = "", yticklabels=None, title: str = "", cmap: str = HEATMAP):
     """A 2-D array as a heatmap with a colour bar (e.g. classes x channels)."""
     mat = np.asarray(mat, dtype=np.float32)
     fig, ax = new_figure(max(5.0, 0.12 * mat.shape[1] + 2.5), max(2.5, 0.35 * mat.shape[0] + 1.0))

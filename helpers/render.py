@@ -163,7 +163,6 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
       min_rise: :math:`\rho`, the smallest relative rise that counts (0: any rise).
     """
     import tensorflow as tf
-    from tqdm.auto import tqdm
 
     from helpers._checks import finite_float, positive_int
     from helpers.models import as_model
@@ -245,7 +244,7 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
     wanted = {int(s) for s in thresholds}
     every = preview_every or max(1, steps // 10)
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=objective.name[:40], leave=False, disable=not progress)
+    bar = config.progress_bar(steps, objective.name[:40], progress)
     try:
         for i in range(steps):
             vals, gnorm = run_step(i)

@@ -222,10 +222,10 @@ def test_exercises_accept_the_reference_and_reject_wrong_answers(shapes_spec):
     assert lesson05.q_guided_rule.check(G * (X > 0) * (G > 0), quiet=True)
     assert not lesson05.q_guided_rule.check(G * (X > 0), quiet=True)
     alpha = lesson06.GRADS.mean(axis=(0, 1))
-    cam = np.maximum((lesson06.A * alpha).sum(-1), 0)
+    cam = np.maximum((lesson06.ACTS * alpha).sum(-1), 0)
     assert lesson06.q_cam.check(cam / cam.max(), quiet=True)
     assert not lesson06.q_cam.check(cam, quiet=True)
-    assert not lesson06.q_cam.check(np.maximum(lesson06.A * alpha, 0).sum(-1), quiet=True)
+    assert not lesson06.q_cam.check(np.maximum(lesson06.ACTS * alpha, 0).sum(-1), quiet=True)
 
 
 def test_default_grad_cam_layer_skips_pooling():

@@ -148,8 +148,8 @@ def test_save_png_roundtrip(shapes_spec, tmp_path):
 def test_exercises_accept_the_solution_and_reject_wrong_answers():
     from helpers.exercises import lesson07 as L
 
-    assert L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.OCTAVES, L.SCALE), quiet=True)
-    assert not L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.OCTAVES, L.SCALE)[::-1], quiet=True)
+    assert L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.N_OCTAVES, L.SCALE), quiet=True)
+    assert not L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.N_OCTAVES, L.SCALE)[::-1], quiet=True)
     good = np.clip(L.X0 + L.STEP * L.GRAD / np.abs(L.GRAD).mean(), 0, 1)
     assert L.q_step.check(good, quiet=True)
     descent = L.q_step.check(np.clip(L.X0 - L.STEP * L.GRAD / np.abs(L.GRAD).mean(), 0, 1), quiet=True)
@@ -230,3 +230,23 @@ def test_dreamer_cache_tells_objectives_apart_and_follows_new_weights(tiny_model
     del other
     gc.collect()
     assert ref() is None
+
+
+def test_seam_mask_marks_tile_edges_and_the_wrap_line():
+    m = D.seam_mask((128, 96), 64, shift=(10, 0), width=2)
+    assert m[:, 0].all() and m[:, 95].all()               # the border is where the roll wraps
+    assert m[54].all() and m[118].all()                    # tile edges at 0 and 64 of the rolled image
+    assert not m[30, 30] and not m[90, 30]
+
+
+def test_shift_off_the_pooling_grid_changes_the_gradient_everywhere(shapes_spec):
+    """Max pooling (total stride 4) is not shift-equivariant: a 1 px shift is a different function, a 4 px one is not."""
+    dreamer = D.Dreamer(shapes_spec.model, {"conv3": 1.0}, tile_size=128)
+    img = np.random.default_rng(2).uniform(size=(128, 128, 3)).astype(np.float32)
+    _, g_whole = dreamer.gradient(img)
+    off = {}
+    for shift in ((4, 8), (1, 0)):
+        _, g = dreamer.tiled_gradient(img, shift)
+        far = ~D.seam_mask(img.shape, 128, shift, width=20)
+        off[shift] = np.abs(g - g_whole)[far].sum() / np.abs(g_whole)[far].sum()
+    assert off[(4, 8)] < 1e-3 and off[(1, 0)] > 0.2, off

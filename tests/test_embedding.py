@@ -123,7 +123,9 @@ def test_scatter_draws_points_thumbnails_and_rings():
     ax = fig.axes[0]
     assert sum(isinstance(a, AnnotationBbox) for a in ax.artists) == 5
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["a", "b", "c", "d", "misclassified (3)"]
+    assert labels == ["a", "b", "c", "d", "out of place in the map (3)"]
+    fig = E.scatter(x[:, :2], y, ["a", "b", "c", "d"], highlight=wrong, highlight_label="misclassified")
+    assert fig.axes[0].get_legend().get_texts()[-1].get_text() == "misclassified (3)"
 
 
 def test_exercise_accepts_the_solution_and_rejects_counting_yourself():

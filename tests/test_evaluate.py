@@ -122,6 +122,10 @@ def test_lesson09_exercise(shapes_data):
     assert q.check(float(metrics.pointing_game(maps, masks[:20], 3).mean()), quiet=True)
     assert not q.check(float(metrics.pointing_game(maps, masks[:20], 3).mean()) + 0.05, quiet=True)
     assert not q.check(20, quiet=True)
+    named = pointing_exercise(maps, masks[:20], maps_name="maps_gc[:20]", masks_name="masks[:20]")
+    lesson = {"np": np, "metrics": metrics, "maps_gc": maps, "masks": masks, "maps": {"a": 1}}
+    exec(named._solution, lesson)  # the solution runs where the lesson's check cell runs
+    assert named.check(lesson["answer"], quiet=True)
 
 
 @pytest.mark.slow
@@ -134,3 +138,34 @@ def test_sanity_report_separates_grad_cam_from_a_random_network():
         assert 0.0 <= out[f"sanity_empty_maps_{name}"] <= 1.0
     assert out["sanity_spearman_grad_cam"] < 0.5 and out["sanity_spearman_saliency"] < 0.5
     assert out["sanity_pointing_random_net_guided_backprop"] > out["sanity_pointing_random_net_grad_cam"]
+
+
+def test_two_object_pairs_covers_every_ordered_pair_of_classes():
+    from helpers.shapes import make_shapes
+
+    x, y, m = make_shapes(64, seed=3)
+    imgs, a, b, ma, mb = metrics.two_object_pairs(x, y, m)
+    k = len(np.unique(y))
+    assert len(imgs) == k * (k - 1) and not np.any(a == b)
+    assert len({(int(i), int(j)) for i, j in zip(a, b)}) == len(a)
+    assert not (ma & mb).any() and ma.any(axis=(1, 2)).all() and mb.any(axis=(1, 2)).all()
+    first = int(np.flatnonzero(y == a[0])[0])
+    np.testing.assert_array_equal(ma[0], m[first])   # object a stays where it was drawn
+    with pytest.raises(ValueError, match="same length"):
+        metrics.two_object_pairs(x, y[:-1], m)
+    with pytest.raises(ValueError, match="two classes"):
+        metrics.two_object_pairs(x[:1], y[:1], m[:1])
+
+
+def test_activity_maps_sum_the_channels_and_ignore_the_class(shapes_spec, shapes_data):
+    from helpers.activations import get_activations
+
+    x, _, masks = shapes_data
+    layer = shapes_spec.layers["last_conv"]
+    act = metrics.activity_maps(shapes_spec.model, x[:6], layer)
+    assert act.shape == (6, *x.shape[1:3]) and (act >= 0).all()
+    raw = get_activations(shapes_spec.model, x[:6], [layer])[layer].sum(-1)
+    # upsampling by an integer factor keeps the mean: the map is the channel sum, spread over the pixels
+    np.testing.assert_allclose(act.mean((1, 2)), raw.mean((1, 2)), rtol=0.05)
+    # the last conv layer is busiest on the object: more activity per pixel on the mask than off it
+    assert all(a[m].mean() > a[~m].mean() for a, m in zip(act, masks[:6]))

@@ -7,7 +7,8 @@ without outputs and adds, identically in every lesson:
 
 * a navigation bar (previous | contents | next) with an "Open in Colab" badge,
   at the top and at the bottom;
-* the setup cell, which on Colab clones the course and installs ``helpers``.
+* the setup cell, which on Colab clones the course, and everywhere checks the
+  versions and quiets TensorFlow (:func:`helpers.environment.setup`).
 
 Usage::
 
@@ -31,19 +32,19 @@ GITHUB_REPO = "what-cnns-see/what-cnns-see"
 COLAB = "https://colab.research.google.com/github/{repo}/blob/main/notebooks/{name}"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
-SETUP_CODE = f'''# Setup: run this cell first.
-# On Colab it fetches the course and installs its helpers (about a minute);
-# on your own machine (after `make course` or `pip install -e .`) it does nothing.
-import os, subprocess, sys
+SETUP_CODE = f'''# Setup: run this cell first, and again after a restart.
+# On Colab it fetches the course, installs what Colab lacks and checks the
+# versions the course needs (about a minute the first time); on your own
+# machine (after `make course` or `pip install -e .`) it only checks.
+import os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: no C++ start-up chatter
 COURSE_REPO = "https://github.com/{GITHUB_REPO}"  # a fork works too
-if "google.colab" in sys.modules and not os.path.isdir("what-cnns-see"):
-    subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO, "what-cnns-see"], check=True)
-    # Colab already has TensorFlow, Keras 3, matplotlib, ipywidgets and scikit-learn.
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "what-cnns-see"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "scikit-image", "tqdm"], check=True)
+if "google.colab" in sys.modules:
+    if not os.path.isdir("what-cnns-see"):
+        !git clone -q --depth 1 {{COURSE_REPO}} what-cnns-see
     sys.path.insert(0, os.path.abspath("what-cnns-see"))
-    from google.colab import output
-    output.enable_custom_widget_manager()
+from helpers import environment
+environment.setup()  # says what to do about any version mismatch; turns on Colab's widget manager
 %matplotlib inline'''
 
 

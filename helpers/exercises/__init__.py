@@ -16,12 +16,18 @@ from typing import Any, Callable
 class Verdict:
     ok: bool
     message: str
+    printed: bool = False
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __repr__(self) -> str:
         return ("✅ Correct! " if self.ok else "❌ Not yet. ") + self.message
+
+    def _ipython_display_(self) -> None:
+        """As a cell's last value: shown only if :meth:`Exercise.check` has not printed it already."""
+        if not self.printed:
+            print(repr(self))
 
 
 class Exercise:
@@ -49,6 +55,7 @@ class Exercise:
             verdict = Verdict(bool(ok), msg if ok else f"{msg} Hint: {self._hint}")
         if not quiet:
             print(repr(verdict))
+            verdict.printed = True
         return verdict
 
     def hint(self) -> None:

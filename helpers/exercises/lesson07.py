@@ -7,20 +7,20 @@ import numpy as np
 from helpers.exercises import Exercise
 
 #: The photo of the octave exercise: height, width, number of octaves, scale between octaves.
-PHOTO_SHAPE, OCTAVES, SCALE = (300, 200), 4, 1.5
+PHOTO_SHAPE, N_OCTAVES, SCALE = (300, 200), 4, 1.5
 
 
 def _octaves(answer):
     from helpers.deepdream import octave_shapes
 
-    want = octave_shapes(PHOTO_SHAPE, OCTAVES, SCALE)
+    want = octave_shapes(PHOTO_SHAPE, N_OCTAVES, SCALE)
     got = [tuple(int(v) for v in s) for s in answer]
     if got == want:
         return True, f"{want}: each octave is {SCALE}x the previous one and the last is the photo itself."
     if got == want[::-1]:
         return False, "right sizes, wrong order: DeepDream starts with the smallest octave."
-    if len(got) != OCTAVES:
-        return False, f"you gave {len(got)} sizes; there is one per octave ({OCTAVES})."
+    if len(got) != N_OCTAVES:
+        return False, f"you gave {len(got)} sizes; there is one per octave ({N_OCTAVES})."
     return False, f"the sizes {got} are not the octave sizes."
 
 
@@ -29,8 +29,8 @@ q_octaves = Exercise(
     _octaves,
     hint="Octave i (counting down from the last) is the photo divided by SCALE**i, rounded; list them "
     "smallest first, ending with PHOTO_SHAPE.",
-    solution="answer = [(round(300 / 1.5**i), round(200 / 1.5**i)) for i in range(3, -1, -1)]\n"
-    "# or: deepdream.octave_shapes(PHOTO_SHAPE, OCTAVES, SCALE)",
+    solution="answer = [(round(PHOTO_SHAPE[0] / SCALE**i), round(PHOTO_SHAPE[1] / SCALE**i))\n"
+    "          for i in range(N_OCTAVES - 1, -1, -1)]",
 )
 
 #: A gradient ``g`` of the objective with respect to a 2x2 gray image, for the step exercise.

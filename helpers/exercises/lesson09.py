@@ -7,12 +7,14 @@ import numpy as np
 from helpers.exercises import Exercise
 
 
-def pointing_exercise(maps, masks, tolerance: int = 3) -> Exercise:
+def pointing_exercise(maps, masks, tolerance: int = 3, maps_name: str = "maps", masks_name: str = "masks") -> Exercise:
     """Check a student's pointing-game accuracy for ``maps`` against ``masks``.
 
     The answer is the fraction of images whose map peak lies within
     ``tolerance`` pixels of the object, as computed by
-    :func:`helpers.metrics.pointing_game`.
+    :func:`helpers.metrics.pointing_game`. ``maps_name`` and ``masks_name``
+    are the expressions that give ``maps`` and ``masks`` in the lesson's
+    namespace: the solution is written with them, so it runs there.
     """
     from helpers import metrics
 
@@ -36,6 +38,6 @@ def pointing_exercise(maps, masks, tolerance: int = 3) -> Exercise:
         "pointing game by hand", check,
         hint=f"For each image, find the argmax of the map (np.unravel_index), grow the mask by {tolerance} px "
         "(helpers.metrics.dilate) and look the peak up in it; average the hits.",
-        solution=f"""grown = metrics.dilate(masks, {tolerance})
-hits = [grown[i][np.unravel_index(maps[i].argmax(), maps[i].shape)] for i in range(len(maps))]
-answer = float(np.mean(hits))""")
+        solution=f"""peak_maps, grown = {maps_name}, metrics.dilate({masks_name}, {tolerance})
+peak_hits = [grown[i][np.unravel_index(m.argmax(), m.shape)] for i, m in enumerate(peak_maps)]
+answer = float(np.mean(peak_hits))""")

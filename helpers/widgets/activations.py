@@ -61,7 +61,7 @@ class ActivationsPanel(Panel):
         if self.value("mode") == "grid":
             grid = activation_grid(act, chans)
             fig = plotting.image_grid([img, grid.image], [label, f"{layer}: channels {lo}–{hi}"],
-                                      cols=2, cell=4.0, cmap="viridis")
+                                      cols=2, cell=4.0)
         else:
             order = sorted(chans, key=lambda c: -float(act[..., c].mean()))[:8]
             masks = [activation_mask(img, act[..., c]) for c in order]

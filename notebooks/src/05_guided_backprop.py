@@ -2,8 +2,8 @@
 # # 05 · Guided backprop: change the ReLU's backward rule
 #
 # Saliency maps (lesson 04) are speckled. In 2014 Springenberg et al. found
-# that one small change to back-propagation gives crisp, almost
-# photographic pictures: let a ReLU pass a gradient back only when it is
+# that one small change to back-propagation gives much crisper pictures
+# of real photos: let a ReLU pass a gradient back only when it is
 # *positive*. This lesson shows the rule, what it does, and a warning sign.
 #
 # **What you'll do**
@@ -28,7 +28,8 @@ SEED = 0
 # %%
 import numpy as np
 import tensorflow as tf
-from helpers import attribution, config, metrics, plotting
+from helpers import attribution, config, metrics, plotting, shapes
+from helpers.claims import claim
 from helpers.guided import backward_rule, backward_rules_figure, guided_model
 from helpers.models import load_model
 
@@ -109,39 +110,76 @@ rows = [batch] + [0.5 + 0.5 * g / (np.abs(g).max(axis=(1, 2, 3), keepdims=True) 
                   for g in (before, deconv, guided)]
 labels = ["image", "backprop", "deconvnet", "guided backprop"]
 plotting.image_grid([im for row in rows for im in row], [l for l in labels for _ in names],
-                    cols=len(names), cell=2.6)
+                    cols=len(names), cell=1.7)
 
 # %% [markdown]
-# Guided backprop draws the object's outline and texture with far less noise.
-# As a map (the largest absolute value over colours, like saliency):
+# All three find the object. The deconvnet rule covers the whole image with
+# a fine grid-like texture: it ignores the forward gate, so every position
+# sends a signal back, object or not. Guided backprop draws the object's
+# outline a little more cleanly than plain backprop. As maps (the largest
+# absolute value over colours, like saliency):
 
 # %%
 gb_maps = attribution.guided_backprop(spec.model, batch, classes)
 sal_maps = attribution.saliency(spec.model, batch, classes)
 plotting.image_grid([*sal_maps, *gb_maps], [f"saliency: {n}" for n in names] + [f"guided: {n}" for n in names],
-                    cols=len(names), cell=2.6, cmap="inferno")
+                    cols=len(names), cell=2.2)
 
 # %% [markdown]
 # ## 4. A warning sign: does it care about the class?
 #
 # A map that explains a *class* should change when we ask about another
-# class. Let's compare each image's map for its own class and for a
-# different one, by rank correlation (1 = the same picture).
+# class, and the cleanest test has two objects in one picture. We paste an
+# object of class $b$ into an image of class $a$, for every ordered pair of
+# the shapes classes, and compute each method's map for $a$ and for $b$.
+# Two numbers per method: the rank correlation between the two maps (1 = the
+# same picture whatever we ask), and how much of the map for $b$ falls on
+# object $b$ rather than on object $a$. Grad-CAM (lesson 06) is the
+# comparison. The test needs the shapes world, so it uses the shapes CNN
+# whatever `MODEL` is.
 
 # %%
-other = [(c + 1) % len(spec.class_names) for c in classes]
-same_gb = metrics.spearman(gb_maps, attribution.guided_backprop(spec.model, batch, other))
-same_sal = metrics.spearman(sal_maps, attribution.saliency(spec.model, batch, other))
-print(f"guided backprop, own vs other class: {same_gb.mean():.2f}")
-print(f"saliency,        own vs other class: {same_sal.mean():.2f}")
-plotting.bar_chart(["guided backprop", "saliency"], [same_gb.mean(), same_sal.mean()],
-                   title="same map for another class? (Spearman)", ylim=(0, 1))
+world = spec if spec.name == "shapes" else load_model("shapes")
+xs, ys, ms = shapes.make_shapes(config.samples(200), seed=SEED + 5)
+pairs, cls_a, cls_b, mask_a, mask_b = metrics.two_object_pairs(xs, ys, ms)
+print(f"{len(pairs)} two-object images")
+two = {}
+for m in ("guided_backprop", "saliency", "grad_cam"):
+    for_a = attribution.METHODS[m](world.model, pairs, cls_a)
+    for_b = attribution.METHODS[m](world.model, pairs, cls_b)
+    two[m] = dict(a=for_a, b=for_b, same=metrics.spearman(for_a, for_b).mean(),
+                  on_b=metrics.energy_in_mask(for_b, mask_b), on_a=metrics.energy_in_mask(for_b, mask_a))
+    print(f"{m:<16} map for a vs map for b: Spearman {two[m]['same']:.2f} | map for b: "
+          f"{two[m]['on_b'].mean():.0%} of its mass on object b, {two[m]['on_a'].mean():.0%} on object a")
+gb, gc = two["guided_backprop"], two["grad_cam"]
+claim("guided backprop: Spearman between the maps for a and for b", gb["same"], at_least=0.85)
+claim("Grad-CAM: Spearman between the maps for a and for b", gc["same"], at_most=0.3)
+claim("guided backprop's map for b: mass on object a / mass on object b",
+      gb["on_a"].mean() / gb["on_b"].mean(), between=(0.7, 1.6))
+claim("Grad-CAM's map for b: mass on object b / mass on object a", gc["on_b"].mean() / gc["on_a"].mean(),
+      at_least=2.0);
 
 # %% [markdown]
-# Guided backprop gives almost the same picture whatever class we ask
-# about: the positive-only gates throw away the signal that tells classes
-# apart, and what is left mostly reconstructs the image's edges (Nie, Zhang
-# & Patel, 2018). Lesson 09 tests this properly by randomizing the weights.
+# One of the images: the one whose Grad-CAM ratio (mass on $b$ / mass on
+# $a$) is the median of all of them.
+
+# %%
+ratio = gc["on_b"] / (gc["on_a"] + 1e-6)
+k = int(np.argsort(ratio)[len(ratio) // 2])
+ka, kb = world.class_names[cls_a[k]], world.class_names[cls_b[k]]
+plotting.image_grid([pairs[k], gb["a"][k], gb["b"][k], gc["a"][k], gc["b"][k]],
+                    ["two objects", f"guided: a = {ka}", f"guided: b = {kb}", f"Grad-CAM: a = {ka}",
+                     f"Grad-CAM: b = {kb}"], cols=5, cell=2.4)
+
+# %% [markdown]
+# Guided backprop draws nearly the same picture whichever class we ask
+# about, both objects included: the positive-only gates throw away the
+# signal that tells classes apart, and what is left mostly reconstructs the
+# image's edges (Nie, Zhang & Patel, 2018). Plain saliency is not much more
+# class-sensitive on this network. Grad-CAM's two maps are unrelated, and
+# each puts most of its mass on the object asked about, though not all of
+# it. Lesson 09 tests the gradient maps further by
+# randomizing the weights.
 #
 # ## 5. Explore
 # Switch between guided backprop and saliency, and between classes.
@@ -161,7 +199,7 @@ panel
 from helpers.exercises.lesson05 import G, X, q_guided_rule
 print("X =\n", X, "\nG =\n", G)
 answer = None    # your 3x3 array here
-q_guided_rule.check(answer)
+q_guided_rule.check(answer);
 
 # %% [markdown]
 # `q_guided_rule.hint()` and `q_guided_rule.solution()` help.
@@ -171,8 +209,9 @@ q_guided_rule.check(answer)
 #   deconvnet by $g>0$, guided backprop by both.
 # * `guided_model` clones the network with guided ReLUs; forward is unchanged
 #   and the original model keeps its true gradients.
-# * Guided backprop draws crisp edges, but nearly the same picture for every
-#   class: crisp is not the same as faithful.
+# * Guided backprop draws clean edges, but with two objects in the image its
+#   map is nearly the same for either class, while Grad-CAM's moves to the
+#   object asked about: clean is not the same as faithful.
 #
 # ## On your own
 # * Use the deconvnet rule in the panel's place: `attribution.input_gradients(..., guided="deconvnet")`.

@@ -8,6 +8,7 @@
 #
 # **What you'll do**
 # * compute Grad-CAM from scratch from the lecture's formula, then with the helper;
+# * see that plain CAM, on a conv → pooling → dense network, is the logit itself, and equals Grad-CAM there;
 # * look at Grad-CAM layer by layer;
 # * put two objects in one image and ask for each class in turn;
 # * meet Grad-CAM++ and guided Grad-CAM.
@@ -24,13 +25,14 @@
 # %%
 MODEL = "auto"        # "auto", "shapes", "vgg16"
 LAYER = None          # None = the last convolutional layer
-N_IMAGES = 4
+N_IMAGES = 3
 SEED = 0
 
 # %%
 import numpy as np
 import tensorflow as tf
 from helpers import attribution, metrics, plotting, shapes
+from helpers.claims import claim
 from helpers.activations import feature_model, upsample
 from helpers.models import load_model
 
@@ -76,26 +78,56 @@ S = S / S.max()
 print("feature maps:", A.shape, " heatmap:", S.shape)
 
 # %% [markdown]
-# The map has the feature maps' size (16×16 on the shapes CNN, 14×14 on
-# VGG16); to lay it over the image we upsample it bilinearly. That grid is
-# Grad-CAM's resolution: one cell of the shapes CNN's map covers 4×4 pixels.
-# (An earlier version of the shapes CNN pooled once more, to 8×8; its maps
-# were blobs that put the peak of a ring in the ring's hole. Lesson 09
-# measures this.) The helper does
-# all of this for a batch in one compiled function:
+# The map has the feature maps' size (printed above: 16×16 on the shapes
+# CNN, 14×14 on VGG16); to lay it over the image we upsample it bilinearly.
+# That grid is Grad-CAM's resolution: one cell of the shapes CNN's map
+# covers 4×4 pixels, and lesson 09 shows what that costs on thin shapes.
+# The helper does all of this for a batch in one compiled function:
 
 # %%
 helper = attribution.grad_cam(spec.model, image[None], cls, layer=layer)[0]
 print("Spearman, scratch (upsampled) vs helper:",
       metrics.spearman(upsample(S, image.shape[:2])[None], helper[None])[0].round(4))
 plotting.image_grid([image, S, plotting.heatmap_overlay(image, helper, 0.5)],
-                    [name, f"S at {layer} {S.shape}", "Grad-CAM over the image"], cols=3, cell=4, cmap="jet")
+                    [name, f"S at {layer} {S.shape}", "Grad-CAM over the image"], cols=3, cell=4)
 
 # %% [markdown]
-# ## 3. Layer by layer
+# ## 3. Plain CAM: where Grad-CAM is exact
 #
-# Any feature-map layer can play $L$. Early layers give sharp maps that
-# know little about the class; the last layer gives coarse maps that do.
+# Grad-CAM generalises an older method, **CAM** (Zhou et al., 2016), which
+# needs one architecture: the last conv layer, then global average pooling
+# (GAP), then one dense layer with weights $w_{kc}$ and bias $b_c$. The
+# shapes CNN is built that way. Then the logit is
+#
+# $$f_c = \sum_k w_{kc}\,\frac{1}{HW}\sum_{i,j} A_{ijk} + b_c = \frac{1}{HW}\sum_{i,j} M^c_{ij} + b_c,
+# \qquad M^c = \sum_k w_{kc} A_k:$$
+#
+# the map $M^c$ *is* the logit, spread over space, with no gradient. Its
+# gradient is constant, $\partial f_c/\partial A_{ijk} = w_{kc}/HW$, so
+# Grad-CAM's $\alpha_k^c$ is $w_{kc}/HW$ and Grad-CAM at that layer is CAM.
+# `helpers.cams` checks the architecture and says why when CAM does not
+# apply (VGG16's classifier, for one, flattens instead of pooling):
+
+# %%
+from helpers import cams
+
+try:
+    feat, dense = cams.cam_layers(spec.model)
+    M = cams.cam_coarse(spec.model, image[None], cls)[0]
+    b = float(np.asarray(spec.logits_model.get_layer(dense).bias)[cls])
+    print(f"CAM layers: {feat} → GAP → {dense} | mean(M) + b = {M.mean() + b:.4f}, logit = {float(logits[0, cls]):.4f}")
+    claim("|mean(M) + b − logit|", abs(M.mean() + b - float(logits[0, cls])), at_most=1e-3, fast=True)
+    if layer == feat:
+        relu_M = np.maximum(M, 0) / np.maximum(M, 0).max()
+        claim("largest difference, CAM vs the from-scratch Grad-CAM S", np.abs(relu_M - S).max(), at_most=1e-4, fast=True)
+except cams.CamNotApplicable as err:
+    print("CAM does not apply to this model:", err)
+
+# %% [markdown]
+# ## 4. Layer by layer
+#
+# Any feature-map layer can play $L$, but the method was designed for the
+# last one, whose channels already stand for parts of the class.
 
 # %%
 layers = spec.conv_layers[-4:]
@@ -104,13 +136,20 @@ plotting.image_grid([plotting.heatmap_overlay(image, m, 0.5) for m in per_layer]
                     cell=3, suptitle=f"Grad-CAM for '{spec.class_names[cls]}'")
 
 # %% [markdown]
-# ## 4. Two objects, two classes
+# On the shapes CNN, `conv3` and `conv4` outline the circle; `conv2` lights
+# one small spot under it and `conv1` only a faint edge. Early channels
+# detect edges and colours everywhere, and one average gradient per channel
+# says little about where the class is.
+
+# %% [markdown]
+# ## 5. Two objects, two classes
 #
 # Grad-CAM is *class-discriminative*: ask for another class and the map
 # moves. We take an image of a circle and paste a star into it (through the
 # star's mask, as far from the circle as the image allows), then ask for each
-# class in turn. (With VGG16, the cat photo and its
-# two best classes play this part.)
+# class in turn. With VGG16 there is no two-object photo among the samples:
+# the cell then shows one photo's two best classes, which are often two
+# names for the same object, so it is no test of this property.
 
 # %%
 if spec.name.startswith("shapes"):
@@ -123,15 +162,24 @@ else:
     pair_classes = [int(c) for c in np.argsort(-spec.predict(image[None])[0])[:2]]
 cams = attribution.grad_cam(spec.model, np.stack([pair, pair]), pair_classes)
 probs = spec.predict(pair[None])[0]
+if spec.name.startswith("shapes"):
+    for c, cam_c, own, other in zip(pair_classes, cams, (mask_a, mask_b), (mask_b, mask_a)):
+        print(f"map for {spec.class_names[c]}: {metrics.energy_in_mask(cam_c, own)[0]:.0%} of its mass on its own "
+              f"object, {metrics.energy_in_mask(cam_c, other)[0]:.0%} on the other one")
+    claim("each map has more mass on its own object than on the other",
+          all(metrics.energy_in_mask(c, o)[0] > metrics.energy_in_mask(c, t)[0]
+              for c, o, t in zip(cams, (mask_a, mask_b), (mask_b, mask_a))))
 plotting.image_grid([pair, *[plotting.heatmap_overlay(pair, c, 0.5) for c in cams]],
                     ["two objects", *[f"{spec.class_names[c]} (p={probs[c]:.2f})" for c in pair_classes]],
                     cols=3, cell=4)
 
 # %% [markdown]
-# One image, two answers: each map is brightest on its own object, though
-# not only there (a little of each map spills onto the other object).
+# One image, two answers: each map lies mostly on its own object, though
+# not only there (a little of each map spills onto the other object), and
+# the network's probabilities (in the titles) need not be balanced for the
+# maps to separate. Lesson 05 measured the same on every pair of classes.
 #
-# ## 5. Grad-CAM++ and guided Grad-CAM
+# ## 6. Grad-CAM++ and guided Grad-CAM
 #
 # **Grad-CAM++** (Chattopadhay et al., 2018) weighs each position's
 # gradient before averaging, so that several instances of a class, or a
@@ -151,10 +199,18 @@ classes = [samples[n][1] for n in names]
 methods = ["grad_cam", "grad_cam_plus_plus", "guided_backprop", "guided_grad_cam"]
 maps = {m: attribution.attribute(spec.model, batch, classes, method=m) for m in methods}
 cells = [im for k in range(len(names)) for im in (batch[k], *[maps[m][k] for m in methods])]
-plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.4, cmap="inferno")
+plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.2)
 
 # %% [markdown]
-# ## 6. Explore
+# Grad-CAM++ looks much like Grad-CAM here, often a little fuller (on the
+# circle it covers the whole outline where Grad-CAM draws part of it).
+# Lesson 09 shows why: its weights are never negative, so its map stays
+# close to the layer's total activity, whatever the class, and it keeps
+# much of its picture even on a network with random weights. Guided
+# Grad-CAM is guided backprop's detail cut to Grad-CAM's region.
+
+# %% [markdown]
+# ## 7. Explore
 # Choose a layer and a class: the map follows. Try the two-object idea on
 # your own uploaded photo.
 
@@ -166,23 +222,25 @@ panel
 
 # %% [markdown]
 # ## Exercise: Grad-CAM by hand
-# `A` holds three 4×4 feature maps (`[4, 4, 3]`) and `GRADS` the gradient
+# `ACTS` holds three 4×4 feature maps (`[4, 4, 3]`) and `GRADS` the gradient
 # of a class score with respect to them. Compute the Grad-CAM map: a 4×4
 # array scaled so that its maximum is 1.
 
 # %%
-from helpers.exercises.lesson06 import A as A_ex, GRADS, q_cam
+from helpers.exercises.lesson06 import ACTS, GRADS, q_cam
 answer = None    # your 4x4 map here
-q_cam.check(answer)
+q_cam.check(answer);
 
 # %% [markdown]
 # `q_cam.hint()` and `q_cam.solution()` help.
 #
 # ## Summary
 # * $\alpha_k^c$ is the average gradient of the class score over channel $k$ of the last conv layer.
+# * On conv → GAP → dense, CAM's $\sum_k w_{kc} A_k$ averages to the logit, and Grad-CAM there equals CAM.
 # * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A_k)$, upsampled: coarse, but it moves with the class.
 # * Grad-CAM++ weights positions; guided Grad-CAM adds guided backprop's detail.
-# * With two objects, each class's map lights up its own object.
+# * With two objects, each class's map lies mostly on its own object.
+# * Grad-CAM++ looks fuller, but is close to class-free activity (lesson 09).
 #
 # ## On your own
 # * Compare `relu="sum"` and `relu="channels"` on a few images: where do they differ?

@@ -5,8 +5,8 @@
 # filter. DeepDream starts from a *photo* and asks the network: "whatever you
 # see in there, I want more of it". A cloud that looks a little like a bird
 # gets a little more bird-like, the network sees the bird more strongly on
-# the next step, and so on, until birds (or, on our shapes network, stripes,
-# rings and stars) grow out of the picture.
+# the next step, and so on, until birds (or, on our shapes network, bands
+# of stripes and dots) grow out of the picture.
 #
 # **What you'll do**
 # * write the DeepDream objective with the course's objectives and climb it from scratch;
@@ -17,16 +17,16 @@
 # **What you'll learn**
 # * why the objective is a *mean* of activations, and why the step is normalised;
 # * what "re-injecting the lost detail" between octaves means;
-# * why tiles need random shifts to leave no seams.
+# * why tiles need random shifts to leave no seams, and why a shift changes more than the seams.
 #
 # **What you'll need:** lesson 02 (gradient ascent on the input) and its objectives.
 
 # %% [markdown]
 # ## Parameters
-# Online, the lesson uses InceptionV3, the network of the original DeepDream;
-# offline, the shapes CNN. The shapes CNN was trained on 64×64 images but it is
-# convolutional up to its global average pooling, so it can dream on larger
-# photos too.
+# Online, the lesson uses InceptionV3 (a descendant of GoogLeNet, the
+# network of the original DeepDream); offline, the shapes CNN, which was
+# trained on 64×64 images but is convolutional up to its global average
+# pooling, so it can dream on larger photos too.
 
 # %%
 MODEL = "auto"          # "auto" (InceptionV3 online, shapes CNN offline), "shapes", "inception_v3", "vgg16"
@@ -43,10 +43,11 @@ SEED = 0
 import numpy as np
 import tensorflow as tf
 from helpers import config, deepdream, images, objectives, plotting
+from helpers.claims import claim
 from helpers.models import load_model
 
 spec = load_model(MODEL)
-if spec.name == "vgg16":  # online: dream with the network DeepDream was made for
+if spec.name == "vgg16":  # online: dream with an Inception network, like the original DeepDream
     spec = load_model("inception_v3")
 layers = LAYERS or spec.dream_layers
 photo = images.resize(images.load_image(PHOTO), config.size(SIZE), crop=True)
@@ -62,8 +63,8 @@ print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[
 #
 # It is the "layer" objective of feature visualization, summed over several
 # layers: no filter and no class is singled out, so the network amplifies
-# whatever it already responds to. The mean, not the sum, keeps layers of
-# different sizes (and photos of different sizes) on one scale.
+# whatever it already responds to. The mean keeps layers and photos of
+# different sizes on one scale.
 #
 # We climb it by gradient **ascent** on the pixels, with the gradient
 # normalised so that every step moves the image by about $\eta$:
@@ -97,12 +98,14 @@ print("objective:", " → ".join(f"{v:.2f}" for v in scratch))
 # The helper does the same climb in a compiled step (one graph for every
 # image size), and adds octaves and tiles. With one octave and one tile it is
 # the loop above, except that it rolls the image by a random shift before
-# each step (section 4 says why), so the numbers differ a little:
+# each step. Section 4 shows that a shift of a few pixels changes what the
+# network computes, so the two climbs differ from the first value on:
 
 # %%
 plain = deepdream.deepdream(spec.model, images.resize(photo, spec.input_size), layers=layers,
                             steps=10, step_size=STEP_SIZE, octaves=1, tile_size=max(spec.input_size), seed=SEED)
 print("helper:   ", " → ".join(f"{v:.2f}" for v in plain.history))
+claim("both climbs raise the objective", scratch[-1] > scratch[0] and plain.history[-1] > plain.history[0])
 plotting.image_grid([images.resize(photo, spec.input_size), x[0].numpy(), plain.image],
                     ["input", "from scratch", "helper, one octave"], cols=3, cell=3.5)
 
@@ -131,6 +134,12 @@ print(f"objective on the full photo: {dream.initial:.2f} → {dream.final:.2f} (
 plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OCTAVES} octaves"], cols=3, cell=4.5)
 
 # %% [markdown]
+# One octave grows fine, dense stripes at a single scale. With several
+# octaves (and as many times the steps) the stripes are coarser and follow
+# the cup's outlines: patterns grown on the small copies are enlarged with
+# them, and the last octave adds the fine ones.
+
+# %% [markdown]
 # ## 4. Tiles and random shifts
 #
 # A large photo does not fit through a big network at once. So the gradient
@@ -139,26 +148,52 @@ plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OC
 # the whole-image gradient; near an edge a tile cannot see its neighbours,
 # and a fixed grid would print its lines into the dream. Rolling the image by
 # a random offset before tiling (and back after) moves the edges every step,
-# so no seam builds up. Here is the difference between a tiled and a
-# whole-image gradient: it lives on the tile edges only.
+# so no seam builds up.
+#
+# A roll moves something else too. The shapes CNN pools twice with stride 2,
+# so its feature maps sample the image on a 4 px grid. Max pooling is not
+# shift-equivariant: shift the image by a multiple of 4 px and the grid
+# lines up again; shift it by any other amount and every pooling window
+# holds different pixels. The differences from the whole-image gradient,
+# measured away from the seams (tile edges and the line where the roll
+# wraps round):
 
 # %%
-small_tiles = deepdream.Dreamer(spec.model, objective, tile_size=max(16, photo.shape[0] // 2))
+h, w = photo.shape[:2]
+small_tiles = deepdream.Dreamer(spec.model, objective, tile_size=max(16, h // 2))
 _, g_whole = small_tiles.gradient(photo)
-_, g_tiled = small_tiles.tiled_gradient(photo)
-_, g_shift = small_tiles.tiled_gradient(photo, shift=(photo.shape[0] // 5, photo.shape[1] // 3))
-diff = lambda g: np.abs(g - g_whole).sum(-1)  # noqa: E731
-plotting.image_grid([np.abs(g_whole).sum(-1), diff(g_tiled), diff(g_shift)],
-                    ["|gradient|, whole image", "tiled − whole", "tiled with a shift − whole"], cols=3, cell=4,
-                    cmap="magma")
+shifts = {"tiled": (0, 0), "tiled, shift on the 4 px grid": (4 * (h // 20), 4 * (w // 12)),
+          "tiled, shift off the grid": (4 * (h // 20) + 1, 4 * (w // 12) + 1)}
+cells, titles, off_seams = [np.abs(g_whole).sum(-1)], ["|gradient|, whole image"], {}
+for label, shift in shifts.items():
+    _, g = small_tiles.tiled_gradient(photo, shift=shift)
+    d = np.abs(g - g_whole).sum(-1)
+    far = ~deepdream.seam_mask(photo.shape, small_tiles.tile_size, shift)
+    off_seams[label] = d[far].sum() / np.abs(g_whole).sum(-1)[far].sum()
+    cells.append(d)
+    titles.append(f"{label} {shift} − whole")
+    print(f"{label:<30} shift {shift}: difference away from the seams = {off_seams[label]:.0%} of the gradient")
+claim("tiles without a shift: difference away from the seams", off_seams["tiled"], at_most=0.05)
+claim("shift on the 4 px grid: difference away from the seams", off_seams["tiled, shift on the 4 px grid"],
+      at_most=0.15)
+claim("shift off the grid: difference away from the seams", off_seams["tiled, shift off the grid"], at_least=0.5)
+plotting.image_grid(cells, titles, cols=4, cell=3.2, vmin=0, vmax=float(np.percentile(cells[0], 99.5)))
+
+# %% [markdown]
+# Without a shift the difference is a thin cross on the tile edges. With a
+# shift on the 4 px grid it is the moved cross plus the wrap-around line.
+# Off the grid the gradient differs everywhere, by about as much as the
+# gradient itself: it is the gradient of a slightly different function.
+# That does no harm to the dream. Each step climbs the objective for the
+# image at its current offset, and as the offset changes at random, no
+# pooling grid and no seam gets printed in: the random shift works like the
+# jitter of lesson 02.
 
 # %% [markdown]
 # ## 5. Which layer dreams what?
 #
-# Early layers respond to edges and colours, so they paint strokes and
-# fine textures; later layers respond to larger, more complex patterns
-# (on the shapes CNN: stripes, rings, star points; on InceptionV3: eyes,
-# fur, pagodas). Same photo, same settings, one layer at a time:
+# Each layer amplifies what it responds to. Same photo, same settings, one
+# layer at a time; the title gives the objective's gain:
 
 # %%
 picks = {f"{role}: {spec.layers[role]}": {spec.layers[role]: 1.0} for role in ("early", "middle", "late", "last_conv")}
@@ -168,12 +203,21 @@ plotting.image_grid([r.image for r in by_layer.values()],
                     [f"{t} (×{r.gain:.1f})" for t, r in by_layer.items()], cols=4, cell=3.6)
 
 # %% [markdown]
+# On the shapes CNN, `conv1` only pushes contrast and colour (dark areas
+# darker, bright ones brighter) and adds no pattern of its own; `conv2`
+# covers the photo with a fine dotted texture; `conv3` and `conv4` draw
+# bands of parallel stripes that follow the cup's and the saucer's
+# contours, sprinkled with small dots, and their gains are much larger.
+# That is what the network learned to detect: the stripes and edges of its
+# eight shapes. (On ImageNet networks, deep layers grow eyes, fur and
+# animal faces: Mordvintsev et al., 2015.)
+
+# %% [markdown]
 # ## 6. Your turn: the DeepDream panel
 #
-# Type a layer mix as `layer: weight, ...` (an unknown layer gives the list of
-# valid ones), choose the step size, octaves and steps, and press **Run**: the
-# picture updates as the dream grows; **Stop** keeps the dream so far, and
-# **Save PNG** writes it to `exports/`.
+# Type a layer mix as `layer: weight, ...`, choose the step size, octaves
+# and steps, and press **Run**; **Stop** keeps the dream so far, **Save PNG**
+# writes it to `exports/`.
 
 # %%
 from helpers.widgets.deepdream import DeepDreamPanel
@@ -192,14 +236,14 @@ print("saved", path, dream.image.shape)
 
 # %% [markdown]
 # ## Exercise 1: octave sizes
-# A photo of `PHOTO_SHAPE` = (300, 200) pixels is dreamed with `OCTAVES` = 4
+# A photo of `PHOTO_SHAPE` = (300, 200) pixels is dreamed with `N_OCTAVES` = 4
 # octaves, each `SCALE` = 1.5 times larger than the one before. List the
 # `(height, width)` of every octave, smallest first.
 
 # %%
-from helpers.exercises.lesson07 import OCTAVES as N_OCT, PHOTO_SHAPE, SCALE, q_octaves
+from helpers.exercises.lesson07 import N_OCTAVES, PHOTO_SHAPE, SCALE, q_octaves
 answer = None    # e.g. [(h0, w0), (h1, w1), ...]
-q_octaves.check(answer)
+q_octaves.check(answer);
 
 # %% [markdown]
 # ## Exercise 2: one step
@@ -209,7 +253,7 @@ q_octaves.check(answer)
 # %%
 from helpers.exercises.lesson07 import GRAD, STEP, X0, q_step
 answer = None    # a 2x2 array
-q_step.check(answer)
+q_step.check(answer);
 
 # %% [markdown]
 # `q_octaves.hint()`, `q_step.solution()` and friends help.
@@ -219,7 +263,8 @@ q_step.check(answer)
 # * The step is normalised by the mean absolute gradient and the image clipped to [0, 1].
 # * Octaves grow patterns at several scales; the lost detail is re-injected between them.
 # * Tiles bound the memory; random shifts hide their seams.
-# * Early layers dream strokes and textures, late layers larger patterns.
+# * Each layer dreams what it detects: on the shapes CNN, contrast at conv1, dots at conv2, stripes deeper.
+# * A roll off the network's 4 px pooling grid changes the whole gradient, not only the seams.
 #
 # ## On your own
 # * Dream with a negative weight on one layer: what disappears?

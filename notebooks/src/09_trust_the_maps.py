@@ -30,10 +30,10 @@ SEED = 0
 
 # %%
 import warnings
-from matplotlib.figure import Figure
 import numpy as np
+from scipy import ndimage
 from helpers import attribution, config, metrics, plotting, shapes
-from helpers.activations import get_activations, upsample
+from helpers.claims import claim
 from helpers.models import load_model
 
 warnings.filterwarnings("ignore", message=".*all zeros.*")   # empty maps are counted below instead
@@ -53,13 +53,13 @@ print(f"{len(x)} images with masks; objects cover {masks.mean():.1%} of the pixe
 #
 # **Energy in the mask**: the share of the map's mass on the object,
 # $\sum_{p\in M} S_p / \sum_p S_p$. A map spread evenly over the image scores
-# the object's area (about 9 % here).
+# the object's area (printed above).
 #
 # From scratch for one map, next to the helper:
 
 # %%
 maps_gc = attribution.grad_cam(model, x, y)
-peak = np.unravel_index(maps_gc[0].argmax(), maps_gc[0].shape)
+peak = tuple(int(v) for v in np.unravel_index(maps_gc[0].argmax(), maps_gc[0].shape))
 grown = metrics.dilate(masks[:1], TOLERANCE)[0]
 print("peak at", peak, "| hit by hand:", bool(grown[peak]),
       "| helper:", bool(metrics.pointing_game(maps_gc[:1], masks[:1], TOLERANCE)[0]))
@@ -84,6 +84,9 @@ energy = {m: metrics.energy_in_mask(v, masks).mean() for m, v in all_maps.items(
 print(f"{'method':<22}{'pointing':>10}{'energy':>10}")
 for m in all_maps:
     print(f"{m:<22}{pointing[m]:>10.3f}{energy[m]:>10.3f}")
+claim("worst method's pointing minus the best baseline's", min(pointing[m] for m in runs)
+      - max(pointing["random"], pointing["centre"]), at_least=0.4)
+claim("random maps' energy minus the objects' area", abs(energy["random"] - masks.mean()), at_most=0.01);
 
 # %%
 colors = ["tab:blue"] * len(runs) + ["tab:gray"] * 2
@@ -91,41 +94,55 @@ plotting.bar_chart(list(pointing), list(pointing.values()), title=f"pointing gam
                    ylabel="hit rate", color=colors, ylim=(0, 1))
 
 # %% [markdown]
-# On 1000 unseen images, `python -m helpers.evaluate pointing` measured:
-# saliency 0.99, SmoothGrad 0.90, integrated gradients 0.99, guided backprop
-# 1.00, Grad-CAM 0.99, Grad-CAM++ 0.99, guided Grad-CAM 1.00; random 0.12,
-# centre 0.34. Every method beats both baselines by far. The gradient maps
-# peak on the object's *edges*, which lie inside the mask; Grad-CAM, with
-# its 16×16 map, is coarser, and that shows on one class.
+# Every method beats both baselines by far, on both scores. Grad-CAM's map
+# has the last conv layer's resolution (16×16, one cell per 4×4 pixels),
+# so it is the coarsest. Does that cost it anything?
 #
 # ## 3. Where does Grad-CAM miss?
 
 # %%
 hits = metrics.pointing_game(maps_gc, masks, TOLERANCE)
-per_class = [hits[y == c].mean() if np.any(y == c) else 0.0 for c in range(len(shapes.CLASS_NAMES))]
-plotting.bar_chart(shapes.CLASS_NAMES, per_class, title="Grad-CAM pointing game per class", ylim=(0, 1))
+strict = metrics.pointing_game(maps_gc, masks, 0)
+n_cls = len(shapes.CLASS_NAMES)
+per_class = [hits[y == c].mean() if np.any(y == c) else 0.0 for c in range(n_cls)]
+per_class_strict = [strict[y == c].mean() if np.any(y == c) else 0.0 for c in range(n_cls)]
+fig, ax = plotting.new_figure(7, 3.2)
+ax.bar(np.arange(n_cls) - 0.2, per_class, 0.4, label=f"{TOLERANCE} px slack")
+ax.bar(np.arange(n_cls) + 0.2, per_class_strict, 0.4, label="no slack", color="tab:orange")
+ax.set_xticks(range(n_cls), shapes.CLASS_NAMES, rotation=30, ha="right")
+ax.set(ylim=(0, 1.05), ylabel="hit rate", title="Grad-CAM pointing game per class")
+ax.legend(loc="lower left")
+fig.tight_layout()
+lowest = {shapes.CLASS_NAMES[int(c)] for c in np.argsort(per_class_strict)[:2]}
+claim("the two classes with the lowest hit rate without slack", lowest == {"ring", "horizontal stripes"})
+fig
 
 # %% [markdown]
-# The **ring** stands out. Look at a few rings and their Grad-CAM maps:
+# With the slack, Grad-CAM hits nearly everywhere. Without it, the ring and
+# the horizontal stripes fall furthest. Look at a few rings:
 
 # %%
-rings = np.flatnonzero(y == shapes.CLASS_NAMES.index("ring"))[:4]
-plotting.image_grid([*x[rings], *[plotting.heatmap_overlay(x[i], maps_gc[i], 0.5) for i in rings],
-                     *masks[rings].astype(np.float32)],
-                    ["ring"] * len(rings) + ["Grad-CAM"] * len(rings) + ["mask"] * len(rings),
-                    cols=max(1, len(rings)), cell=2.6, cmap="gray")
+rings = np.flatnonzero(y == shapes.CLASS_NAMES.index("ring"))
+holes = np.stack([ndimage.binary_fill_holes(masks[i]) & ~masks[i] for i in rings])
+in_hole = np.array([h[np.unravel_index(maps_gc[i].argmax(), h.shape)] for h, i in zip(holes, rings)])
+print(f"{len(rings)} rings: Grad-CAM's peak in the hole on {in_hole.mean():.0%}, "
+      f"a hit with {TOLERANCE} px slack on {hits[rings].mean():.0%}")
+claim("rings whose Grad-CAM peak lies in the hole", in_hole.mean(), between=(0.3, 0.7))
+show = rings[:4]
+plotting.image_grid([*x[show], *[plotting.heatmap_overlay(x[i], maps_gc[i], 0.5) for i in show],
+                     *masks[show].astype(np.float32)],
+                    ["ring"] * len(show) + ["Grad-CAM"] * len(show) + ["mask"] * len(show),
+                    cols=max(1, len(show)), cell=2.2, cmap="gray")
 
 # %% [markdown]
-# When Grad-CAM misses a ring, its peak falls in the **hole**, which is not
-# part of the object. The network does look at the ring; a 16×16 map is
-# just coarse next to a hole a few pixels wide. Resolution matters a lot
-# here: an earlier version of this network pooled once more, so its last
-# conv layer was 8×8, and Grad-CAM's peak then fell in the hole on two rings
-# out of three (pointing game 0.34 on rings, 0.89 overall, against 0.92 and
-# 0.99 now). Grad-CAM can be no sharper than the layer it explains. A score
-# is only as good as its definition, too: count the hole as part of the ring
-# and the misses disappear. Remember both before you trust (or dismiss) one
-# number.
+# On small rings Grad-CAM draws one blob over the whole ring, and its peak
+# falls in the **hole**, which is not part of the object (on a large ring
+# the map follows the band). The network does
+# look at the ring; a 16×16 map is just coarse next to a hole a few pixels
+# wide, and the pointing game's slack hides it: a small hole lies within
+# 3 px of the ring. Grad-CAM can be no sharper than the layer it explains,
+# and a score is only as good as its definition. Remember both before you
+# trust (or dismiss) one number.
 #
 # ## 4. The sanity check: do the maps depend on the weights?
 #
@@ -133,42 +150,47 @@ plotting.image_grid([*x[rings], *[plotting.heatmap_overlay(x[i], maps_gc[i], 0.5
 # time, from the top down, and compare each method's maps with the trained
 # model's by **Spearman rank correlation**. A map that explains the model
 # must change as the model is destroyed. A map that stays the same is
-# showing the image, not the model. (On about a tenth of the images, Grad-CAM
-# of a fully randomized model is all zeros: 5 % in `python -m
-# helpers.evaluate sanity`. Such maps count as correlation 0, never NaN.)
+# showing the image, not the model. Some Grad-CAM maps of a randomized
+# model are all zeros (every position votes against the class); they count
+# as correlation 0, never NaN.
 
 # %%
 xs, ys = x[:config.samples(N_SANITY)], y[:config.samples(N_SANITY)]
 cascade = {m: metrics.randomization_cascade(model, xs, ys, attribution.METHODS[m], seed=SEED)
            for m in ("grad_cam", "saliency", "guided_backprop")}
-fig = Figure(figsize=config.figsize(8, 3.6))
-ax = fig.subplots()
+fig, ax = plotting.new_figure(8, 3.6)
 for m, res in cascade.items():
     ax.plot(res["spearman"], marker="o", label=m)
 ax.set_xticks(range(len(res["layers"])), ["trained", *[f"…{l}" for l in res["layers"][1:]]])
-ax.set_ylabel("Spearman with trained maps")
-ax.set_xlabel("randomized down to layer")
-ax.set_ylim(-0.1, 1.05)
+ax.set(ylabel="Spearman with trained maps", xlabel="randomized down to layer", ylim=(-0.1, 1.05))
 ax.legend()
+fig.tight_layout()
 fig
 
 # %%
 stages = cascade["grad_cam"]["layers"]
-cells = [res["maps"][k] for res in cascade.values() for k in range(len(stages))]
+sp = {m: dict(zip(stages, res["spearman"])) for m, res in cascade.items()}
 print("empty Grad-CAM maps per stage:", [f"{e:.0%}" for e in cascade["grad_cam"]["empty"]])
-plotting.image_grid(cells, [f"{m}: {s}" for m in cascade for s in stages], cols=len(stages), cell=2.0,
-                    cmap="inferno")
+claim("Grad-CAM, logits randomized", sp["grad_cam"][stages[1]], at_most=0.5)
+claim("saliency, logits randomized", sp["saliency"][stages[1]], at_least=0.7)
+claim("guided backprop, logits randomized", sp["guided_backprop"][stages[1]], at_least=0.8)
+claim("saliency and guided backprop, down to conv3 randomized (the larger)",
+      max(sp["saliency"]["conv3"], sp["guided_backprop"]["conv3"]), at_most=0.5)
+claim("every method, all layers randomized (the largest)", max(v[stages[-1]] for v in sp.values()), at_most=0.3)
+cells = [res["maps"][k] for res in cascade.values() for k in range(len(stages))]
+plotting.image_grid(cells, [f"{m}: {s}" for m in cascade for s in stages], cols=len(stages), cell=2.0)
 
 # %% [markdown]
-# Read the curves left to right. Grad-CAM falls as soon as the top layers
-# are random. Guided backprop stays close to its trained picture while the
-# top layers change: its maps barely notice that the classifier on top is
-# gone, as Adebayo et al. found. Only when the convolutions themselves are
-# scrambled does it change. With every layer random
-# (`python -m helpers.evaluate sanity`, 200 images) we measured Spearman
-# 0.07 for Grad-CAM, 0.05 for saliency and 0.06 for guided backprop: on this
-# small network, once *all* weights are gone, no method survives. The
-# difference lies in the top layers, the ones that decide the class.
+# Read the curves left to right. Randomize only the logits layer, the one
+# that turns features into class scores, and Grad-CAM's map is a different
+# map: Grad-CAM depends on the class weights. Saliency and guided backprop
+# hardly change: with random class weights on top, their gradients still
+# outline the object, because what they mostly show is where the trained
+# conv features respond, whatever the class. That is lesson 05's finding
+# again (their maps for two classes nearly agree). They change only when
+# `conv3` and below are random; with every layer random, no method's map
+# resembles its trained one. So the top of the network, where the class is
+# decided, is invisible to the two gradient maps and visible to Grad-CAM.
 #
 # ## 5. Pointing with a random network
 #
@@ -179,53 +201,57 @@ plotting.image_grid(cells, [f"{m}: {s}" for m in cascade for s in stages], cols=
 random_model = metrics.randomized_model(model, seed=SEED)
 blind = {m: metrics.pointing_game(attribution.METHODS[m](random_model, x, y), masks, TOLERANCE).mean()
          for m in ("grad_cam", "saliency", "guided_backprop")}
-print({m: round(float(v), 3) for m, v in blind.items()}, "| random-map baseline:", round(float(pointing["random"]), 3))
+print(", ".join(f"{m} {v:.3f}" for m, v in blind.items()), f"| random-map baseline: {pointing['random']:.3f}")
+claim("guided backprop on a random network", blind["guided_backprop"], at_least=0.5)
+claim("on a random network, guided backprop > saliency > Grad-CAM",
+      bool(blind["guided_backprop"] > blind["saliency"] > blind["grad_cam"]))
+claim("every method on a random network, above random maps", bool(min(blind.values()) > pointing["random"]))
 plotting.bar_chart(list(blind), list(blind.values()), title="pointing game on a randomly initialised network",
                    color="tab:red", ylim=(0, 1))
 
 # %% [markdown]
-# On a random network the objects still stand out as edges in the image.
-# Guided backprop, which mostly reconstructs edges, keeps pointing at them;
-# Grad-CAM falls towards the random-map baseline. `python -m helpers.evaluate
-# sanity` measured, on a fully randomized network: guided backprop 0.81,
-# saliency 0.45, Grad-CAM 0.42 (random maps: 0.12). A high pointing score is
-# necessary, not sufficient: a method must also pass the sanity check.
+# On a random network the objects still stand out as edges in the image,
+# and random convolutions still respond to edges. Guided backprop, which
+# mostly reconstructs edges, keeps pointing at them more often than not;
+# saliency less, Grad-CAM least, though none falls all the way to the
+# random-map baseline. A high pointing score is necessary, not sufficient:
+# a method must also pass the sanity check.
 #
 # ## 6. A map that hardly looks at the class: Grad-CAM++
 #
-# `python -m helpers.evaluate sanity` also scores Grad-CAM++, and it does
-# badly: Spearman 0.45 between its maps from the trained and the fully
-# random network (Grad-CAM: 0.07). Why? Its channel weights
+# Grad-CAM++'s channel weights
 # $\alpha_k^c = \sum_{i,j} a^{kc}_{ij}\,\mathrm{ReLU}(\partial f_c/\partial A_{ijk})$
 # are never negative, so its map is a positively weighted sum of the
 # feature maps: close to plain *activity*, $\sum_k A_k$, which does not
-# depend on the class at all. Measure it:
+# depend on the class at all. Measure it, on the trained and on the random
+# network:
 
 # %%
 last = load_model("shapes").layers["last_conv"]
-xs = x[:config.samples(N_SANITY)]
-def activity(m):
-    """Where the last conv layer is active, summed over channels, whatever the class."""
-    acts = get_activations(m, xs, [last])[last].sum(-1)
-    return np.stack([upsample(a, xs.shape[1:3]) for a in acts])
+labels = y[:len(xs)]
 maps = {}
 for label, m in (("trained", model), ("random", random_model)):
-    maps[label] = pp, gc, act = (attribution.grad_cam_plus_plus(m, xs, y[:len(xs)]),
-                                 attribution.grad_cam(m, xs, y[:len(xs)]), activity(m))
+    maps[label] = pp, gc, act = (attribution.grad_cam_plus_plus(m, xs, labels), attribution.grad_cam(m, xs, labels),
+                                 metrics.activity_maps(m, xs, last))
     print(f"{label:>8} network: Spearman with class-free activity: Grad-CAM++ "
           f"{metrics.spearman(pp, act).mean():.2f}, Grad-CAM {metrics.spearman(gc, act).mean():.2f}")
+same = {i: metrics.spearman(maps["trained"][i], maps["random"][i]).mean() for i in (0, 1)}
+print(f"trained vs random network: Grad-CAM++ {same[0]:.2f}, Grad-CAM {same[1]:.2f}")
+claim("Grad-CAM++ vs activity, trained network", metrics.spearman(*maps["trained"][::2]).mean(), at_least=0.9)
+claim("Grad-CAM++ vs activity, random network", metrics.spearman(*maps["random"][::2]).mean(), at_least=0.8)
+claim("Grad-CAM vs activity, random network", metrics.spearman(*maps["random"][1:]).mean(), at_most=0.3)
+claim("Grad-CAM++ keeps more of its trained map than Grad-CAM", bool(same[0] > same[1] + 0.1))
 pp, _, act = maps["trained"]
 plotting.image_grid([*xs[:4], *pp[:4], *act[:4]], ["image"] * 4 + ["Grad-CAM++"] * 4 + ["activity"] * 4,
-                    cols=4, cell=2.4, cmap="inferno")
+                    cols=4, cell=2.2)
 
 # %% [markdown]
 # On the shapes CNN, Grad-CAM++ and class-free activity agree almost rank
-# for rank (a full run gave 0.98 on the trained network), and activity
-# still follows the object on a random network, so Grad-CAM++ keeps much of
-# its picture when the weights are gone (0.92 with activity there). Grad-CAM's
-# weights can be negative: it follows activity less on the trained network
-# (0.79) and hardly at all on the random one (0.10). A map can point at the
-# object and still say little about the class.
+# for rank on the trained network, and activity still follows the object on
+# a random network, so Grad-CAM++ keeps more of its picture than Grad-CAM
+# when the weights are gone. Grad-CAM's weights can be negative: it follows activity
+# less on the trained network and hardly at all on the random one. A map
+# can point at the object and still say little about the class.
 #
 # ## 7. Explore
 # Every method of the course in one panel. Compare them on the same image.
@@ -244,18 +270,21 @@ panel
 
 # %%
 from helpers.exercises.lesson09 import pointing_exercise
-q = pointing_exercise(maps_gc[:20], masks[:20], tolerance=3)
+q = pointing_exercise(maps_gc[:20], masks[:20], tolerance=3, maps_name="maps_gc[:20]", masks_name="masks[:20]")
 answer = None    # your fraction here
-q.check(answer)
+q.check(answer);
 
 # %% [markdown]
 # `q.hint()` and `q.solution()` help.
 #
 # ## Summary
 # * The pointing game and the energy in the mask turn "looks right" into numbers; compare them with random and centre maps.
-# * On the shapes world every method beats both baselines; Grad-CAM is the coarsest, and its peak falls in a ring's hole.
-# * The randomization sanity check asks whether a map depends on the weights: Grad-CAM and gradients do;
-#   guided backprop hardly notices the top layers and still points at objects on a random network.
+# * On the shapes world every method beats both baselines; Grad-CAM is the coarsest, and on small rings its
+#   peak falls in the hole, which the pointing game's slack hides.
+# * The randomization sanity check asks whether a map depends on the weights: Grad-CAM changes as soon as the
+#   class layer is random; saliency and guided backprop barely notice the top layers and change only when the
+#   convolutions are random. Guided backprop still points at objects on a random network.
+# * Grad-CAM++ is close to class-free activity, on a trained and on a random network.
 # * Trust a method only when it passes both kinds of test.
 #
 # ## On your own
