@@ -33,8 +33,9 @@ def fit_screen(width: float, height: float, dpi: float = DPI) -> tuple[float, fl
     that), the figure is then at most ``SCREEN[1]`` pixels tall.
     """
     w_px, h_px = width * dpi, height * dpi
-    shown_h = h_px * min(1.0, SCREEN[0] / w_px)
-    k = min(1.0, SCREEN[1] / shown_h)
+    if h_px * SCREEN[0] <= SCREEN[1] * w_px:  # wide enough: scaled to the screen's width it fits
+        return width, height
+    k = min(1.0, SCREEN[1] / h_px)
     return width * k, height * k
 
 
