@@ -34,7 +34,8 @@ def saliency_exercise(spec, image, class_index: int) -> Exercise:
         "vanilla saliency from scratch", check,
         hint="Watch the image with tf.GradientTape, take the class *logit* from spec.logits_model, "
         "then the absolute gradient and its maximum over the 3 colour channels.",
-        solution="""x = tf.constant(image[None])
+        solution="""image, class_index = last_image, last_cls   # the lesson's last sample
+x = tf.constant(image[None])
 with tf.GradientTape() as tape:
     tape.watch(x)
     score = spec.logits_model(x)[0, class_index]
