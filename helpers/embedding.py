@@ -60,7 +60,6 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     """
     import keras
     import tensorflow as tf
-    from tqdm.auto import tqdm
 
     from helpers.models import get_layer
 
@@ -73,7 +72,7 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     size = tuple(model.inputs[0].shape[1:3])
     out = []
     starts = range(0, len(x), batch_size)
-    for i, start in enumerate(tqdm(starts, desc=f"features {name}", leave=False, disable=not progress)):
+    for i, start in enumerate(config.progress_bar(starts, f"features {name}", progress)):
         batch = x[start:start + batch_size]
         if None not in size and batch.shape[1:3] != size:  # e.g. 32 px CIFAR-10 upscaled for VGG16
             batch = tf.image.resize(batch, size).numpy()

@@ -136,6 +136,7 @@ def topk_bars(decoded: list[tuple[int, str, float]], title: str = ""):
     fig, ax = new_figure(4.0, 0.35 * len(names) + 0.8)
     ax.barh(names, probs, color="tab:green")
     ax.set_xlim(0, 1)
+    ax.set_xlabel("probability", fontsize=_style()["fontsize"])
     ax.set_title(title, fontsize=_style()["fontsize"])
     fig.tight_layout()
     return fig

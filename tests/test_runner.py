@@ -117,3 +117,13 @@ def test_scan_outputs_finds_frozen_widget_bars_and_accepts_clean_outputs():
         "ghi": {"model_name": "FloatProgressModel", "state": {"value": 6, "max": 6, "bar_style": "success"}}}}}
     found = runner.scan_outputs(nb)
     assert len(found) == 2 and "not saved" in found[0] and "frozen at 3/6" in found[1], found
+
+
+def test_progress_bars_are_off_in_batch_runs_and_iterate_like_their_input(monkeypatch):
+    from helpers import config
+
+    monkeypatch.delenv("COURSE_PROGRESS", raising=False)
+    assert not config.progress_bar(5, "steps").disable and config.progress_bar(5, show=False).disable
+    monkeypatch.setenv("COURSE_PROGRESS", "0")
+    bar = config.progress_bar(["a", "b"], "items")
+    assert bar.disable and list(bar) == ["a", "b"]
