@@ -25,5 +25,5 @@ def transfer_exercise(judge_model, images, classes) -> Exercise:
         "transfer rate",
         check,
         hint="Run model B on the images, take the argmax over classes, compare with `classes`, take the mean.",
-        solution="images = abl['combined'].images\npred = np.asarray(judge.model(images)).argmax(1)\nanswer = float(np.mean(pred == np.asarray(classes)))",
+        solution="pred = np.asarray(judge.model(images)).argmax(1)\nanswer = float(np.mean(pred == np.asarray(classes)))",
     )

@@ -36,7 +36,6 @@ def pointing_exercise(maps, masks, tolerance: int = 3) -> Exercise:
         "pointing game by hand", check,
         hint=f"For each image, find the argmax of the map (np.unravel_index), grow the mask by {tolerance} px "
         "(helpers.metrics.dilate) and look the peak up in it; average the hits.",
-        solution=f"""maps, masks = maps_gc[:{len(maps)}], masks[:{len(maps)}]   # the lesson's Grad-CAM maps
-grown = metrics.dilate(masks, {tolerance})
+        solution=f"""grown = metrics.dilate(masks, {tolerance})
 hits = [grown[i][np.unravel_index(maps[i].argmax(), maps[i].shape)] for i in range(len(maps))]
 answer = float(np.mean(hits))""")
