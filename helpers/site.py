@@ -98,7 +98,7 @@ def _install_static(site: Path, web: Path | None) -> bool:
         # the widget manager asks for its icon fonts under the npm path, relative to the page
         fonts = site / "@jupyter-widgets" / "html-manager" / "dist"
         fonts.mkdir(parents=True, exist_ok=True)
-        for font in (web / "html-manager").iterdir():
+        for font in (web / "html-manager").glob("*"):
             if font.suffix in {".woff", ".woff2", ".ttf", ".eot", ".svg"}:
                 shutil.copy(font, fonts / font.name)
     return True
