@@ -86,15 +86,17 @@ def figsize(width: float, height: float) -> tuple[float, float]:
     return (width * k, height * k)
 
 
-def progress_bar(total: int, desc: str = "", show: bool = True):
-    """A tqdm bar that disappears when done (``leave=False``).
+def progress_bar(total, desc: str = "", show: bool = True):
+    """A tqdm bar that disappears when done (``leave=False``), over ``total`` steps or an iterable.
 
     Disabled when ``show`` is false or ``COURSE_PROGRESS=0`` (batch runs).
     """
     from tqdm.auto import tqdm
 
     off = os.environ.get("COURSE_PROGRESS", "").strip().lower() in {"0", "false", "no", "off"}
-    return tqdm(total=total, desc=desc, leave=False, disable=off or not show)
+    if isinstance(total, int):
+        return tqdm(total=total, desc=desc, leave=False, disable=off or not show)
+    return tqdm(total, desc=desc, leave=False, disable=off or not show)
 
 
 def rng(seed: int | None = 0) -> np.random.Generator:

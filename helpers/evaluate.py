@@ -60,7 +60,7 @@ def pointing_report(n: int = 1000, seed: int = UNSEEN_SEED, tolerance: int = 3) 
     """
     import warnings
 
-    from tqdm.auto import tqdm
+    from helpers import config
 
     from helpers import attribution as A
     from helpers import metrics as M
@@ -78,7 +78,7 @@ def pointing_report(n: int = 1000, seed: int = UNSEEN_SEED, tolerance: int = 3) 
     energy: dict[str, float] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, (fn, kw) in tqdm(runs.items(), desc="pointing game", leave=False):
+        for name, (fn, kw) in config.progress_bar(runs.items(), "pointing game"):
             maps = fn(model, x, y, **kw)
             out[f"pointing_{name}"] = float(M.pointing_game(maps, masks, tolerance).mean())
             energy[f"energy_{name}"] = float(M.energy_in_mask(maps, masks).mean())
@@ -98,7 +98,7 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
     randomized model, and the pointing game (3 px) of three methods on the
     fully randomized model. Defaults to 200 images: enough for two decimals.
     """
-    from tqdm.auto import tqdm
+    from helpers import config
 
     from helpers import attribution as A
     from helpers import metrics as M
@@ -109,8 +109,8 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
     x, y, masks = make_shapes(n, seed=seed)
     out: dict[str, float] = {}
     empty: dict[str, float] = {}
-    for name in tqdm(["grad_cam", "saliency", "guided_backprop", "smoothgrad", "integrated_gradients",
-                      "grad_cam_plus_plus", "guided_grad_cam"], desc="sanity", leave=False):
+    for name in config.progress_bar(["grad_cam", "saliency", "guided_backprop", "smoothgrad",
+                                     "integrated_gradients", "grad_cam_plus_plus", "guided_grad_cam"], "sanity"):
         kw = {"samples": 16, "seed": seed} if name == "smoothgrad" else {"steps": 16} if name == "integrated_gradients" else {}
         res = M.randomization_cascade(model, x, y, A.METHODS[name], seed=seed, method_kwargs=kw)
         out[f"sanity_spearman_{name}"] = res["spearman"][-1]

@@ -33,8 +33,9 @@ def fit_screen(width: float, height: float, dpi: float = DPI) -> tuple[float, fl
     that), the figure is then at most ``SCREEN[1]`` pixels tall.
     """
     w_px, h_px = width * dpi, height * dpi
-    shown_h = h_px * min(1.0, SCREEN[0] / w_px)
-    k = min(1.0, SCREEN[1] / shown_h)
+    if h_px * SCREEN[0] <= SCREEN[1] * w_px:  # wide enough: scaled to the screen's width it fits
+        return width, height
+    k = min(1.0, SCREEN[1] / h_px)
     return width * k, height * k
 
 
@@ -135,6 +136,7 @@ def topk_bars(decoded: list[tuple[int, str, float]], title: str = ""):
     fig, ax = new_figure(4.0, 0.35 * len(names) + 0.8)
     ax.barh(names, probs, color="tab:green")
     ax.set_xlim(0, 1)
+    ax.set_xlabel("probability", fontsize=_style()["fontsize"])
     ax.set_title(title, fontsize=_style()["fontsize"])
     fig.tight_layout()
     return fig

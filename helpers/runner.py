@@ -92,7 +92,8 @@ def _client(nb, check_solutions: bool, **kwargs):
                 for q, args in CHECK_RE.findall(cell.source):
                     probe = new_code_cell(PROBE.format(tag=SOLUTION_TAG, q=q, args=args.strip() or "None"))
                     await super().async_execute_cell(probe, cell_index, store_history=False)
-                    self.code_cells_executed -= 1  # the probe is not a cell of the notebook
+                    self.code_cells_executed -= 1  # the probe is not a cell of the notebook:
+                    self.nb.cells[cell_index] = cell  # nbclient stored it in the check cell's place
                     text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
                     lines = [ln for ln in text.splitlines() if ln.startswith(SOLUTION_TAG)]
                     got = json.loads(lines[-1][len(SOLUTION_TAG):]) if lines else {
@@ -191,8 +192,9 @@ def scan_outputs(nb) -> list[str]:
         for text in texts:
             for pattern, what in POLLUTION:
                 m = re.search(pattern, text)
-                if m:
+                if m:  # one finding per output is enough
                     found.append(f"cell {i}: {what} ({text[max(0, m.start() - 30):m.end() + 40].strip()!r})")
+                    break
         verdicts = [ln for t in texts for ln in t.splitlines() if ln.startswith(("✅ Correct", "❌ Not yet"))]
         if len(verdicts) != len(set(verdicts)):
             found.append(f"cell {i}: an exercise verdict printed twice")

@@ -95,6 +95,12 @@ def _install_static(site: Path, web: Path | None) -> bool:
     if not (dest / ".complete").exists():
         shutil.rmtree(dest, ignore_errors=True)
         shutil.copytree(web, dest)
+        # the widget manager asks for its icon fonts under the npm path, relative to the page
+        fonts = site / "@jupyter-widgets" / "html-manager" / "dist"
+        fonts.mkdir(parents=True, exist_ok=True)
+        for font in (web / "html-manager").glob("*"):
+            if font.suffix in {".woff", ".woff2", ".ttf", ".eot", ".svg"}:
+                shutil.copy(font, fonts / font.name)
     return True
 
 
@@ -176,6 +182,8 @@ def to_html(nb, dest: Path, offline: bool = True) -> None:
         for key, url in URLS.items():
             setattr(exporter, key, url)
     body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb"', r'href="\1.html"', body)  # the navigation bar, within the site
+    body = body.replace('href="../README.md#lessons"', 'href="index.html"')
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(add_alt_text(body, image_alts(nb)))
 

@@ -1,6 +1,14 @@
-"""Notebooks: stored clean, in sync with their sources, and executable in fast mode."""
+"""Notebooks: stored clean, in sync with their sources, and executable in fast mode.
 
+The fast-mode run also proves that every exercise's own solution passes its
+check in the lesson (``check_solutions``), that no saved output carries
+start-up logs, NumPy reprs or frozen progress bars, and that every figure
+fits a 1280×720 screen.
+"""
+
+import base64
 import json
+import struct
 from pathlib import Path
 
 import pytest
@@ -50,4 +58,21 @@ def test_notebook_shape(path):
 def test_notebook_executes_in_fast_mode(path, tmp_path):
     from helpers.runner import execute_notebook
 
-    execute_notebook(path, out_dir=tmp_path, fast=True, timeout=600, workdir=tmp_path)
+    from helpers.runner import scan_outputs
+
+    nb = execute_notebook(path, out_dir=tmp_path, fast=True, timeout=600, workdir=tmp_path, check_solutions=True)
+    polluted = scan_outputs(nb)
+    assert not polluted, f"{path.name}: saved outputs are not clean:\n" + "\n".join(polluted)
+    too_tall = [f"cell {i}: {w}x{h} px" for i, w, h in png_sizes(nb) if h * min(1.0, 1280 / w) > 720]
+    assert not too_tall, f"{path.name}: figures taller than a 1280x720 screen: {too_tall}"
+
+
+def png_sizes(nb):
+    """``(cell index, width, height)`` of every PNG output, read from its header."""
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png:
+                raw = base64.b64decode(png if isinstance(png, str) else "".join(png))
+                width, height = struct.unpack(">II", raw[16:24])
+                yield i, width, height
