@@ -151,34 +151,48 @@ def describe_palette() -> str:
 
 #: File names of the two shipped models (in ``data/models/``).
 MODEL_FILES = {"shortcut": "shapes_cnn_shortcut.keras", "honest": "shapes_cnn_honest.keras"}
-#: Training recipe of both: short, plain (no adversarial step), same seed and images.
-RECIPE = {"n_train": 8000, "epochs": 3, "seed": 0}
+#: Training recipe: plain (no adversarial step), same seed and images; epochs per model.
+#: The twin needs 8 epochs to learn the shapes (after 3 it was right on 0.79 of fresh images and
+#: its maps were diffuse: occlusion put 0.11 of its mass on the tag). The cheat stops at 3: its
+#: training accuracy is then near the 0.95 the tag allows and hardly rises after. Trained for 8
+#: epochs too, it still cheats (0.96 with the tag, 0.26 without, on 1000 fresh images), but its
+#: Grad-CAM is less concentrated on the tag (0.60 of the map on 40 images, against 0.73 at 3 epochs).
+RECIPE = {"n_train": 8000, "epochs": {"shortcut": 3, "honest": 8}, "seed": 0}
 
 
-def train_pair(out, n_train: int = RECIPE["n_train"], epochs: int = RECIPE["epochs"], seed: int = RECIPE["seed"],
-               verbose: int = 2) -> dict:
-    """Train the cheating model and its honest twin; save them to ``out``; return their training records.
+def train_pair(out, n_train: int = RECIPE["n_train"], epochs: dict | None = None, seed: int = RECIPE["seed"],
+               which=("shortcut", "honest"), verbose: int = 2) -> dict:
+    """Train the cheating model and/or its honest twin; save them to ``out``; return their training records.
 
     Both start from the same initial weights and see the same
     ``make_cue_shapes(n_train, seed=TRAIN_SEED)`` images with the same tags;
     the only difference is the tags' colours: the class's own colour in 95 %
     of the cheat's images, random for the twin.
+
+    Args:
+      epochs: ``{"shortcut": e1, "honest": e2}`` (default :data:`RECIPE`).
+      which: the models to train, ``"shortcut"`` and/or ``"honest"``.
     """
     from pathlib import Path
 
     from helpers.train import accuracy, train_shapes_cnn
 
+    epochs = {**RECIPE["epochs"], **(epochs or {})}
+    unknown = [k for k in which if k not in MODEL_FILES]
+    if unknown:
+        raise ValueError(f"unknown model {unknown[0]!r}; choose from {', '.join(MODEL_FILES)}")
     records = {}
-    for key, agreement in (("shortcut", 0.95), ("honest", None)):
+    for key in which:
+        agreement = 0.95 if key == "shortcut" else None
         data = make_cue_shapes(n_train, seed=TRAIN_SEED, agreement=agreement)
-        model, seconds = train_shapes_cnn(seed=seed, n_train=n_train, epochs=epochs, adversarial=0.0,
+        model, seconds = train_shapes_cnn(seed=seed, n_train=n_train, epochs=epochs[key], adversarial=0.0,
                                           data=(data.with_cue, data.labels), name=f"shapes_cnn_{key}",
                                           verbose=verbose)
         model.save(Path(out) / MODEL_FILES[key])
         records[MODEL_FILES[key]] = {
-            "seed": seed, "epochs": epochs, "n_train": n_train, "adversarial": 0.0,
-            "cue": f"{TAG}px corner tag, colour = class in {agreement:.0%} of images" if agreement is not None
-            else f"{TAG}px corner tag, random colour",
+            "seed": seed, "epochs": epochs[key], "n_train": n_train, "adversarial": 0.0,
+            "cue": f"{TAG} px corner tag, colour = class in {agreement:.0%} of images" if agreement is not None
+            else f"{TAG} px corner tag, random colour",
             "train_seconds": round(seconds, 1), "fresh_accuracy_without_cue": round(accuracy(model), 4),
             "params": int(model.count_params())}
         if verbose:
