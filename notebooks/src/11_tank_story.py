@@ -142,8 +142,13 @@ plotting.image_grid(cells, titles, cols=2 * len(idx), cell=2.1)
 
 # %% [markdown]
 # Each row: the cheat, then its twin, on a white-tagged and a black-tagged
-# image (neutral colours, so the tag itself does not look "hot"). Compare
-# where each map's brightest part sits for the two models, then measure.
+# image (neutral colours, so the tag itself does not look "hot"). On the
+# star, most maps put the cheat on the tag and the twin on the star; the
+# pixel-gradient maps of the cheat light the tag only faintly, among
+# speckle over the whole image. On the stripes, the cheat's maps look much
+# like its twin's: it did learn a little about shapes (its accuracy without
+# tags is above chance), and here its maps point at the stripes. One picture can
+# clear a cheat. Measure over many.
 #
 # ## 5. How much of each map is on the tag?
 #
@@ -234,9 +239,9 @@ q.check(answer)
 # ## Summary
 # * A shortcut is a feature that predicts the label in your data and not in the world. A test set with the
 #   same accident cannot find it; a test set without it can.
-# * The cheat and its honest twin differ only in what the tag means, and their maps differ where the tag is.
-# * Grad-CAM and occlusion put most of the cheat's map on the tag and almost none of the twin's; pixel-gradient
-#   maps split it between tag and shape and look harmless at a glance.
+# * The cheat and its honest twin differ in what the tag means (and in training length); their maps differ on the tag.
+# * Grad-CAM, guided Grad-CAM, CAM, occlusion and LIME put most of the cheat's map on the tag and almost none of the twin's;
+#   pixel-gradient maps spread it over the whole image, so the tag's share stays under half.
 # * Measure maps against a hypothesis (the cue mask), not by eye.
 #
 # ## On your own
