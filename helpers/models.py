@@ -372,4 +372,5 @@ def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> 
         return _imagenet(key, weights)
     if key.endswith(".keras") or Path(str(name)).is_file():
         return load_keras_file(name)
-    raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, shapes_shortcut, shapes_honest, vgg16, inception_v3, auto or a .keras path")
+    raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, vgg16, inception_v3, auto or a .keras path "
+                     "(lesson 11 also has shapes_shortcut and shapes_honest)")
