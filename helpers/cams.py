@@ -19,12 +19,13 @@ model is never changed.
   :math:`M = \\mathrm{ReLU}(\\sum_k \\mathrm{ReLU}(\\partial z_c/\\partial A_{ijk})\\, A_{ijk})`,
   a per-pixel weight instead of Grad-CAM's per-channel average.
 * :func:`score_cam`: Wang et al. 2020, *Score-CAM*: each channel's upsampled,
-  min-max normalised map :math:`H_k` masks the input, and its weight is the
-  score gain :math:`\\alpha_k = z_c(x \\odot H_k) - z_c(x_b)` over a black
-  baseline :math:`x_b`; :math:`M = \\mathrm{ReLU}(\\sum_k \\alpha_k A_k)`.
-  No gradient at all. (The paper scores with the softmax probability and
-  normalises the gains with a softmax over channels; ``score="probability"``
-  does the first.)
+  min-max normalised map :math:`H_k` masks the input; its score gain over a
+  black baseline :math:`x_b`, :math:`s_k = z_c(x \\odot H_k) - z_c(x_b)`, is
+  turned into weights by a softmax over channels,
+  :math:`\\alpha_k = e^{s_k} / \\sum_{k'} e^{s_{k'}}`, and
+  :math:`M = \\mathrm{ReLU}(\\sum_k \\alpha_k A_k)` (the paper's Algorithm 1).
+  No gradient at all. The paper scores with the softmax probability;
+  ``score="probability"`` does that, the default uses the logit.
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ def score_cam(model, images, class_index="auto", layer: str | None = None, score
             lo, hi = h.min(axis=(1, 2), keepdims=True), h.max(axis=(1, 2), keepdims=True)
             h = np.where(hi > lo, (h - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0).astype(np.float32)
             gain = class_scores(model, x[i][None] * h[..., None], cls[i], score=score) - base[i]
-            out[i] = np.maximum(np.einsum("kij,k->ij", a, gain), 0.0)
+            alpha = np.exp(gain - gain.max())
+            out[i] = np.maximum(np.einsum("kij,k->ij", a, alpha / alpha.sum()), 0.0)
             bar.update(1)
     return _finish(_upsampled(out, x.shape[1:3]), "score_cam")
 

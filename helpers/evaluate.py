@@ -8,6 +8,7 @@ Usage::
     python -m helpers.evaluate tsne          # t-SNE / k-NN on learned features
     python -m helpers.evaluate deepdream     # DeepDream objective gain
     python -m helpers.evaluate classviz      # class-visualization transfer to model B
+    python -m helpers.evaluate faithfulness  # deletion/insertion AUC and two-object test per method
     python -m helpers.evaluate shortcut      # lesson 11: the tag-reading cheat and its maps
     python -m helpers.evaluate all
 
@@ -34,6 +35,7 @@ COMMANDS: dict[str, tuple[str, int]] = {
     "tsne": ("helpers.embedding:tsne_report", 1000),
     "deepdream": ("helpers.deepdream:deepdream_report", 1),
     "classviz": ("helpers.classviz:classviz_report", 64),
+    "faithfulness": ("helpers.faithfulness:faithfulness_report", 64),
     "shortcut": ("helpers.shortcut:shortcut_report", 100),
 }
 

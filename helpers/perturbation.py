@@ -13,8 +13,10 @@ through one compiled forward pass in large batches.
   :math:`z_c(x) - z_c(x_{\\text{patch occluded}})` over the patches that cover it.
 * :func:`rise`: Petsiuk, Das & Saenko 2018, *RISE*. Random binary masks on a
   coarse ``cell`` grid (each cell kept with probability :math:`p`), upsampled
-  bilinearly and shifted at random; importance
-  :math:`S(\\lambda) = \\frac{1}{Np}\\sum_i (z_c(x \\odot M_i) - \\bar z)\\, M_i(\\lambda)`,
+  bilinearly and shifted at random; with :math:`x_i = M_i x + (1 - M_i) f`
+  (:math:`f` the fill: the image's mean colour by default, black in the
+  paper), the importance is
+  :math:`S(\\lambda) = \\frac{1}{Np}\\sum_i (z_c(x_i) - \\bar z)\\, M_i(\\lambda)`,
   i.e. the mean score when pixel :math:`\\lambda` is kept, minus the mean
   score :math:`\\bar z` (the paper's estimator shifted by a constant, so
   pixels that do not matter come out at zero).
@@ -144,7 +146,7 @@ def rise_masks(n: int, size, cell: int = 8, p: float = 0.5, seed: int = 0) -> np
 
 
 def rise(model, images, class_index="auto", masks: int = 1000, cell: int = 8, p: float = 0.5, seed: int = 0,
-         progress: bool | None = None) -> np.ndarray:
+         fill="mean", progress: bool | None = None) -> np.ndarray:
     """RISE maps: the score-weighted average of random masks.
 
     Args:
@@ -152,6 +154,8 @@ def rise(model, images, class_index="auto", masks: int = 1000, cell: int = 8, p:
       cell: side of the coarse random grid (the paper uses 7 for 224 px).
       p: probability that a grid cell is kept.
       seed: seed of the masks (the same masks are used for every image).
+      fill: what a masked-out pixel fades to: ``"mean"`` (the image's mean colour) or a number;
+        0 is the paper's :math:`x \\odot M` (fade to black).
       progress: show a progress bar (default: when there is more than one chunk of masks).
     """
     from helpers.attribution import _bar
@@ -165,8 +169,10 @@ def rise(model, images, class_index="auto", masks: int = 1000, cell: int = 8, p:
     with _bar(steps, "RISE", progress if progress is not None else steps > 1) as bar:
         for i in range(len(x)):
             z = np.zeros(n, dtype=np.float32)
+            filler = _fill(x[i], fill)
             for j in range(0, n, per):
-                z[j:j + per] = class_scores(model, x[i][None] * m[j:j + per, ..., None], cls[i])
+                keep = m[j:j + per, ..., None]
+                z[j:j + per] = class_scores(model, keep * x[i][None] + (1.0 - keep) * filler[None], cls[i])
                 bar.update(1)
             out[i] = np.tensordot(z - z.mean(), m, axes=1) / (n * p)
     return _finish(out, "rise")

@@ -38,6 +38,7 @@ PANELS = [
     ("Attribution", "helpers.widgets.attribution", "attribution"),
     ("DeepDream", "helpers.widgets.deepdream", "deepdream"),
     ("t-SNE", "helpers.widgets.embedding", "embedding"),
+    ("Perturbation", "helpers.widgets.perturbation", "perturbation"),
     ("Tank story", "helpers.widgets.shortcut", "shortcut"),
 ]
 

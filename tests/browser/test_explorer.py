@@ -125,6 +125,7 @@ RECIPES = {
     "attribution": ("Attribution", _method, _bad_upload("upload")),
     "deepdream": ("DeepDream", _slider("step"), _unknown_layer),
     "embedding": ("t-SNE", _slider("perplexity", "ArrowLeft"), _perplexity_too_high),
+    "perturbation": ("Perturbation", _slider("patch"), _bad_upload("upload")),
     "shortcut": ("Tank story", lambda page, panel: choose_other(page, f"{panel} .cnn-shortcut-tag"),
                  _image_out_of_range),
 }

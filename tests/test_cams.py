@@ -1,0 +1,77 @@
+"""CAM, Layer-CAM and Score-CAM against the hand-built colour model with known answers."""
+
+import numpy as np
+import pytest
+from conftest import assert_weights_equal, weights_snapshot
+from test_attribution import _colour_model, _two_squares
+
+from helpers import cams, config
+
+
+def _masks():
+    img = _two_squares()
+    return img[..., 0] > 0, img[..., 1] > 0
+
+
+def test_cam_is_exactly_the_logit_spread_over_space(tiny_model, tiny_sequential):
+    import keras
+
+    x = config.rng(0).random((3, 8, 8, 3)).astype(np.float32)
+    for model, dense in ((tiny_model, "logits"), (tiny_sequential, "out")):
+        snap = weights_snapshot(model)
+        logits = keras.Model(model.inputs[0], model.get_layer("gap").output) if dense == "out" else \
+            keras.Model(model.inputs[0], model.get_layer("logits").output)
+        coarse = cams.cam_coarse(model, x, [0, 1, 2])
+        w, b = model.get_layer(dense).get_weights()
+        z = np.asarray(logits(x)) @ w + b if dense == "out" else np.asarray(logits(x))
+        np.testing.assert_allclose(coarse.mean((1, 2)) + b[[0, 1, 2]], z[np.arange(3), [0, 1, 2]], rtol=1e-5, atol=1e-5)
+        assert cams.cam_layers(model) == ("c2", dense)
+        assert_weights_equal(model, snap)
+        assert model.layers[-1].get_config().get("activation") == "softmax"
+
+
+def test_cam_on_the_colour_model_is_the_asked_square():
+    red, green = _masks()
+    img = _two_squares()
+    maps = cams.cam(_colour_model(), np.stack([img, img]), [0, 1])
+    # M^0 = A0 - A1 (weights +1, -1): its positive part is the red square, scaled to 1.
+    np.testing.assert_allclose(maps[0], red.astype(np.float32), atol=1e-6)
+    np.testing.assert_allclose(maps[1], green.astype(np.float32), atol=1e-6)
+
+
+def test_cam_refuses_models_without_global_average_pooling():
+    import keras
+
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(2, 3, name="c")(inp)
+    out = keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x))
+    with pytest.raises(cams.CamNotApplicable, match="GlobalAveragePooling2D.*Flatten"):
+        cams.cam(keras.Model(inp, out), np.zeros((1, 8, 8, 3)), 0)
+    with pytest.raises(cams.CamNotApplicable, match="defined only for 'feat'"):
+        cams.cam(_colour_model(), _two_squares(), 0, layer="logits")
+
+
+def test_layer_cam_keeps_only_positive_gradients():
+    red, green = _masks()
+    img = _two_squares()
+    # dz0/dA0 = +1/64 and dz0/dA1 = -1/64: only A0 (the red square) survives, and vice versa.
+    maps = cams.layer_cam(_colour_model(), np.stack([img, img]), [0, 1], layer="feat")
+    np.testing.assert_allclose(maps[0], red.astype(np.float32), atol=1e-6)
+    np.testing.assert_allclose(maps[1], green.astype(np.float32), atol=1e-6)
+    with pytest.raises(ValueError, match="Valid layer names"):
+        cams.layer_cam(_colour_model(), img, 0, layer="conv9")
+
+
+def test_score_cam_weights_channels_by_the_softmax_of_their_score_gains():
+    red, green = _masks()
+    img = _two_squares()
+    m = cams.score_cam(_colour_model(), img, 0, layer="feat")[0]
+    # Revealing only the red square gives z0 = 4/64; only the green one, z0 = -9 * 0.25 / 64; black: 0.
+    s0, s1 = 4 / 64, -2.25 / 64
+    a0, a1 = np.exp(s0) / (np.exp(s0) + np.exp(s1)), np.exp(s1) / (np.exp(s0) + np.exp(s1))
+    assert red[np.unravel_index(m.argmax(), m.shape)]
+    np.testing.assert_allclose(m[red], 1.0, atol=1e-6)
+    np.testing.assert_allclose(m[green], 0.25 * a1 / a0, rtol=1e-4)
+    assert np.all(m[~(red | green)] == 0)
+    with pytest.raises(ValueError, match="probability"):
+        cams.score_cam(_colour_model(), img, 0, score="odds")
