@@ -32,7 +32,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 train-shapes: $(STAMP)
-	$(PY) -m helpers.train
+	$(PY) -m helpers.train --shortcut
 
 notebooks: $(STAMP)
 	$(PY) tools/nbbuild.py

@@ -223,10 +223,12 @@ def _shapes_samples(size: int = 64) -> dict:
 
 def load_shapes(which: str = "a") -> ModelSpec:
     """The course's offline shapes CNN (``which="b"``: the independent twin; ``"plain"``: model A's
-    recipe without adversarial training, for comparison)."""
+    recipe without adversarial training, for comparison; ``"shortcut"`` and ``"honest"``: lesson 11's
+    cheating model and its honest twin, see :mod:`helpers.shortcut`)."""
     import keras
 
-    files = {"a": "shapes_cnn.keras", "b": "shapes_cnn_b.keras", "plain": "shapes_cnn_plain.keras"}
+    files = {"a": "shapes_cnn.keras", "b": "shapes_cnn_b.keras", "plain": "shapes_cnn_plain.keras",
+             "shortcut": "shapes_cnn_shortcut.keras", "honest": "shapes_cnn_honest.keras"}  # last two: lesson 11
     if which not in files:
         raise ValueError(f"unknown shapes model {which!r}; choose {', '.join(files)}")
     fname = files[which]
@@ -314,7 +316,8 @@ def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> 
     Args:
       name: ``"shapes"`` (offline, the default the course is tested on),
         ``"shapes_b"`` (its independent twin), ``"shapes_plain"`` (model A's
-        recipe without adversarial training), ``"vgg16"``, ``"inception_v3"``,
+        recipe without adversarial training), ``"shapes_shortcut"`` / ``"shapes_honest"``
+        (lesson 11's tag-reading cheat and its twin), ``"vgg16"``, ``"inception_v3"``,
         ``"auto"`` (VGG16 when its ImageNet weights are cached or reachable,
         else shapes) or a path to a ``.keras`` file (loaded with ``safe_mode``).
       weights: for the ImageNet models, ``"imagenet"``, ``None`` (random) or a
@@ -335,10 +338,11 @@ def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> 
         return spec
     if key in ("shapes", "shapes_a"):
         return load_shapes("a")
-    if key in ("shapes_b", "shapes_plain"):
+    if key in ("shapes_b", "shapes_plain", "shapes_shortcut", "shapes_honest"):
         return load_shapes(key.split("_")[1])
     if key in ("vgg16", "inception_v3"):
         return _imagenet(key, weights)
     if key.endswith(".keras") or Path(str(name)).is_file():
         return load_keras_file(name)
-    raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, vgg16, inception_v3, auto or a .keras path")
+    raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, vgg16, inception_v3, auto or a .keras path "
+                     "(lesson 11 also has shapes_shortcut and shapes_honest)")

@@ -3,6 +3,10 @@
 ``python -m helpers.train`` (or ``make train-shapes``) retrains both shipped
 models from scratch on freshly generated shapes and writes them to
 ``data/models/``. On 2 CPU cores one model takes about five minutes.
+``--shortcut`` (which ``make train-shapes`` passes) also trains lesson 11's
+cheating model and its honest twin (:func:`helpers.shortcut.train_pair`, about a
+minute each); ``python -m helpers.train --seeds --plain-seeds --shortcut``
+trains only those two.
 
 Architecture (about 61k parameters)::
 
@@ -114,6 +118,8 @@ def train_shapes_cnn(
     warmup: int = 300,
     adversarial: float = 0.015,
     verbose: int = 2,
+    data: tuple | None = None,
+    name: str | None = None,
 ):
     """Train one shapes CNN from scratch; returns ``(model, seconds)``.
 
@@ -129,6 +135,10 @@ def train_shapes_cnn(
     classes, look like the objects it learned (Madry et al. 2018; Santurkar et
     al. 2019). It also costs about twice the time per step. ``0`` trains on
     clean images only.
+
+    ``data`` = ``(images, labels)`` trains on those instead of fresh shapes
+    (``n_train`` is then their number; :mod:`helpers.shortcut` uses it), and
+    ``name`` names the model (default ``shapes_cnn_seed<seed>``).
     """
     import keras
     import tensorflow as tf
@@ -136,8 +146,14 @@ def train_shapes_cnn(
     if not float(adversarial) >= 0:
         raise ValueError(f"adversarial must be >= 0 (0 trains on clean images only); got {adversarial}")
     keras.utils.set_random_seed(seed)
-    x, y, _ = make_shapes(n_train, seed=1000 + seed)
-    model = build_shapes_cnn(seed=seed, name=f"shapes_cnn_seed{seed}")
+    if data is None:
+        x, y, _ = make_shapes(n_train, seed=1000 + seed)
+    else:
+        x, y = np.asarray(data[0], dtype=np.float32), np.asarray(data[1], dtype=np.int64)
+        if len(x) != len(y):
+            raise ValueError(f"data holds {len(x)} images but {len(y)} labels")
+        n_train = len(x)
+    model = build_shapes_cnn(seed=seed, name=name or f"shapes_cnn_seed{seed}")
     steps = epochs * int(np.ceil(n_train / batch_size))
     warm = min(warmup, steps // 4)
     optimizer = keras.optimizers.Adam(_schedule(steps, lr, warm))
@@ -196,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adversarial", type=float, default=0.015,
                         help="RMS size of the adversarial training step per pixel value (0: clean images only)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default data/models)")
+    parser.add_argument("--shortcut", action="store_true",
+                        help="also train lesson 11's tag-reading cheat and its honest twin "
+                             "(shapes_cnn_shortcut.keras, shapes_cnn_honest.keras; their own short recipe, "
+                             "see helpers.shortcut)")
     args = parser.parse_args(argv)
     out = args.out or config.data_path("models")
     out.mkdir(parents=True, exist_ok=True)
@@ -215,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
                                    "params": int(model.count_params())}
         record_path.write_text(json.dumps(record, indent=2) + "\n")  # after each model: nothing lost
         print(f"{fname}: accuracy {acc:.4f} on fresh data, trained in {seconds:.0f} s", flush=True)
+    if args.shortcut:
+        from helpers.shortcut import train_pair
+
+        record["models"].update(train_pair(out))
+        record_path.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
 

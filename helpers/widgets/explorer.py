@@ -39,6 +39,7 @@ PANELS = [
     ("DeepDream", "helpers.widgets.deepdream", "deepdream"),
     ("t-SNE", "helpers.widgets.embedding", "embedding"),
     ("Perturbation", "helpers.widgets.perturbation", "perturbation"),
+    ("Tank story", "helpers.widgets.shortcut", "shortcut"),
 ]
 
 

@@ -109,6 +109,14 @@ def _unknown_class(page, panel, tmp_path):
     return ("unknown class 'hexagon'", "circle")
 
 
+def _image_out_of_range(page, panel, tmp_path):
+    box = page.locator(f"{panel} .cnn-shortcut-index input")
+    box.fill("999")               # the panel holds 64 images
+    box.press("Enter")
+    page.locator(f"{panel} .cnn-run").click()
+    return ("999 out of range", "0..63")
+
+
 #: key -> (tab title, change one control, feed one bad input -> words the error must contain)
 RECIPES = {
     "featvis_filters": ("Filters", _slider("count", "ArrowLeft"), _filter_out_of_range),
@@ -118,6 +126,8 @@ RECIPES = {
     "deepdream": ("DeepDream", _slider("step"), _unknown_layer),
     "embedding": ("t-SNE", _slider("perplexity", "ArrowLeft"), _perplexity_too_high),
     "perturbation": ("Perturbation", _slider("patch"), _bad_upload("upload")),
+    "shortcut": ("Tank story", lambda page, panel: choose_other(page, f"{panel} .cnn-shortcut-tag"),
+                 _image_out_of_range),
 }
 
 

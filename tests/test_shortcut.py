@@ -1,0 +1,117 @@
+"""Lesson 11: the tagged shapes data, the shipped cheat and its honest twin, the panel and the exercise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import shortcut
+from helpers.shapes import NUM_CLASSES
+
+
+def test_cue_data_is_seeded():
+    a, b, c = (shortcut.make_cue_shapes(40, seed=s) for s in (3, 3, 4))
+    for field in ("with_cue", "without_cue", "labels", "cue_masks", "cue_classes"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    assert not np.array_equal(a.with_cue, c.with_cue)
+
+
+def test_cue_mask_is_exactly_where_the_tag_changed_pixels():
+    d = shortcut.make_cue_shapes(60, seed=1)
+    changed = np.any(d.with_cue != d.without_cue, axis=-1)
+    assert np.array_equal(changed, d.cue_masks)
+    assert np.all(d.cue_masks.sum((1, 2)) == shortcut.TAG ** 2)
+    assert not np.any(d.cue_masks & d.masks)                        # the tag never covers the object
+    for i in range(len(d.labels)):                                   # the tag has its class's colour
+        assert np.allclose(d.with_cue[i][d.cue_masks[i]], shortcut.PALETTE[d.cue_classes[i]])
+    corners = [(r[:, 0].any() or r[:, -1].any()) and (r[0].any() or r[-1].any()) for r in d.cue_masks]
+    assert all(corners)                                              # a corner square
+
+
+def test_tag_agrees_with_the_class_in_the_requested_fraction():
+    d = shortcut.make_cue_shapes(400, seed=2, agreement=0.95)
+    assert np.mean(d.cue_classes == d.labels) == pytest.approx(0.95, abs=1e-9)
+    assert set(np.unique(d.cue_classes)) == set(range(NUM_CLASSES))
+    assert np.mean(shortcut.make_cue_shapes(100, seed=2, agreement=1.0).cue_classes ==
+                   shortcut.make_cue_shapes(100, seed=2, agreement=1.0).labels) == 1.0
+    free = shortcut.make_cue_shapes(2000, seed=2, agreement=None)   # the twin's data: colour independent of class
+    assert abs(np.mean(free.cue_classes == free.labels) - 1 / NUM_CLASSES) < 0.03
+
+
+def test_bad_arguments_are_clear():
+    with pytest.raises(ValueError, match="agreement"):
+        shortcut.make_cue_shapes(4, agreement=1.5)
+    with pytest.raises(ValueError, match="tag must be between"):
+        shortcut.make_cue_shapes(4, tag=40)
+    d = shortcut.make_cue_shapes(1, seed=0)
+    with pytest.raises(ValueError, match="out of range 0..7"):
+        shortcut.with_tag(d.without_cue[0], d.masks[0], 8)
+    with pytest.raises(ValueError, match="available"):
+        shortcut.cue_energy(None, d.with_cue, d.cue_masks, names=["nonsense"])
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return shortcut.load_pair()
+
+
+@pytest.fixture(scope="module")
+def test_data():
+    return shortcut.make_cue_shapes(48, seed=90_210)
+
+
+def test_the_shipped_cheat_reads_the_tag_and_the_twin_does_not(pair, test_data):
+    cheat, honest = pair
+    d = test_data
+    with_cue = shortcut.accuracy(cheat.model, d.with_cue, d.labels)
+    without = shortcut.accuracy(cheat.model, d.without_cue, d.labels)
+    assert with_cue >= 0.8 and without <= with_cue - 0.3, (with_cue, without)
+    assert shortcut.accuracy(cheat.model, d.with_cue, d.cue_classes) >= 0.8  # it answers the tag
+    honest_with = shortcut.accuracy(honest.model, d.with_cue, d.labels)
+    assert honest_with >= 0.8
+    assert abs(honest_with - shortcut.accuracy(honest.model, d.without_cue, d.labels)) <= 0.1
+
+
+def test_grad_cam_puts_the_cheats_attention_on_the_tag_and_the_twins_elsewhere(pair, test_data):
+    cheat, honest = pair
+    d = test_data
+    on_cheat = shortcut.cue_energy(cheat.model, d.with_cue, d.cue_masks, names=["grad_cam"])["grad_cam"]
+    on_honest = shortcut.cue_energy(honest.model, d.with_cue, d.cue_masks, names=["grad_cam"])["grad_cam"]
+    assert on_cheat.mean() > 0.5 and on_honest.mean() < 0.1, (on_cheat.mean(), on_honest.mean())
+
+
+def test_load_model_knows_both(pair):
+    assert [p.name for p in pair] == ["shapes_shortcut", "shapes_honest"]
+    assert pair[0].model is not pair[1].model
+
+
+def test_exercise_accepts_the_solution_and_rejects_the_true_shape_rate(pair, test_data):
+    from helpers.exercises.lesson11 import SOLUTION, lying_tag_exercise
+
+    cheat, _ = pair
+    q = lying_tag_exercise(cheat.model, test_data)
+    ns = {"np": np, "shortcut": shortcut, "cheat": cheat, "data": test_data}
+    exec(SOLUTION, ns)
+    assert q.check(ns["answer"], quiet=True)
+    lying = (test_data.labels + 1) % NUM_CLASSES
+    x_lie, _ = shortcut.paint_tag(test_data.without_cue, shortcut.tag_corner(test_data.masks), shortcut.PALETTE[lying])
+    shape_rate = shortcut.accuracy(cheat.model, x_lie, test_data.labels)
+    assert not q.check(shape_rate, quiet=True)
+    assert not q.check(12, quiet=True)
+
+
+def test_panel_follows_the_tag_and_rejects_a_bad_index(pair):
+    from helpers.widgets.shortcut import NONE, ShortcutPanel
+
+    panel = ShortcutPanel(pair[0])
+    panel.run()
+    assert panel.error is None and panel.png
+    cue, _ = panel.tagged_image()
+    panel.controls["tag"].value = NONE
+    bare, mask = panel.tagged_image()
+    assert not mask.any() and np.any(cue != bare)
+    panel.run()
+    assert panel.error is None
+    panel.controls["index"].value = 999
+    panel.run()
+    assert "999 out of range" in panel.error
