@@ -69,6 +69,20 @@ def octave_shapes(shape, octaves: int = 3, octave_scale: float = 1.4, min_side: 
     return shapes
 
 
+def at_least(shapes, min_side: int) -> list[tuple[int, int]]:
+    """Octave sizes with every side raised to ``min_side`` (the smallest the model's layers take), deduplicated.
+
+    InceptionV3's ``mixed`` blocks, for instance, need at least 43 px: a smaller
+    octave would leave a pooling window with nothing to pool.
+    """
+    out: list[tuple[int, int]] = []
+    for h, w in shapes:
+        shape = (max(int(h), min_side), max(int(w), min_side))
+        if not out or out[-1] != shape:
+            out.append(shape)
+    return out
+
+
 def _resize(img: np.ndarray, shape) -> np.ndarray:
     import tensorflow as tf
 
@@ -100,8 +114,12 @@ class Dreamer:
         self.objective = objective if isinstance(objective, O.Objective) else O.deepdream(objective)
         self.objective.validate(model)  # unknown layers: an error listing the valid names
         self.model_name = model.name
-        self.tile_size = int(tile_size)
         self._features = O.objective_model(size_free_model(model), self.objective)
+        from helpers.models import min_input_side
+
+        #: the smallest image side the objective's layers take (tiles are never smaller)
+        self.min_side = min_input_side(self._features)
+        self.tile_size = max(int(tile_size), self.min_side)
         obj, fm = self.objective, self._features
 
         def value_and_grad(x):
@@ -113,8 +131,15 @@ class Dreamer:
         sig = [tf.TensorSpec([1, None, None, 3], tf.float32)]  # one trace for every tile and image size
         self._vg = tf.function(value_and_grad, input_signature=sig)
 
+    def _check_side(self, image) -> None:
+        if min(image.shape[:2]) < self.min_side:
+            raise ValueError(f"a {image.shape[0]}x{image.shape[1]} px image is too small for {self.model_name}'s "
+                             f"layers {', '.join(sorted(self.objective.layers))}: they need at least "
+                             f"{self.min_side} px per side")
+
     def gradient(self, image) -> tuple[float, np.ndarray]:
         """Objective and its gradient on the whole image at once (no tiles)."""
+        self._check_side(np.asarray(image))
         v, g = self._vg(np.asarray(image, np.float32)[None])
         return float(v), g.numpy()[0]
 
@@ -134,6 +159,7 @@ class Dreamer:
         inside its tile.
         """
         img = np.asarray(image, np.float32)
+        self._check_side(img)
         h, w = img.shape[:2]
         x = np.roll(img, shift, axis=(0, 1))
         th, tw = min(self.tile_size, h), min(self.tile_size, w)
@@ -222,7 +248,8 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     if original.ndim != 3 or original.shape[-1] != 3:
         raise ValueError(f"expected one RGB image [H, W, 3]; got shape {original.shape}")
     dreamer = dreamer_for(model, objective if objective is not None else layers, tile_size)
-    shapes = octave_shapes(original.shape, octaves, octave_scale)
+    dreamer._check_side(original)
+    shapes = at_least(octave_shapes(original.shape, octaves, octave_scale, min_side=1), dreamer.min_side)
     steps = config.steps(steps)
     rng = config.rng(seed)
     result = DreamResult(original, shapes=shapes, objective=dreamer.objective.name)

@@ -37,7 +37,7 @@ from helpers.models import load_model
 from helpers.render import render
 
 spec = load_model(MODEL)
-size = config.size(spec.input_size[0])
+size = spec.input_size[0]  # a model with a fixed input size takes no other
 late = spec.layers["last_conv"]
 print(spec.description, "| image size", size, "| late layer", late)
 

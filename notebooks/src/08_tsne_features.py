@@ -162,7 +162,7 @@ bad = np.flatnonzero(wrong)[:12]
 near = E.knn_predictions(emb, y)
 pred = spec.predict(x[bad]).argmax(1) if len(bad) else []
 if len(bad):
-    fig = plotting.image_grid(x[bad], [f"{class_names[y[i]]}\nmap: {class_names[near[i]]}\nnet: {class_names[p]}"
+    fig = plotting.image_grid(x[bad], [f"{class_names[y[i]]}\nmap: {class_names[near[i]]}\nnet: {spec.class_names[p]}"
                                        for i, p in zip(bad, pred)], cols=6, cell=2.0)
 else:
     fig = None
