@@ -197,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="RMS size of the adversarial training step per pixel value (0: clean images only)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default data/models)")
     args = parser.parse_args(argv)
+    from helpers.kerasfile import make_portable
+
     out = args.out or config.data_path("models")
     out.mkdir(parents=True, exist_ok=True)
     record_path = out / "shapes_cnn.json"
@@ -209,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         acc = accuracy(model)
         fname = _file_name(seed, plain)
         model.save(out / fname)
+        make_portable(out / fname)  # loadable by Keras 3.10 and later too (helpers.kerasfile)
         record["models"][fname] = {"seed": seed, "epochs": args.epochs, "n_train": args.n_train,
                                    "adversarial": adversarial,
                                    "train_seconds": round(seconds, 1), "fresh_accuracy": round(acc, 4),

@@ -1,0 +1,93 @@
+"""Every lesson runs on what users bring: the ImageNet architectures and a nested transfer-learning model.
+
+Each lesson executes in fast mode with the course-wide model switch
+(``COURSE_MODEL``, ``COURSE_WEIGHTS=random``: nothing downloads): VGG16 for
+every lesson (lesson 07 switches itself to InceptionV3, the network DeepDream
+was made for), and a user's ``.keras`` file holding a MobileNetV2 base nested
+inside a Sequential with a one-unit sigmoid head. A last cell appended to the
+notebook reads the kernel's peak resident memory (``VmHWM``); each run prints
+its time and peak and must stay under :data:`PEAK_LIMIT_GB`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PEAK_LIMIT_GB = 6.0
+#: Lessons that do not run on the nested model yet, and why (the attribution machinery's
+#: nested-model support is being fixed separately); a lesson that starts passing is reported, not failed.
+NESTED_KNOWN = {}
+_PEAK_CELL = "print('VmHWM', next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+RESULTS: list[tuple[str, str, float, float]] = []
+
+
+@pytest.fixture(scope="module")
+def nested_model_path(tmp_path_factory):
+    """A user's transfer-learning model: MobileNetV2 (random weights, 96 px, alpha 0.35) nested in a Sequential."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    base = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(96, 96, 3), alpha=0.35)
+    model = keras.Sequential([keras.Input((96, 96, 3)), base, keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(1, activation="sigmoid")], name="cats_vs_dogs")
+    path = tmp_path_factory.mktemp("user_model") / "cats_vs_dogs.keras"
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _summary(request):
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not RESULTS:
+        return
+    reporter.write_line("")
+    reporter.write_line("lessons on other models (fast mode, random weights): time and kernel peak memory")
+    for model, lesson, seconds, peak in RESULTS:
+        reporter.write_line(f"  {model:>8} {lesson:<32} {seconds:6.1f} s  {peak:5.2f} GB")
+    reporter.write_line(f"  total {sum(r[2] for r in RESULTS):.0f} s")
+
+
+def _run(path: Path, tmp_path: Path, model: str, label: str) -> None:
+    import nbformat
+
+    from helpers.runner import execute_notebook
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_PEAK_CELL))
+    copy = tmp_path / path.name
+    nbformat.write(nb, copy)
+    saved = {k: os.environ.get(k) for k in ("COURSE_MODEL", "COURSE_WEIGHTS")}
+    os.environ.update(COURSE_MODEL=model, COURSE_WEIGHTS="random")
+    start = time.perf_counter()
+    try:
+        done = execute_notebook(copy, fast=True, timeout=600, workdir=tmp_path)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    seconds = time.perf_counter() - start
+    text = "".join(o.get("text", "") for o in done.cells[-1].get("outputs", []))
+    peak = int(text.split("VmHWM", 1)[1].split()[0]) * 1024 / 1e9  # kB -> GB
+    RESULTS.append((label, path.stem, seconds, peak))
+    print(f"{label} {path.stem}: {seconds:.1f} s, kernel peak {peak:.2f} GB")
+    assert peak < PEAK_LIMIT_GB, f"{path.stem} on {label} peaked at {peak:.2f} GB (limit {PEAK_LIMIT_GB} GB)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_runs_on_vgg16(path, tmp_path):
+    _run(path, tmp_path, "vgg16", "vgg16")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_runs_on_a_nested_user_model(path, tmp_path, nested_model_path, request):
+    if path.stem[:2] in NESTED_KNOWN:
+        request.applymarker(pytest.mark.xfail(reason=NESTED_KNOWN[path.stem[:2]], strict=False))
+    _run(path, tmp_path, str(nested_model_path), "nested")
