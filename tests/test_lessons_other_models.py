@@ -91,3 +91,49 @@ def test_lesson_runs_on_a_nested_user_model(path, tmp_path, nested_model_path, r
     if path.stem[:2] in NESTED_KNOWN:
         request.applymarker(pytest.mark.xfail(reason=NESTED_KNOWN[path.stem[:2]], strict=False))
     _run(path, tmp_path, str(nested_model_path), "nested")
+
+
+# ----------------------------------------------------------------- the helpers these runs rely on
+
+def test_octaves_and_tiles_never_go_below_the_models_minimum():
+    """A valid 5x5 convolution then a 4x4 pooling needs 8 px: smaller octaves and tiles are raised to it."""
+    import keras
+    import numpy as np
+    from keras import layers
+
+    from helpers import deepdream as D
+
+    inp = keras.Input((None, None, 3))
+    x = layers.Conv2D(3, 5, name="c")(inp)
+    model = keras.Model(inp, layers.MaxPooling2D(4, name="p")(x))
+    assert D.at_least([(5, 7), (7, 10), (10, 14)], 8) == [(8, 8), (8, 10), (10, 14)]
+    assert D.at_least([(5, 5), (7, 7), (10, 10)], 8) == [(8, 8), (10, 10)]
+    dreamer = D.Dreamer(model, {"p": 1.0}, tile_size=4)
+    assert dreamer.min_side == 8 and dreamer.tile_size == 8
+    img = np.random.default_rng(0).uniform(0, 1, (12, 12, 3)).astype("float32")
+    res = D.deepdream(model, img, layers={"p": 1.0}, steps=2, octaves=3, octave_scale=1.4, tile_size=4)
+    assert min(min(s) for s in res.shapes) == 8 and res.image.shape == img.shape
+    with pytest.raises(ValueError, match="at least 8 px"):
+        D.deepdream(model, img[:6, :6], layers={"p": 1.0}, steps=1)
+
+
+def test_classes_panel_renders_a_few_of_a_long_class_list():
+    from helpers.widgets.featvis import MAX_CLASS_BATCH, few_classes
+
+    assert few_classes(8) == list(range(8))
+    picked = few_classes(1000)
+    assert len(picked) <= MAX_CLASS_BATCH and picked[0] == 0 and picked[-1] == 999
+
+
+def test_embedding_data_offline_for_another_model_is_labelled_honestly(monkeypatch, capsys, shapes_spec):
+    from dataclasses import replace
+
+    from helpers import embedding as E
+    from helpers.shapes import CLASS_NAMES
+
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", "/nonexistent")
+    other = replace(shapes_spec, name="vgg16", input_size=(40, 40), class_names=[f"c{i}" for i in range(1000)])
+    x, y, names = E.dataset(other, 10, seed=3)
+    assert x.shape == (10, 40, 40, 3) and names == list(CLASS_NAMES) and y.max() < len(CLASS_NAMES)
+    assert "not vgg16's 1000 classes" in capsys.readouterr().out
