@@ -1,8 +1,9 @@
 """Shared machinery of the attribution methods: batching, class lookup, compiled gradients.
 
 Kept apart from :mod:`helpers.attribution` so that each module stays short.
-Compiled functions are cached per model (and dropped with it); the scores
-are always the pre-softmax logits (:func:`helpers.models.without_softmax`).
+Compiled functions are cached per model (weakly, LRU-bounded, dropped with
+the model) and share the model's variables, so they follow ``set_weights``;
+the scores are always the pre-softmax logits (:func:`helpers.models.without_softmax`).
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import logging
 import warnings
 import weakref
+from collections import OrderedDict
 
 import numpy as np
 
 from helpers import images as _images
-from helpers.models import without_softmax
+from helpers._graph import as_model, graph_model
 
 #: Images per compiled call; larger batches are processed in chunks of this size.
 CHUNK = 64
-_CACHE: dict[int, tuple] = {}
+#: Entries (logits model, compiled functions, ...) kept per model, least recently used dropped first.
+CACHE_SIZE = 16
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 #: Our own compiled functions, built once per (model, layer) on purpose.
 _OWN_FUNCTIONS = ("_cam_fn.<locals>.fn", "_input_grad_fn.<locals>.fn")
 
@@ -43,33 +47,64 @@ if not any(isinstance(f, _OwnRetracingFilter) for f in _TF_LOGGER.filters):  # o
 
 
 def _cached(model, key, build):
-    """A per-model cache (logits model, compiled functions) dropped with the model."""
-    entry = _CACHE.get(id(model))
-    if entry is None or entry[0]() is not model:
-        entry = (weakref.ref(model), {})
-        _CACHE[id(model)] = entry
-    store = entry[1]
-    if key not in store:
-        store[key] = build()
-    return store[key]
+    """A per-model LRU cache (logits model, compiled functions), dropped with the model.
+
+    Keyed weakly by the caller's model, so nothing here keeps a model alive.
+    Everything cached calls the model's own layers (weights shared, never
+    copied), so results follow ``model.set_weights(...)``.
+    """
+    store = _CACHE.get(model)
+    if store is None:
+        store = _CACHE[model] = OrderedDict()
+    if key in store:
+        store.move_to_end(key)
+        return store[key]
+    value = store[key] = build()
+    while len(store) > CACHE_SIZE:
+        store.popitem(last=False)
+    return value
 
 
 def _logits(model):
-    return _cached(model, "logits", lambda: without_softmax(model))
+    """The pre-softmax model (always a new Keras model, so the cache never holds ``model`` itself)."""
+    return _cached(model, "logits", lambda: graph_model(model, head="logits"))
 
 
-def _prepare(model, images, class_index):
-    """Validate the batch and resolve the class per image (``"auto"``: predicted)."""
-    x = _images.as_batch(images)
-    logits = _logits(model)
-    n_classes = int(logits.outputs[0].shape[-1])
+def _class_indices(model, class_index, n: int) -> np.ndarray | None:
+    """Explicit class indices per image (names allowed with a ModelSpec), or None for ``"auto"``."""
     if isinstance(class_index, str):
-        if class_index != "auto":
-            raise ValueError(f"class_index must be an int, a list of ints or 'auto'; got {class_index!r}")
+        if class_index == "auto":
+            return None
+        if hasattr(model, "class_index"):
+            return np.full(n, model.class_index(class_index), dtype=np.int64)
+        raise ValueError(f"class_index must be an int, a list of ints or 'auto' (class names need a ModelSpec); "
+                         f"got {class_index!r}")
+    arr = np.asarray(class_index)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
+        if arr.dtype.kind in "US" and hasattr(model, "class_index"):
+            arr = np.array([model.class_index(c) for c in arr.ravel()])
+        elif np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"class_index must be an int, a list of ints or 'auto'; got {class_index!r:.80}")
+    if arr.ndim > 1 or (arr.ndim == 1 and len(arr) not in (1, n)):
+        raise ValueError(f"got {arr.size} class indices for {n} images; give one per image, one for all, or 'auto'")
+    return np.broadcast_to(arr.astype(np.int64).ravel() if arr.ndim else arr.astype(np.int64), (n,)).copy()
+
+
+def _prepare(model, images, class_index, checked: bool = True):
+    """Validate the batch and resolve the class per image (``"auto"``: predicted).
+
+    ``checked=False`` skips the [0, 1] range check (internal callers feed noisy copies).
+    """
+    net = as_model(model)
+    x = _images.model_batch(images) if checked else _images.as_batch(images)
+    logits = _logits(net)
+    n_classes = int(logits.outputs[0].shape[-1])
+    cls = _class_indices(model, class_index, len(x))
+    if cls is None:
         cls = np.concatenate([np.argmax(np.asarray(logits(x[i:i + CHUNK], training=False)), 1)
                               for i in range(0, len(x), CHUNK)])
-    else:
-        cls = np.broadcast_to(np.asarray(class_index, dtype=np.int64), (len(x),)).copy()
     bad = cls[(cls < 0) | (cls >= n_classes)]
     if bad.size:
         raise IndexError(f"class index {int(bad[0])} out of range: the model has classes 0..{n_classes - 1}")
@@ -101,25 +136,27 @@ def _chunked(fn, x, cls, chunk=CHUNK):
     return [np.concatenate(parts) for parts in zip(*outs)]
 
 
-def _grads_and_scores(model, images, class_index="auto", guided: str | None = None):
-    x, cls, logits = _prepare(model, images, class_index)
-    net = logits
+def _grads_and_scores(model, images, class_index="auto", guided: str | None = None, checked: bool = True):
+    x, cls, logits = _prepare(model, images, class_index, checked)
+    net = as_model(model)
     if guided:
         from helpers.guided import guided_model
 
-        net = _cached(model, f"clone-{guided}", lambda: guided_model(logits, rule=guided))
-    fn = _cached(net, "input_grad", lambda: _input_grad_fn(net))
+        logits = _cached(net, ("guided", guided), lambda: guided_model(net, rule=guided, head="logits"))
+    fn = _cached(net, ("input_grad", guided), lambda: _input_grad_fn(logits))
     return _chunked(fn, x, cls)
 
 
-def input_gradients(model, images, class_index="auto", guided: str | None = None):
+def input_gradients(model, images, class_index="auto", guided: str | None = None, checked: bool = True):
     """Raw gradients :math:`\\partial z_c / \\partial x`, shape ``[n, h, w, 3]``.
 
     Args:
+      model: a Keras model or a ModelSpec (never modified).
       guided: ``None`` for true gradients, ``"guided"`` or ``"deconvnet"`` for
-        the modified ReLU rules of :mod:`helpers.guided` (computed on a clone).
+        the modified ReLU rules of :mod:`helpers.guided` (inside nested base models too).
+      checked: validate that ``images`` are in [0, 1] (off for internal noisy copies).
     """
-    return _grads_and_scores(model, images, class_index, guided)[0]
+    return _grads_and_scores(model, images, class_index, guided, checked)[0]
 
 
 def empty_maps(maps) -> np.ndarray:

@@ -20,24 +20,41 @@ from helpers.models import get_layer
 def feature_model(model, layer_names: list[str] | str):
     """A Keras model mapping the input to the outputs of ``layer_names``.
 
+    ``model`` may be a ModelSpec; layers inside a nested base model are
+    reached by path (``"base/conv"``) or by their own name when unambiguous.
     Unknown names raise :class:`helpers.models.LayerNotFoundError` listing the
     valid ones. The original model is not modified (weights are shared).
     """
     import keras
 
+    from helpers import _graph
+
+    net = _graph.as_model(model)
     names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
     if not names:
         raise ValueError("give at least one layer name")
-    outputs = [get_layer(model, n).output for n in names]
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    return keras.Model(inputs, outputs, name=f"{model.name}_features")
+    if not _graph.is_nested(net):
+        outputs = [get_layer(net, n).output for n in names]
+        inputs = net.inputs[0] if len(net.inputs) == 1 else net.inputs
+        try:
+            return keras.Model(inputs, outputs, name=f"{net.name}_features")
+        except ValueError:  # layers shared with another model (e.g. spec.logits_model): rebuild instead
+            pass
+    return _graph.graph_model(net, names, head=None)
 
 
 def get_activations(model, batch, layer_names: list[str] | str, batch_size: int = 32) -> dict[str, np.ndarray]:
-    """Activations of ``layer_names`` for an image or batch, as ``{name: array}``."""
+    """Activations of ``layer_names`` for an image or batch, as ``{name: array}``.
+
+    The batch is validated (:func:`helpers.images.model_batch`): uint8 is
+    converted with a warning; NaN, 0..255 floats and empty batches are refused.
+    """
+    from helpers._checks import positive_int
+
     names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
+    batch_size = positive_int("batch_size", batch_size)
+    x = _images.model_batch(batch)
     fm = feature_model(model, names)
-    x = _images.as_batch(batch)
     chunks: list[list[np.ndarray]] = []
     for start in range(0, len(x), batch_size):
         out = fm(x[start:start + batch_size], training=False)
@@ -118,7 +135,7 @@ def layer_statistics(model, batch, layer_names: list[str] | None = None) -> list
     """Per layer: name, spatial size, channel count and fraction of zeros."""
     from helpers.models import conv_layer_names
 
-    names = layer_names or conv_layer_names(model)
+    names = layer_names or conv_layer_names(model)  # inner layers of nested models included
     acts = get_activations(model, batch, names)
     return [
         {"layer": n, "height": a.shape[1], "width": a.shape[2], "channels": a.shape[-1], "zeros": sparsity(a)}
@@ -166,6 +183,10 @@ def class_channel_means(model, batch, labels, layer: str, n_classes: int | None 
         raise ValueError(f"layer {layer!r} has no feature maps (output shape {act.shape})")
     per_image = act.mean(axis=(1, 2))
     labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != len(per_image):
+        raise ValueError(f"got {labels.size} labels for {len(per_image)} images; give one label per image")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"labels must be class indices (ints); got dtype {labels.dtype}")
     n_classes = n_classes or int(labels.max()) + 1
     out = np.zeros((n_classes, per_image.shape[1]), dtype=np.float32)
     for c in range(n_classes):

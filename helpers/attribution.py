@@ -1,6 +1,6 @@
 """Where does the network look? Gradient attribution maps for a batch of images.
 
-Every method takes a Keras model, an image or batch ``[n, h, w, 3]`` and a
+Every method takes a Keras model (or a ModelSpec), an image or batch ``[n, h, w, 3]`` and a
 class per image (an int, a list of ints, or ``"auto"`` for the predicted
 class) and returns maps ``[n, h, w]`` at input resolution, each scaled to
 [0, 1]. The score explained is the class **logit** :math:`z_c`, never the
@@ -47,7 +47,10 @@ from helpers._gradients import (  # noqa: F401  (input_gradients, empty_maps, CH
     empty_maps,
     input_gradients,
 )
-from helpers.models import get_layer, last_conv_layer
+from helpers._checks import finite_float, positive_int
+from helpers._graph import as_model, graph_model, resolve
+from helpers.models import last_conv_layer
+
 
 def saliency(model, images, class_index="auto"):
     """Vanilla gradient saliency: the largest absolute input gradient over colour channels."""
@@ -73,6 +76,8 @@ def smoothgrad(model, images, class_index="auto", samples: int = 25, noise: floa
       seed: seed of the noise.
       progress: show a progress bar (default: when the work takes several compiled calls).
     """
+    samples = positive_int("samples", samples)
+    noise = finite_float("noise", noise, minimum=0.0)
     x, cls, _ = _prepare(model, images, class_index)
     k = max(1, config.samples(samples))
     r = config.rng(seed)
@@ -83,7 +88,7 @@ def smoothgrad(model, images, class_index="auto", samples: int = 25, noise: floa
         for i in range(0, len(x), per):
             xb = x[i:i + per]
             noisy = xb[:, None] + r.normal(size=(len(xb), k, *x.shape[1:])).astype(np.float32) * noise * span[i:i + per]
-            g = input_gradients(model, noisy.reshape(-1, *x.shape[1:]), np.repeat(cls[i:i + per], k))
+            g = input_gradients(model, noisy.reshape(-1, *x.shape[1:]), np.repeat(cls[i:i + per], k), checked=False)
             total[i:i + per] = np.abs(g).max(-1).reshape(len(xb), k, *x.shape[1:3]).mean(1)
             bar.update(1)
     return _finish(total, "smoothgrad")
@@ -111,6 +116,7 @@ def ig_attributions(model, images, class_index="auto", baseline="black", steps: 
     Returns:
       ``(attributions, gap)`` with ``gap[i] = z_c(x_i) - z_c(x'_i)``.
     """
+    steps = positive_int("steps", steps)
     x, cls, _ = _prepare(model, images, class_index)
     base = _baseline(x, baseline)
     m = max(2, config.steps(steps))
@@ -124,7 +130,7 @@ def ig_attributions(model, images, class_index="auto", baseline="black", steps: 
         for i in range(0, len(x), per):
             xb, bb, cb = x[i:i + per], base[i:i + per], cls[i:i + per]
             path = bb[:, None] + alphas[None, :, None, None, None] * (xb - bb)[:, None]
-            g, z = _grads_and_scores(model, path.reshape(-1, *x.shape[1:]), np.repeat(cb, m + 1))
+            g, z = _grads_and_scores(model, path.reshape(-1, *x.shape[1:]), np.repeat(cb, m + 1), checked=False)
             z = z.reshape(len(xb), m + 1)  # the path starts at the baseline and ends at the image
             avg = (g.reshape(len(xb), m + 1, *x.shape[1:]) * weights[None, :, None, None, None]).sum(1)
             attr[i:i + per] = (xb - bb) * avg
@@ -147,11 +153,9 @@ def guided_backprop(model, images, class_index="auto"):
 
 def _cam_fn(model, layer_name: str, mode: str):
     """Compiled ``(x, cls) -> coarse CAM [n, h', w']`` for one layer."""
-    import keras
     import tensorflow as tf
 
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    grad_model = keras.Model(inputs, [get_layer(model, layer_name).output, model.outputs[0]])
+    grad_model = graph_model(model, [layer_name], head="logits")  # works inside nested base models
 
     @tf.function(reduce_retracing=True)
     def fn(x, cls):
@@ -176,14 +180,14 @@ def _cam_fn(model, layer_name: str, mode: str):
 
 def default_cam_layer(model) -> str:
     """The layer Grad-CAM explains by default: :func:`helpers.models.last_conv_layer`."""
-    return last_conv_layer(model)
+    return last_conv_layer(as_model(model))
 
 
 def _cam(model, images, class_index, layer, mode):
-    x, cls, logits = _prepare(model, images, class_index)
-    name = layer or default_cam_layer(logits)
-    get_layer(logits, name)  # clear error listing valid names
-    fn = _cached(logits, ("cam", name, mode), lambda: _cam_fn(logits, name, mode))
+    x, cls, _ = _prepare(model, images, class_index)
+    net = as_model(model)
+    name = resolve(net, layer or default_cam_layer(net))  # clear error listing valid names
+    fn = _cached(net, ("cam", name, mode), lambda: _cam_fn(net, name, mode))
     coarse = _chunked(fn, x, cls)[0]
     from helpers.activations import upsample
 

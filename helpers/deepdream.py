@@ -26,30 +26,31 @@ and the image climbs its gradient with a normalised step,
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from helpers import config
 
-#: Dreamers already built, per model and objective (building one traces a graph).
+#: Dreamers already built, per model (weakly keyed: dropped with the model), per objective; LRU-bounded.
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+#: Dreamers kept per model.
+CACHE_SIZE = 8
 
 
-def size_free_model(model):
-    """A copy of ``model`` whose input takes images of any height and width (weights copied).
+def size_free_model(model, layers=()):
+    """A model taking images of any height and width, calling ``model``'s own layers (no weights copied).
 
     Convolutional layers do not care about the image size, but a Keras model
-    built for 64x64 inputs refuses others. The caller's model is not changed.
+    built for 64x64 inputs refuses others. With ``layers`` the new model
+    outputs those layers only, so layers after a ``Flatten`` (whose input
+    size is fixed) are not needed. The caller's model is not changed.
     """
-    import keras
+    from helpers.models import as_model, graph_model
 
-    shape = model.inputs[0].shape
-    if shape[1] is None and shape[2] is None:
-        return model
-    free = keras.models.clone_model(model, input_tensors=keras.Input((None, None, shape[-1]), name="image_any_size"))
-    free.set_weights(model.get_weights())
-    return free
+    model = as_model(model)
+    return graph_model(model, layers, head=None if layers else "output", input_shape=(None, None, 3))
 
 
 def octave_shapes(shape, octaves: int = 3, octave_scale: float = 1.4, min_side: int = 16) -> list[tuple[int, int]]:
@@ -111,15 +112,30 @@ class Dreamer:
 
         from helpers import objectives as O
 
+        from helpers.models import as_model, conv_layer_names
+
+        model = as_model(model)
         self.objective = objective if isinstance(objective, O.Objective) else O.deepdream(objective)
         self.objective.validate(model)  # unknown layers: an error listing the valid names
         self.model_name = model.name
-        self._features = O.objective_model(size_free_model(model), self.objective)
+        self.tile_size = int(tile_size)
+        h, w = model.inputs[0].shape[1:3]
+        fixed = f"{h}x{w}" if h is not None and w is not None else "fixed"
+        why = (f"DeepDream works at any image size, but layer {', '.join(sorted(self.objective.layers))} of "
+               f"{model.name!r} needs "
+               f"inputs of exactly {fixed} pixels (a Flatten or Reshape fixes the size of what follows). "
+               f"Dream on a feature-map layer instead: {', '.join(conv_layer_names(model)[-6:])}")
+        try:
+            self._features = O.objective_model(model, self.objective, input_shape=(None, None, 3))
+            if h is not None and w is not None:  # probe a size the layers were not built for
+                self._features(tf.zeros([1, int(h) + 8, int(w) + 8, 3]), training=False)
+        except (ValueError, tf.errors.InvalidArgumentError) as exc:
+            raise ValueError(why) from exc
         from helpers.models import min_input_side
 
         #: the smallest image side the objective's layers take (tiles are never smaller)
         self.min_side = min_input_side(self._features)
-        self.tile_size = max(int(tile_size), self.min_side)
+        self.tile_size = max(self.tile_size, self.min_side)
         obj, fm = self.objective, self._features
 
         def value_and_grad(x):
@@ -173,16 +189,40 @@ class Dreamer:
         return total, np.roll(grad, (-shift[0], -shift[1]), axis=(0, 1))
 
 
-def dreamer_for(model, objective, tile_size: int = 256) -> Dreamer:
-    """A :class:`Dreamer`, reused across calls for the same model, objective and tile size."""
+def _objective_key(objective):
+    """Cache key: the layer mix itself for ``{layer: weight}``, the object for an Objective (never its name)."""
     from helpers import objectives as O
 
-    name = objective.name if isinstance(objective, O.Objective) else O.deepdream(objective).name
-    per_model = _CACHE.setdefault(model, {})
-    key = (name, int(tile_size))
-    if key not in per_model:
-        per_model[key] = Dreamer(model, objective, tile_size)
-    return per_model[key]
+    if isinstance(objective, O.Objective):
+        return ("objective", id(objective))
+    weights = {objective: 1.0} if isinstance(objective, str) else dict(objective)
+    return ("layers", tuple(sorted((str(k), float(v)) for k, v in weights.items())))
+
+
+def dreamer_for(model, objective, tile_size: int = 256) -> Dreamer:
+    """A :class:`Dreamer`, reused across calls for the same model, objective and tile size.
+
+    The cache is weakly keyed by the model (dropped with it) and holds at most
+    :data:`CACHE_SIZE` dreamers per model. Two different objectives never share
+    a dreamer, even with the same name; the dreamer calls the model's own
+    layers, so it follows ``model.set_weights(...)``.
+    """
+    from helpers.models import as_model
+
+    model = as_model(model)
+    per_model = _CACHE.get(model)
+    if per_model is None:
+        per_model = _CACHE[model] = OrderedDict()
+    key = (_objective_key(objective), int(tile_size))
+    hit = per_model.get(key)
+    if hit is not None and (key[0][0] == "layers" or hit[0] is objective):
+        per_model.move_to_end(key)
+        return hit[1]
+    dreamer = Dreamer(model, objective, tile_size)
+    per_model[key] = (objective, dreamer)  # holding the objective keeps its id unique while cached
+    while len(per_model) > CACHE_SIZE:
+        per_model.popitem(last=False)
+    return dreamer
 
 
 @dataclass
@@ -191,10 +231,15 @@ class DreamResult:
 
     Attributes:
       image: the dream ``[H, W, 3]`` in [0, 1], the size of the input.
+      enlarged: True if the input was smaller than the objective's layers
+        take (InceptionV3's ``mixed10`` needs 75 px): it was dreamt on a copy
+        enlarged to that side (``shapes``, ``initial`` and ``final`` are that
+        copy's) and the dream shrunk back.
       history: the objective before each step (at that step's octave size).
       initial, final: the objective on the full-size input and on the dream.
       shapes: the octave sizes, smallest first.
-      stopped: True if the callback stopped the run (the dream so far is kept).
+      stopped: True if the callback or a KeyboardInterrupt stopped the run (the dream so far is kept).
+      interrupted: True if it was a KeyboardInterrupt.
       flat: True if the gradient was all zeros (a dead objective): nothing changed.
       objective: the objective's readable name.
     """
@@ -207,6 +252,8 @@ class DreamResult:
     stopped: bool = False
     flat: bool = False
     objective: str = ""
+    interrupted: bool = False
+    enlarged: bool = False
 
     @property
     def gain(self) -> float:
@@ -237,22 +284,33 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     """
     from tqdm.auto import tqdm
 
+    from helpers import images as _images
+    from helpers._checks import finite_float, positive_int
+    from helpers.models import as_model
+
     if hasattr(model, "model") and hasattr(model, "dream_layers"):
         layers = layers if layers is not None or objective is not None else model.dream_layers
-        model = model.model
+    model = as_model(model)
     if objective is None and not layers:
         raise ValueError("give layers={layer: weight} (or a ModelSpec, whose dream_layers are used) or an objective")
-    if step_size <= 0:
-        raise ValueError(f"step_size must be positive; got {step_size}")
-    original = np.asarray(image, np.float32)
-    if original.ndim != 3 or original.shape[-1] != 3:
-        raise ValueError(f"expected one RGB image [H, W, 3]; got shape {original.shape}")
+    step_size = finite_float("step_size", step_size, positive=True)
+    steps = positive_int("steps", steps)
+    octaves = positive_int("octaves", octaves)
+    tile_size = positive_int("tile_size", tile_size, minimum=8)
+    original = np.asarray(image) if not isinstance(image, (str, bytes)) else image
+    if getattr(original, "ndim", 0) != 3 or original.shape[-1] != 3:
+        raise ValueError(f"expected one RGB image [H, W, 3]; got {getattr(original, 'shape', type(image).__name__)}")
+    original = _images.model_batch(original, "the image")[0]
     dreamer = dreamer_for(model, objective if objective is not None else layers, tile_size)
-    dreamer._check_side(original)
+    given = tuple(original.shape[:2])
+    if min(given) < dreamer.min_side:  # too small for the layers: dream on an enlarged copy, shrink the dream back
+        k = dreamer.min_side / min(given)
+        original = _resize(original, tuple(max(dreamer.min_side, round(side * k)) for side in given))
     shapes = at_least(octave_shapes(original.shape, octaves, octave_scale, min_side=1), dreamer.min_side)
     steps = config.steps(steps)
     rng = config.rng(seed)
     result = DreamResult(original, shapes=shapes, objective=dreamer.objective.name)
+    result.enlarged = given != tuple(original.shape[:2])
     result.initial = dreamer.value(original)
     img = _resize(original, shapes[0])
     shrunk = img
@@ -265,26 +323,31 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
             shrunk = same_size
         if result.stopped or result.flat:
             continue
-        for _ in range(steps):
-            shift = (int(rng.integers(0, min(tile_size, shape[0]))), int(rng.integers(0, min(tile_size, shape[1]))))
-            v, g = dreamer.tiled_gradient(img, shift)
-            result.history.append(v)
-            scale = float(np.mean(np.abs(g)))
-            if not np.isfinite(scale) or scale < 1e-12:
-                result.flat = True  # a dead objective: no direction to climb, keep the image as it is
-                break
-            img = np.clip(img + step_size * g / scale, 0.0, 1.0)
-            done += 1
-            bar.update(1)
-            if progress is not None:
-                every = max(1, steps // 4)
-                preview = img if (done % every == 0 or done == total) else None
-                if progress(done, total, preview) is False:
-                    result.stopped = True
+        try:
+            for _ in range(steps):
+                shift = (int(rng.integers(0, min(tile_size, shape[0]))), int(rng.integers(0, min(tile_size, shape[1]))))
+                v, g = dreamer.tiled_gradient(img, shift)
+                result.history.append(v)
+                scale = float(np.mean(np.abs(g)))
+                if not np.isfinite(scale) or scale < 1e-12:
+                    result.flat = True  # a dead objective: no direction to climb, keep the image as it is
                     break
+                img = np.clip(img + step_size * g / scale, 0.0, 1.0)
+                done += 1
+                bar.update(1)
+                if progress is not None:
+                    every = max(1, steps // 4)
+                    preview = img if (done % every == 0 or done == total) else None
+                    if progress(done, total, preview) is False:
+                        result.stopped = True
+                        break
+        except KeyboardInterrupt:  # keep the dream so far (upscaled to full size below)
+            result.stopped = result.interrupted = True
     bar.close()
     result.image = img.astype(np.float32)
     result.final = dreamer.value(result.image)
+    if result.enlarged:
+        result.image = _resize(result.image, given)
     return result
 
 

@@ -11,10 +11,11 @@ they send backward, given the incoming gradient ``g = dL/dy``:
   The All Convolutional Net*): :math:`g \\cdot [x > 0] \\cdot [g > 0]`, gated
   by both.
 
-:func:`guided_model` gives a *clone* of a model whose ReLUs (fused into
-``Conv2D(activation="relu")``/``Dense`` layers, or standalone ``ReLU`` and
-``Activation("relu")`` layers) use one of the modified rules. The forward pass
-is unchanged and the caller's model is never touched.
+:func:`guided_model` gives a model whose ReLUs (fused into
+``Conv2D(activation="relu")``/``Dense`` layers, or standalone ``ReLU``/``ReLU6``
+and ``Activation("relu")`` layers, inside nested base models too) use one of
+the modified rules. It calls the caller's own layers (weights shared), the
+forward pass is unchanged and the caller's model is never touched.
 """
 
 from __future__ import annotations
@@ -42,64 +43,32 @@ def backward_rule(x: np.ndarray, grad: np.ndarray, rule: str = "guided") -> np.n
     raise ValueError(f"unknown rule {rule!r}; choose one of {', '.join(RULES)}")
 
 
-def _relu_with_rule(rule: str):
-    import tensorflow as tf
+def guided_model(model, rule: str = "guided", head: str = "output"):
+    """A model computing the same as ``model`` whose ReLUs send gradients back with ``rule``.
 
-    @tf.custom_gradient
-    def relu(x):
-        y = tf.nn.relu(x)
-
-        def grad(dy):
-            if rule == "deconvnet":
-                return tf.nn.relu(dy)
-            return dy * tf.cast(x > 0, dy.dtype) * tf.cast(dy > 0, dy.dtype)
-
-        return y, grad
-
-    relu.__name__ = f"{rule}_relu"
-    return relu
-
-
-def _is_relu(act) -> bool:
-    import keras
-
-    return act is keras.activations.relu or getattr(act, "__name__", "") == "relu"
-
-
-def guided_model(model, rule: str = "guided"):
-    """A clone of ``model`` whose ReLUs send gradients back with ``rule``.
-
-    Layers with a fused ``activation="relu"`` get the modified ReLU as their
-    activation; standalone ``keras.layers.ReLU()`` (default arguments) and
-    ``Activation("relu")`` layers are replaced by an ``Activation`` using it.
-    Weights are copied, so forward outputs are identical to the original's.
+    Layers with a fused ``activation="relu"`` (or ``"relu6"``) run with the
+    modified ReLU; standalone ``ReLU`` layers (``ReLU6`` = ``ReLU(max_value=6)``
+    included; leaky ones are left alone) and ``Activation("relu")`` layers are
+    replaced. Nested base models are rebuilt layer by layer
+    (:func:`helpers._graph.graph_model`), so their inner ReLUs are guided too.
+    No weights are copied: the new model calls the caller's own layers, so it
+    follows ``model.set_weights(...)`` and its forward outputs are identical.
+    For a capped ReLU the guided rule also closes the gate above the cap:
+    :math:`g \\cdot [0 < x < 6] \\cdot [g > 0]`.
 
     Args:
-      model: a Keras model (Sequential or functional). It is not modified.
+      model: a Keras model (Sequential, functional or nested) or a ModelSpec. It is not modified.
       rule: ``"guided"`` or ``"deconvnet"``.
+      head: ``"output"`` (the model's output) or ``"logits"`` (before a final softmax/sigmoid).
 
     Returns:
-      The modified clone.
+      The new Keras model.
     """
-    import keras
+    from helpers._graph import graph_model
 
     if rule not in ("guided", "deconvnet"):
         raise ValueError(f"rule must be 'guided' or 'deconvnet'; got {rule!r}")
-    relu = _relu_with_rule(rule)
-
-    def clone_layer(layer):
-        cfg = layer.get_config()
-        if isinstance(layer, keras.layers.ReLU):
-            plain = not cfg.get("max_value") and not cfg.get("negative_slope") and not cfg.get("threshold")
-            return keras.layers.Activation(relu, name=layer.name) if plain else layer.__class__.from_config(cfg)
-        new = layer.__class__.from_config(cfg)
-        if _is_relu(getattr(layer, "activation", None)):
-            new.activation = relu
-        return new
-
-    clone = keras.models.clone_model(model, clone_function=clone_layer)
-    clone.set_weights(model.get_weights())
-    return clone
+    return graph_model(model, head=head, relu=rule)
 
 
 def backward_rules_figure(seed: int = 0, size: int = 5):

@@ -15,6 +15,7 @@ batch). :func:`load_image` turns anything a student may bring into that form:
 from __future__ import annotations
 
 import io
+import time
 import urllib.request
 import warnings
 from pathlib import Path
@@ -47,23 +48,39 @@ class ImageError(ValueError):
 
 
 def _fetch_url(url: str, timeout: float, max_bytes: int) -> bytes:
+    """Download ``url`` within ``timeout`` seconds in total (a server that drips bytes cannot stall it)."""
+    deadline = time.monotonic() + timeout
+    chunks, size = [], 0
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (course tool)
             length = response.headers.get("Content-Length")
             if length is not None and int(length) > max_bytes:
                 raise ImageError(f"{url} is {int(length) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
-            data = response.read(max_bytes + 1)
+            sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
+            while size <= max_bytes:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"the download took longer than {timeout:g} s in total")
+                if sock is not None:
+                    sock.settimeout(left)  # no single read may outlast the deadline
+                chunk = response.read1(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
     except ImageError:
         raise
     except Exception as exc:  # URLError, timeout, HTTPError, ...
-        raise ImageError(f"Could not download {url} within {timeout:.0f} s: {exc}. "
+        raise ImageError(f"Could not download {url} within {timeout:g} s: {exc}. "
                          "If you are offline, use a local file or a sample photo.") from exc
-    if len(data) > max_bytes:
+    if size > max_bytes:
         raise ImageError(f"{url} is larger than the {max_bytes / 1e6:.0f} MB limit.")
-    return data
+    return b"".join(chunks)
 
 
-def _decode(data: bytes, what: str) -> np.ndarray:
+def _decode(data: bytes, what: str, max_side: int | None = None) -> np.ndarray:
+    """Decode image bytes; an image longer than ``max_side`` is shrunk by PIL *before* it becomes float
+    (JPEG draft mode, then ``thumbnail``), so a huge photo never exists as a full-size float array."""
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -71,6 +88,13 @@ def _decode(data: bytes, what: str) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
+            w0, h0 = img.size
+            if max_side and max(w0, h0) > max_side and img.mode in ("RGB", "RGBA", "L", "LA", "P", "CMYK", "YCbCr"):
+                target = (max(1, round(w0 * max_side / max(w0, h0))), max(1, round(h0 * max_side / max(w0, h0))))
+                img.draft(img.mode if img.mode in ("RGB", "L") else None, target)  # JPEG: decode at 1/2..1/8 size
+                img.thumbnail(target, Image.LANCZOS, reducing_gap=2.0)
+                warnings.warn(f"{what} is {w0}x{h0} pixels; shrinking it to {img.size[0]}x{img.size[1]}.",
+                              stacklevel=4)
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"{what} is too large to load safely ({exc}).") from exc
@@ -165,21 +189,21 @@ def load_image(source, size: int | tuple[int, int] | None = None, max_side: int 
         what = "the uploaded data"
         if len(source) > max_bytes:
             raise ImageError(f"{what} is larger than the {max_bytes / 1e6:.0f} MB limit.")
-        img = _decode(bytes(source), what)
+        img = _decode(bytes(source), what, max_side)
     elif isinstance(source, (str, Path)):
         text = str(source)
         if text in SAMPLE_PHOTOS:
             return load_image(config.data_path("samples", SAMPLE_PHOTOS[text]), size=size, max_side=max_side)
         if text.startswith(("http://", "https://")):
             what = text
-            img = _decode(_fetch_url(text, timeout, max_bytes), what)
+            img = _decode(_fetch_url(text, timeout, max_bytes), what, max_side)
         else:
             path = Path(text).expanduser()
             what = str(path)
             if not path.is_file():
                 samples = ", ".join(SAMPLE_PHOTOS)
                 raise ImageError(f"No image file at {path}. Give a path, a URL, an array or a sample name ({samples}).")
-            img = _decode(path.read_bytes(), what)
+            img = _decode(path.read_bytes(), what, max_side)
     else:
         raise ImageError(f"Cannot load an image from a {type(source).__name__}; "
                          "give a path, a URL, bytes or a NumPy array.")
@@ -229,6 +253,39 @@ def as_batch(images) -> np.ndarray:
     if arr.ndim != 4 or arr.shape[-1] != 3:
         raise ImageError(f"expected an image [h, w, 3] or a batch [n, h, w, 3]; got shape {arr.shape}.")
     return arr
+
+
+def model_batch(images, what: str = "images") -> np.ndarray:
+    """A validated float32 batch ``[n, h, w, 3]`` in [0, 1] for a model of the course.
+
+    uint8 images are converted (divided by 255, with a warning); float images
+    on the 0..255 scale, NaN/infinite pixels, empty batches and non-numeric
+    input are refused with a :class:`ImageError` that says what to do.
+    """
+    if isinstance(images, (str, bytes, Path)):
+        raise ImageError(f"{what} must be an image array [h, w, 3] or a batch [n, h, w, 3]; got the "
+                         f"{type(images).__name__} {images!r:.60}. Load files with helpers.images.load_image.")
+    arr = np.asarray(images)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ImageError(f"{what} are not numeric (dtype {arr.dtype}).")
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4 or arr.shape[-1] != 3:
+        raise ImageError(f"expected an image [h, w, 3] or a batch [n, h, w, 3]; got shape {arr.shape}.")
+    if arr.shape[0] == 0:
+        raise ImageError(f"{what}: the batch is empty (shape {arr.shape}); give at least one image.")
+    if arr.dtype == np.uint8:
+        warnings.warn(f"{what} are uint8 (0..255): converted to float32 in [0, 1] by dividing by 255.", stacklevel=3)
+        return arr.astype(np.float32) / 255.0
+    x = arr.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise ImageError(f"{what} contain {int((~np.isfinite(x)).sum())} NaN or infinite values; fix or drop them.")
+    lo, hi = float(x.min()), float(x.max())
+    if hi > 1.5 or lo < -0.5:
+        hint = " They look like 0..255 pixel values: divide by 255." if lo >= 0 and hi <= 255 else ""
+        raise ImageError(f"{what} have values in [{lo:.3g}, {hi:.3g}], but the course's models take RGB in "
+                         f"[0, 1].{hint}")
+    return x
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

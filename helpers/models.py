@@ -23,7 +23,8 @@ from typing import Callable
 
 import numpy as np
 
-from helpers import config, images, shapes
+from helpers import _graph, config, images, shapes
+from helpers._graph import LayerNotFoundError  # noqa: F401  (raised by get_layer)
 
 WEIGHT_FILES = {
     "vgg16": "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
@@ -32,10 +33,6 @@ WEIGHT_FILES = {
 WEIGHT_URL = "https://storage.googleapis.com/tensorflow/keras-applications/{arch}/{file}"
 #: ImageNet classes that suit each sample photo.
 PHOTO_CLASSES = {"cat": 281, "coffee": 967, "astronaut": 834, "rocket": 657, "china": 698, "flower": 985}
-
-
-class LayerNotFoundError(ValueError):
-    """A layer name that the model does not have; the message lists valid names."""
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -79,16 +76,21 @@ class ModelSpec:
         return np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0)
 
     def predict(self, batch) -> np.ndarray:
-        """Class probabilities for a batch (softmax applied if the model lacks one).
+        """Class probabilities for a batch ``[n, classes]``.
 
-        Images of another size (32 px CIFAR-10 for a 224 px VGG16, say) are
-        resized to the model's input first.
+        A softmax head's output as it is; a sigmoid head's own probabilities (a
+        one-unit sigmoid gives ``[1 - p, p]``, "negative" and "positive"); raw
+        scores get a softmax. Images of another size (32 px CIFAR-10 for a
+        224 px VGG16, say) are resized to the model's input first.
         """
-        batch = images.as_batch(batch)
+        batch = images.model_batch(batch)
         if self.model.inputs[0].shape[1] is not None and tuple(batch.shape[1:3]) != tuple(self.input_size):
             batch = images.resize(batch, self.input_size)
         out = np.asarray(self.model(batch, training=False))
-        if not ends_in_softmax(self.model):
+        head = head_activation(self.model)
+        if head == "sigmoid":
+            return np.concatenate([1.0 - out, out], axis=1) if out.shape[1] == 1 else out
+        if head != "softmax":
             out = np.exp(out - out.max(1, keepdims=True))
             out /= out.sum(1, keepdims=True)
         return out
@@ -136,48 +138,18 @@ class ModelSpec:
 
 
 # ----------------------------------------------------------------- layers
-
-def layer_names(model) -> list[str]:
-    return [layer.name for layer in model.layers]
-
-
-def get_layer(model, name: str):
-    """``model.get_layer(name)`` with an error that lists the valid layer names."""
-    if not isinstance(name, str):
-        raise LayerNotFoundError(f"layer names are strings; got {name!r}. Valid names: {', '.join(layer_names(model))}")
-    for layer in model.layers:
-        if layer.name == name:
-            return layer
-    valid = layer_names(model)
-    close = [v for v in valid if name.lower() in v.lower() or v.lower() in name.lower()]
-    hint = f" Did you mean {', '.join(close[:3])}?" if close else ""
-    raise LayerNotFoundError(f"Model {model.name!r} has no layer {name!r}.{hint} Valid layer names: {', '.join(valid)}")
-
-
-def _is_feature_map(layer) -> bool:
-    try:
-        shape = layer.output.shape
-    except (AttributeError, ValueError):
-        return False
-    return len(shape) == 4
-
-
-def conv_layer_names(model) -> list[str]:
-    """Layers with weights and a 4-D output (convolutions), in order."""
-    return [layer.name for layer in model.layers if _is_feature_map(layer) and layer.weights]
-
-
-def last_conv_layer(model) -> str:
-    """Name of the last feature-map layer that is not a pooling layer (the usual Grad-CAM layer).
-
-    That is the last convolution's (activated) output: ``conv4`` on the shapes
-    CNN, ``block5_conv3`` on VGG16 (not ``block5_pool``), ``mixed10`` on InceptionV3.
-    """
-    for layer in reversed(model.layers):
-        kind = type(layer).__name__
-        if _is_feature_map(layer) and "Pooling" not in kind and kind != "InputLayer":
-            return layer.name
-    raise LayerNotFoundError(f"Model {model.name!r} has no layer with a 4-D (feature map) output.")
+# Lookup and rebuilding live in helpers._graph (nested models included); re-exported here.
+from helpers._graph import (  # noqa: E402,F401
+    as_model,
+    binary_head,
+    conv_layer_names,
+    get_layer,
+    graph_model,
+    head_activation,
+    last_conv_layer,
+    layer_names,
+    n_classes,
+)
 
 
 def min_input_side(model, largest: int = 1024) -> int:
@@ -206,37 +178,30 @@ def min_input_side(model, largest: int = 1024) -> int:
 
 def ends_in_softmax(model) -> bool:
     """True if the model's final operation is a softmax."""
-    import keras
+    return head_activation(model) == "softmax"
 
-    last = model.layers[-1]
-    act = getattr(last, "activation", None)
-    if act is None:
-        return False
-    return act is keras.activations.softmax or getattr(act, "__name__", "") == "softmax"
+
+def ends_in_sigmoid(model) -> bool:
+    """True if the model's final operation is a sigmoid (binary or multi-label head)."""
+    return head_activation(model) == "sigmoid"
 
 
 def without_softmax(model):
-    """A model that returns the pre-softmax scores (logits) of ``model``.
+    """A model that returns the pre-softmax (or pre-sigmoid) scores, the logits, of ``model``.
 
-    If the softmax is a separate final layer, the new model simply stops one
-    layer earlier (sharing weights, no copy). If it is fused into the last
-    layer (``Dense(..., activation="softmax")``, as in ``keras.applications``),
-    the model is cloned and the clone's last activation set to linear. Either
-    way the caller's model is never modified. Models without a softmax are
-    returned as they are.
+    Built by :func:`helpers._graph.graph_model`: the new model calls the
+    caller's own layers (weights shared, never copied, so it follows
+    ``set_weights``), with the final softmax or sigmoid dropped, whether it is
+    a separate layer or fused into the last one (``Dense(..., activation="softmax")``).
+    A one-unit sigmoid :math:`\\sigma(z)` becomes two class scores
+    :math:`[-z/2, z/2]` ("negative", "positive"), whose softmax is exactly
+    :math:`[1-\\sigma(z), \\sigma(z)]`. The caller's model is never modified;
+    models without a final softmax/sigmoid (and not nested) are returned as they are.
     """
-    import keras
-
-    if not ends_in_softmax(model):
+    model = as_model(model)
+    if not head_activation(model) and not _graph.is_nested(model):
         return model
-    last = model.layers[-1]
-    if isinstance(last, keras.layers.Activation):
-        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-        return keras.Model(inputs, last.input, name=f"{model.name}_logits")
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    clone.layers[-1].activation = keras.activations.linear
-    return clone
+    return graph_model(model, head="logits")
 
 
 # ----------------------------------------------------------------- loaders
@@ -254,6 +219,7 @@ def load_keras_file(path: str | Path, class_names: list[str] | None = None, name
 
 def spec_for_model(model, class_names: list[str] | None = None, name: str | None = None) -> ModelSpec:
     """A :class:`ModelSpec` for any Keras image classifier taking [0, 1] RGB input."""
+    model = as_model(model)
     shape = model.inputs[0].shape
     if len(shape) != 4 or shape[-1] != 3:
         raise ValueError(f"expected an image model with input [batch, h, w, 3]; got {tuple(shape)}")
@@ -261,8 +227,11 @@ def spec_for_model(model, class_names: list[str] | None = None, name: str | None
     convs = conv_layer_names(model)
     if not convs:
         raise ValueError(f"model {model.name!r} has no convolutional layers to visualise")
-    n_out = int(model.outputs[0].shape[-1])
-    names = list(class_names) if class_names is not None else [f"class {i}" for i in range(n_out)]
+    n_out = n_classes(model)
+    default = ["negative", "positive"] if binary_head(model) else [f"class {i}" for i in range(n_out)]
+    names = list(class_names) if class_names is not None else default
+    if binary_head(model) and len(names) == 1:  # the positive class named alone
+        names = [f"not {names[0]}", names[0]]
     if len(names) != n_out:
         raise ValueError(f"{len(names)} class names for a model with {n_out} outputs")
     pick = lambda f: convs[min(len(convs) - 1, int(f * (len(convs) - 1)))]  # noqa: E731

@@ -121,9 +121,10 @@ class Objective:
 
     # ------------------------------------------------------------- checks
     def validate(self, model, batch: int | None = None) -> None:
-        """Raise a clear error if a layer, channel, class or position is invalid for ``model``."""
-        from helpers.models import get_layer
+        """Raise a clear error if a layer, channel, class or position is invalid for ``model`` (or a ModelSpec)."""
+        from helpers.models import as_model, get_layer
 
+        model = as_model(model)
         for name in sorted(self.layers):
             get_layer(model, name)
         for check in self.checks:
@@ -256,7 +257,9 @@ def class_logit(c) -> Objective:
     idx, per = _indices(c)
 
     def check(model):
-        n = int(model.outputs[0].shape[-1])
+        from helpers.models import n_classes
+
+        n = n_classes(model)  # a one-unit sigmoid scores two classes: negative, positive
         bad = idx[(idx < 0) | (idx >= n)]
         if bad.size:
             raise IndexError(f"class index {int(bad.flat[0])} out of range: the model has classes 0..{n - 1}")
@@ -349,28 +352,33 @@ def total_variation() -> Objective:
 
 # ----------------------------------------------------------------- feature model
 
-def objective_model(model, objective: Objective):
+def objective_model(model, objective: Objective, input_shape=None):
     """A Keras model ``x -> {layer: activation, ..., LOGITS: logits}`` for ``objective``.
 
-    Layers are read from ``model`` (weights shared, nothing copied); when the
-    objective needs class scores, from its pre-softmax version
-    (:func:`helpers.models.without_softmax`, a clone if the softmax is fused
-    into the last layer). The caller's model is never modified. Unknown
-    layers and out-of-range indices raise clear errors.
+    Built with :func:`helpers.models.graph_model`: the model calls ``model``'s
+    own layers (weights shared, nothing copied, so it follows ``set_weights``),
+    reaches layers inside nested base models, and gives the pre-softmax (or
+    pre-sigmoid) logits when the objective needs class scores. The caller's
+    model is never modified. Unknown layers and out-of-range indices raise
+    clear errors. ``input_shape`` (e.g. ``(None, None, 3)``) overrides the
+    per-image input shape; then only the layers the objective reads are computed.
     """
     import keras
 
-    from helpers.models import get_layer, without_softmax
+    from helpers.models import as_model, graph_model
 
+    model = as_model(model)
     objective.validate(model)
-    base = without_softmax(model) if objective.needs_logits else model
-    outputs = {name: get_layer(base, name).output for name in sorted(objective.layers)}
+    names = sorted(objective.layers)
+    if not names and not objective.needs_logits:  # image-only objective: the image is all it reads
+        shape = tuple(input_shape) if input_shape is not None else tuple(model.inputs[0].shape[1:])
+        x = keras.Input(shape, name="image")
+        return keras.Model(x, {INPUT: x}, name=f"{model.name}_objective")
+    gm = graph_model(model, names, head="logits" if objective.needs_logits else None, input_shape=input_shape)
+    outputs = dict(zip(names, gm.outputs))
     if objective.needs_logits:
-        outputs[LOGITS] = base.outputs[0]
-    if not outputs:  # image-only objective: still run through the model's input
-        outputs[INPUT] = base.inputs[0]
-    inputs = base.inputs[0] if len(base.inputs) == 1 else base.inputs
-    return keras.Model(inputs, outputs, name=f"{model.name}_objective")
+        outputs[LOGITS] = gm.outputs[-1]
+    return keras.Model(gm.inputs[0] if len(gm.inputs) == 1 else gm.inputs, outputs, name=f"{model.name}_objective")
 
 
 def activations_for(feature_model, x) -> dict:
@@ -384,7 +392,9 @@ def evaluate(model, objective: Objective, images) -> np.ndarray:
     """The objective's per-image values ``[b]`` for a batch of images (a convenience for checks)."""
     import tensorflow as tf
 
+    from helpers.images import model_batch
+
     fm = objective_model(model, objective)
-    x = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
+    x = tf.convert_to_tensor(model_batch(images))
     objective.validate(model, batch=int(x.shape[0]))
     return np.asarray(objective(activations_for(fm, x)))

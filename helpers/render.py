@@ -121,14 +121,15 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
     """Optimize a batch of images to maximize ``objective`` (one value per image).
 
     Args:
-      model: a Keras model taking images in [0, 1]; never modified.
+      model: a Keras model taking images in [0, 1], or a ModelSpec; never modified.
+        Layers inside nested base models are reached by path or inner name.
       objective: an :class:`helpers.objectives.Objective`.
       batch: images to optimize; defaults to the objective's per-image count, else 1.
       size: side (or ``(h, w)``) of the images; defaults to the model's input size.
       param: ``"pixel"``, ``"fourier"``, ``"silhouette"`` or a parameterization object.
       transforms: list of :class:`helpers.transforms.Transform` (not modified).
-      steps: number of steps (capped by ``helpers.config.steps`` in fast mode).
-      lr: step size :math:`\\eta` of the normalized gradient step.
+      steps: number of steps, at least 1 (capped by ``helpers.config.steps`` in fast mode).
+      lr: step size :math:`\\eta` of the normalized gradient step (finite, positive).
       thresholds: steps (1-based) at which to keep snapshots.
       normalize: divide each image's gradient by its RMS (else the raw gradient).
       keep: ``"best"`` (highest objective seen) or ``"last"`` for ``result.images``.
@@ -148,6 +149,14 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
     import tensorflow as tf
     from tqdm.auto import tqdm
 
+    from helpers._checks import finite_float, positive_int
+    from helpers.models import as_model
+
+    model = as_model(model)
+    steps = positive_int("steps", steps)
+    lr = finite_float("lr", lr, positive=True)
+    if batch is not None:
+        batch = positive_int("batch", batch)
     if keep not in ("best", "last"):
         raise ValueError(f"keep must be 'best' or 'last'; got {keep!r}")
     if not isinstance(objective, O.Objective):

@@ -281,3 +281,54 @@ def test_long_attributions_show_a_progress_bar_that_changes_nothing(shapes_spec,
     assert "integrated gradients" in capsys.readouterr().err
     A.integrated_gradients(shapes_spec.model, x[:1], 0, steps=32)  # one call: no bar by default
     assert "integrated gradients" not in capsys.readouterr().err
+
+
+def _retrained(model, seed):
+    """New random weights of the same shapes (what ``fit`` or a checkpoint load would do)."""
+    r = config.rng(seed)
+    return [r.normal(scale=0.5, size=w.shape).astype(np.float32) for w in model.get_weights()]
+
+
+def test_maps_follow_set_weights_no_stale_cache(tiny_model):
+    """After model.set_weights(...) every method explains the new network, exactly like a fresh copy would."""
+    import keras
+
+    x = config.rng(7).uniform(0, 1, size=(2, 8, 8, 3)).astype(np.float32)
+    methods = {"saliency": A.saliency, "grad_cam": A.grad_cam, "guided_backprop": A.guided_backprop}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = {k: f(tiny_model, x, 1) for k, f in methods.items()}
+        new = _retrained(tiny_model, 8)
+        tiny_model.set_weights(new)
+        fresh = keras.models.clone_model(tiny_model)
+        fresh.set_weights(new)
+        for k, f in methods.items():
+            after = f(tiny_model, x, 1)
+            assert not np.allclose(after, before[k], atol=1e-4), k
+            np.testing.assert_allclose(after, f(fresh, x, 1), atol=1e-5, err_msg=k)
+
+
+def test_cache_is_dropped_with_the_model_and_bounded():
+    import gc
+    import weakref
+
+    from conftest import _tiny
+    from helpers import _gradients
+
+    model = _tiny(11, softmax=True, sequential=True)
+    x = config.rng(1).uniform(0, 1, size=(1, 8, 8, 3)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        A.saliency(model, x)
+        A.guided_backprop(model, x)
+        for layer in ("c1", "c2"):
+            for relu in ("sum", "channels"):
+                A.grad_cam(model, x, layer=layer, relu=relu)
+                A.grad_cam_plus_plus(model, x, layer=layer)
+    assert model in _gradients._CACHE
+    assert len(_gradients._CACHE[model]) <= _gradients.CACHE_SIZE
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None  # nothing in the cache kept the model alive
+    assert all(ref() is not m for m in list(_gradients._CACHE.keys()))

@@ -172,3 +172,61 @@ def test_panel_dreams_and_reports_bad_layer_mix(shapes_spec):
     panel.controls["layers"].value = "conv3: lots"
     panel.run()
     assert "must be a number" in panel.error
+
+
+def test_keyboard_interrupt_returns_the_dream_so_far(shapes_spec):
+    img = _photo()
+
+    def progress(step, total, preview=None):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    res = D.deepdream(shapes_spec, img, steps=4, octaves=2, progress=progress, show_progress=False)
+    assert res.stopped and res.interrupted
+    assert res.image.shape == img.shape and len(res.history) == 3 and not np.array_equal(res.image, img)
+    assert np.isfinite(res.final)
+
+
+def _flatten_model():
+    import keras
+
+    keras.utils.set_random_seed(9)
+    return keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(6, 3, activation="relu", name="c1"),
+                             keras.layers.Conv2D(8, 3, activation="relu", name="c2"), keras.layers.Flatten(),
+                             keras.layers.Dense(5, activation="relu", name="fc"),
+                             keras.layers.Dense(3, activation="softmax", name="out")], name="flatnet")
+
+
+def test_conv_flatten_dense_models_dream_on_conv_layers_and_explain_the_rest():
+    m = _flatten_model()
+    res = D.deepdream(m, _photo(48), layers={"c2": 1.0}, steps=4, octaves=2, tile_size=32, show_progress=False)
+    assert res.image.shape == (48, 48, 3) and res.final > res.initial
+    with pytest.raises(ValueError, match=r"(?s)32x32.*Flatten.*c1, c2"):
+        D.deepdream(m, _photo(48), layers={"fc": 1.0}, steps=2, octaves=1, show_progress=False)
+
+
+def test_dreamer_cache_tells_objectives_apart_and_follows_new_weights(tiny_model):
+    import gc
+    import weakref
+
+    from conftest import _tiny
+    from helpers import objectives as O
+
+    a, b = O.channel("c2", 0), O.channel("c2", 1)
+    b.name = a.name  # same name, different objective
+    da, db = D.dreamer_for(tiny_model, a), D.dreamer_for(tiny_model, b)
+    assert da is not db and da is D.dreamer_for(tiny_model, a)
+    assert D.dreamer_for(tiny_model, {"c2": 1.0}) is D.dreamer_for(tiny_model, {"c2": 1})
+    img = _photo(32)
+    before = D.deepdream(tiny_model, img, layers="c2", steps=3, octaves=1, show_progress=False)
+    tiny_model.set_weights([w * 1.7 + 0.05 for w in tiny_model.get_weights()])
+    after = D.deepdream(tiny_model, img, layers="c2", steps=3, octaves=1, show_progress=False)
+    assert after.initial != pytest.approx(before.initial)  # the cached dreamer sees the new weights
+    other = _tiny(12, softmax=True, sequential=False)
+    other.set_weights(tiny_model.get_weights())
+    assert after.initial == pytest.approx(D.deepdream(other, img, layers="c2", steps=1, octaves=1,
+                                                      show_progress=False).initial, rel=1e-5)
+    ref = weakref.ref(other)
+    del other
+    gc.collect()
+    assert ref() is None

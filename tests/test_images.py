@@ -109,3 +109,61 @@ def test_resize_crop_keeps_aspect():
     img[:, 10:30] = 1.0  # the centre square is white
     out = images.resize(img, 10, crop=True)
     assert out.shape == (10, 10, 3) and out.min() > 0.99
+
+
+def test_url_that_drips_bytes_hits_the_total_deadline():
+    """A local server sends one byte every 0.1 s of a 100 kB body: a per-read timeout alone would wait hours."""
+    import http.server
+    import threading
+    import time
+
+    class Drip(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(100000):
+                    self.wfile.write(b"\x89")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:  # the client gave up
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        start = time.monotonic()
+        with pytest.raises(images.ImageError, match="within 1 s"):
+            images.load_image(f"http://127.0.0.1:{server.server_address[1]}/cat.png", timeout=1.0)
+        assert time.monotonic() - start < 10.0  # the deadline held (the whole body would take 10 000 s)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_huge_image_is_shrunk_before_it_becomes_float(tmp_path):
+    """A 6000x4000 PNG as float32 would take 288 MB; the decoder shrinks it in PIL first."""
+    import tracemalloc
+
+    w, h = 6000, 4000
+    big = Image.new("RGB", (w, h), (200, 30, 30))
+    big.paste((20, 40, 220), (0, 0, w // 2, h))  # left half blue, right half red
+    path = tmp_path / "huge.png"
+    big.save(path)
+    del big
+    tracemalloc.start()
+    try:
+        with pytest.warns(UserWarning, match="6000x4000 pixels; shrinking"):
+            img = images.load_image(path, max_side=600)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert img.shape == (400, 600, 3)
+    assert img[200, 100, 2] > 0.8 and img[200, 500, 0] > 0.7  # still the same picture
+    assert peak < w * h * 3 / 8  # far below even the uint8 image (72 MB), let alone float32 (288 MB)

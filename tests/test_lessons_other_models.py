@@ -96,7 +96,7 @@ def test_lesson_runs_on_a_nested_user_model(path, tmp_path, nested_model_path, r
 # ----------------------------------------------------------------- the helpers these runs rely on
 
 def test_octaves_and_tiles_never_go_below_the_models_minimum():
-    """A valid 5x5 convolution then a 4x4 pooling needs 8 px: smaller octaves and tiles are raised to it."""
+    """A valid 5x5 convolution then an 8x8 pooling needs 12 px: smaller octaves and tiles are raised to it."""
     import keras
     import numpy as np
     from keras import layers
@@ -105,16 +105,18 @@ def test_octaves_and_tiles_never_go_below_the_models_minimum():
 
     inp = keras.Input((None, None, 3))
     x = layers.Conv2D(3, 5, name="c")(inp)
-    model = keras.Model(inp, layers.MaxPooling2D(4, name="p")(x))
+    model = keras.Model(inp, layers.MaxPooling2D(8, name="p")(x))
     assert D.at_least([(5, 7), (7, 10), (10, 14)], 8) == [(8, 8), (8, 10), (10, 14)]
     assert D.at_least([(5, 5), (7, 7), (10, 10)], 8) == [(8, 8), (10, 10)]
-    dreamer = D.Dreamer(model, {"p": 1.0}, tile_size=4)
-    assert dreamer.min_side == 8 and dreamer.tile_size == 8
-    img = np.random.default_rng(0).uniform(0, 1, (12, 12, 3)).astype("float32")
-    res = D.deepdream(model, img, layers={"p": 1.0}, steps=2, octaves=3, octave_scale=1.4, tile_size=4)
-    assert min(min(s) for s in res.shapes) == 8 and res.image.shape == img.shape
-    with pytest.raises(ValueError, match="at least 8 px"):
-        D.deepdream(model, img[:6, :6], layers={"p": 1.0}, steps=1)
+    dreamer = D.Dreamer(model, {"p": 1.0}, tile_size=8)
+    assert dreamer.min_side == 12 and dreamer.tile_size == 12
+    img = np.random.default_rng(0).uniform(0, 1, (16, 16, 3)).astype("float32")
+    res = D.deepdream(model, img, layers={"p": 1.0}, steps=2, octaves=3, octave_scale=1.4, tile_size=8)
+    assert res.shapes == [(12, 12), (16, 16)] and res.image.shape == img.shape and not res.enlarged
+    small = D.deepdream(model, img[:10, :10], layers={"p": 1.0}, steps=1, tile_size=8)
+    assert small.enlarged and small.shapes[-1] == (12, 12) and small.image.shape == (10, 10, 3)
+    with pytest.raises(ValueError, match="at least 12 px"):
+        dreamer.gradient(img[:10, :10])
 
 
 def test_classes_panel_renders_a_few_of_a_long_class_list():

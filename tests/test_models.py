@@ -190,3 +190,67 @@ def test_min_input_side_by_hand():
     assert models.min_input_side(keras.Model(inp, x)) == 6
     same = keras.Model(inp, layers.Conv2D(2, 3, padding="same")(inp))
     assert models.min_input_side(same) == 1
+
+
+def _sigmoid_model(units: int = 1, seed: int = 4):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, activation="relu", name="c1"),
+                             keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(units, activation="sigmoid",
+                                                                                       name="out")], name="binary")
+
+
+def _logit_of(model, x):
+    """z with sigma(z) = the model's output, computed from the last layer's own weights."""
+    import keras
+
+    feats = np.asarray(keras.Model(model.inputs[0], model.layers[-2].output)(x))
+    w, b = model.layers[-1].get_weights()
+    return feats @ w + b
+
+
+def test_binary_sigmoid_head_predicts_its_probability_and_exposes_its_logit():
+    from helpers import objectives as O
+
+    m = _sigmoid_model()
+    x = np.random.default_rng(2).random((5, 8, 8, 3)).astype("float32") * np.linspace(0, 1, 5)[:, None, None, None]
+    p = np.asarray(m(x))[:, 0]
+    spec = models.spec_for_model(m)
+    assert spec.class_names == ["negative", "positive"] and models.binary_head(m) and models.n_classes(m) == 2
+    probs = spec.predict(x)
+    np.testing.assert_allclose(probs, np.stack([1 - p, p], 1), atol=1e-6)  # the sigmoid, not a softmax of 1 unit
+    assert spec.decode(probs, top=1)[0][0][1] in ("negative", "positive")
+    z = _logit_of(m, x)[:, 0]
+    logits = np.asarray(models.without_softmax(m)(x))
+    np.testing.assert_allclose(logits, np.stack([-z / 2, z / 2], 1), rtol=1e-5, atol=1e-6)
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(e / e.sum(1, keepdims=True), probs, atol=1e-6)  # softmax of the pair = [1-p, p]
+    np.testing.assert_allclose(O.evaluate(m, O.class_logit(1), x), z / 2, rtol=1e-5, atol=1e-6)
+    assert models.spec_for_model(m, class_names=["cat"]).class_names == ["not cat", "cat"]
+
+
+def test_attribution_on_a_sigmoid_head_follows_the_logit_not_the_probability():
+    import tensorflow as tf
+
+    from helpers import attribution as A
+
+    m = _sigmoid_model(seed=5)
+    x = tf.constant(np.random.default_rng(3).random((2, 8, 8, 3)).astype("float32"))
+    linear = models.graph_model(m, head="logits")
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        z = linear(x)[:, 1] * 2.0  # the logit z itself
+    dz = tape.gradient(z, x).numpy()
+    np.testing.assert_allclose(A.input_gradients(m, x.numpy(), 1), dz / 2, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(A.input_gradients(m, x.numpy(), 0), -dz / 2, rtol=1e-4, atol=1e-7)
+    p = np.asarray(m(x))[:, 0]
+    assert not np.allclose(p * (1 - p), 0.5)  # the probability's gradient would be scaled by p(1-p) per image
+
+
+def test_multi_label_sigmoid_predicts_independent_probabilities():
+    m = _sigmoid_model(units=3)
+    x = np.random.default_rng(4).random((2, 8, 8, 3)).astype("float32")
+    np.testing.assert_allclose(models.spec_for_model(m).predict(x), np.asarray(m(x)), atol=1e-6)
+    z = np.asarray(models.without_softmax(m)(x))
+    np.testing.assert_allclose(1 / (1 + np.exp(-z)), np.asarray(m(x)), atol=1e-6)
