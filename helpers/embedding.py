@@ -147,8 +147,12 @@ def untrained_twin(model, seed: int = 0):
         return build_shapes_cnn(size=int(model.inputs[0].shape[1]), seed=seed, name=f"untrained_{seed}")
     from helpers.metrics import _fresh_value
 
+    def leaves(layer):  # the layers of a nested base model one by one, each with its own initializers
+        inner = getattr(layer, "layers", None)
+        return [leaf for sub in inner for leaf in leaves(sub)] if inner else [layer]
+
     twin = keras.models.clone_model(model)
-    for i, layer in enumerate(twin.layers):
+    for i, layer in enumerate(leaves(twin)):
         for j, var in enumerate(layer.weights):
             var.assign(_fresh_value(layer, var, seed * 1000 + i * 10 + j))
     return twin

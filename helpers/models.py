@@ -129,8 +129,14 @@ class ModelSpec:
 
     @property
     def conv_layers(self) -> list[str]:
-        """Names of the layers with 4-D (feature map) outputs that hold weights."""
-        return conv_layer_names(self.model)
+        """Names of the layers with 4-D (feature map) outputs that hold weights, plus ``layers["last_conv"]``.
+
+        The Grad-CAM layer can be a weightless activation after the last one
+        (``out_relu`` in MobileNetV2); it is listed last so panels can offer it.
+        """
+        names = conv_layer_names(self.model)
+        last = self.layers.get("last_conv")
+        return names + [last] if last and last not in names else names
 
     def sample_images(self) -> dict:
         """``{name: (image [h, w, 3] in [0, 1], class_index)}`` suited to this model."""
@@ -236,8 +242,20 @@ def spec_for_model(model, class_names: list[str] | None = None, name: str | None
         raise ValueError(f"{len(names)} class names for a model with {n_out} outputs")
     pick = lambda f: convs[min(len(convs) - 1, int(f * (len(convs) - 1)))]  # noqa: E731
     layers = {"early": convs[0], "middle": pick(0.5), "late": pick(0.8), "last_conv": last_conv_layer(model)}
-    return ModelSpec(name=name or model.name, model=model, input_size=size, class_names=names, layers=layers,
+    spec = ModelSpec(name=name or model.name, model=model, input_size=size, class_names=names, layers=layers,
                      dream_layers={pick(0.5): 1.0, convs[-1]: 1.0}, description=f"user model {model.name}")
+    spec.samples = lambda: _predicted_samples(spec)
+    return spec
+
+
+def _predicted_samples(spec) -> dict:
+    """The course's sample photos at the model's input size, each with the class the model predicts for it.
+
+    A user's model has no labelled samples of its own, so the lessons explain its own decision.
+    """
+    photos = {k: images.resize(images.load_image(k), spec.input_size, crop=True) for k in images.SAMPLE_PHOTOS}
+    probs = spec.predict(np.stack(list(photos.values())))
+    return {k: (img, int(p.argmax())) for (k, img), p in zip(photos.items(), probs)}
 
 
 def _shapes_samples(size: int = 64) -> dict:

@@ -254,3 +254,19 @@ def test_multi_label_sigmoid_predicts_independent_probabilities():
     np.testing.assert_allclose(models.spec_for_model(m).predict(x), np.asarray(m(x)), atol=1e-6)
     z = np.asarray(models.without_softmax(m)(x))
     np.testing.assert_allclose(1 / (1 + np.exp(-z)), np.asarray(m(x)), atol=1e-6)
+
+
+def test_user_model_spec_has_samples_and_offers_its_grad_cam_layer():
+    """A user's model explains its own prediction on the sample photos; a weightless last activation is offered."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(4, 3, name="c1"), layers.ReLU(name="out_relu"),
+                              layers.GlobalAveragePooling2D(), layers.Dense(3, activation="softmax")])
+    spec = models.spec_for_model(model)
+    assert spec.layers["last_conv"] == "out_relu" and spec.conv_layers == ["c1", "out_relu"]
+    samples = spec.sample_images()
+    assert samples, "a user model gets the course's sample photos"
+    for img, cls in samples.values():
+        assert img.shape == (16, 16, 3) and cls == int(spec.predict(img[None])[0].argmax())
