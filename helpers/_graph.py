@@ -81,7 +81,8 @@ def resolve(model, name) -> str:
         raise LayerNotFoundError(f"layer names are strings; got {name!r}. Valid names: {', '.join(valid)}")
     if name in valid:
         return name
-    hits = [p for p in valid if p.rsplit(SEP, 1)[-1] == name]
+    own = name.rsplit(SEP, 1)[-1] if not is_nested(model) else name  # a flattened copy keeps inner names only
+    hits = [p for p in valid if p.rsplit(SEP, 1)[-1] == own]
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
@@ -288,7 +289,7 @@ def graph_model(model, names=(), head: str | None = "output", relu: str | None =
 
     model = as_model(model)
     paths = [resolve(model, n) for n in names]
-    head_path, head_op = head_layer(model)
+    head_path, _ = head_layer(model)
     strip = head == "logits" and head_activation(model) != ""
     relu_sub = _relu_substitute(relu) if relu else None
 
@@ -303,7 +304,8 @@ def graph_model(model, names=(), head: str | None = "output", relu: str | None =
     inputs = [keras.Input(shape, name="image")] + [keras.Input(tuple(t.shape[1:])) for t in model.inputs[1:]]
     taps, errors = {}, {}
     out = _replay(model, inputs, "", taps, substitute, errors)
-    outputs = [taps[p] for p in paths]
+    layers = dict(walk(model))
+    outputs = [taps.get(p, inputs[0] if isinstance(layers[p], keras.layers.InputLayer) else _MISSING) for p in paths]
     if head is not None:
         if strip and binary_head(model):
             out = keras.ops.concatenate([-0.5 * out, 0.5 * out], axis=-1)
@@ -313,5 +315,5 @@ def graph_model(model, names=(), head: str | None = "output", relu: str | None =
             first = next(iter(errors.items()), ("?", "unknown"))
             raise ValueError(f"layer {p!r} cannot be computed for inputs of shape {shape}: layer {first[0]!r} "
                              f"failed ({first[1]}). Layers that work: "
-                             f"{', '.join(k for k, v in taps.items() if v is not _MISSING and k in dict(walk(model)))}")
+                             f"{', '.join(k for k, v in taps.items() if v is not _MISSING and k in layers)}")
     return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=f"{model.name}_graph")

@@ -90,8 +90,11 @@ def mixed_precision_clone(model, precision: str):
             cfg["dtype"] = policies[precision]
         return layer.__class__.from_config(cfg)
 
-    clone = keras.models.clone_model(model, clone_function=clone_layer)
-    clone.set_weights(model.get_weights())
+    from helpers._graph import graph_model, is_nested
+
+    flat = graph_model(model) if is_nested(model) else model  # clone the layers inside a nested base too
+    clone = keras.models.clone_model(flat, clone_function=clone_layer)
+    clone.set_weights(flat.get_weights())
     return clone
 
 

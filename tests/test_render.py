@@ -140,3 +140,18 @@ def test_xla_step_matches_the_graph_step_and_falls_back_when_it_must(shapes_spec
     fallback = render(shapes_spec.model, obj, transforms=rotate, jit_compile=True, **kw)
     assert any("XLA could not compile" in n for n in fallback.notes)
     np.testing.assert_allclose(fallback.images, graph.images, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:.*identically zero gradient")
+def test_mixed_precision_reaches_inside_a_nested_base():
+    import keras
+
+    keras.utils.set_random_seed(2)
+    base = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, activation="relu", name="c1")],
+                            name="base")
+    m = keras.Sequential([base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)], name="outer")
+    clone = mixed_precision_clone(m, "bfloat16")
+    assert clone.get_layer("c1").compute_dtype == "bfloat16"
+    r = render(m, O.channel("base/c1", [0, 1, 2, 3]), size=8, steps=4, lr=0.1, precision="bfloat16", progress=False)
+    alive = r.values[0] > 0  # channels a grey start already excites
+    assert alive.any() and np.all(r.values[-1][alive] > r.values[0][alive])
