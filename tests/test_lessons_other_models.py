@@ -29,8 +29,6 @@ NESTED_KNOWN = {
           "reach a layer inside a nested base model (helpers.activations.feature_model can)",
     "03": "the ablation cell titles four images per recipe with names[i] for i in range(4); a binary model has "
           "two classes",
-    "06": "feature_model(spec.logits_model, ['mobilenetv2_0.35_96/out_relu', ...]): the logits model is the "
-          "flattened graph, whose layers have lost the nested path ('out_relu' there)",
 }
 _PEAK_CELL = ("import resource; _u = resource.getrusage(resource.RUSAGE_SELF); "
               "print('VmHWM', next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')), "
