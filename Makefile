@@ -6,11 +6,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export COURSE_OFFLINE ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# The model switch: MODEL=shapes|vgg16|inception_v3|path.keras, WEIGHTS=imagenet|random
+# (random: test the code path offline, nothing downloads). Unset: the lessons' "auto".
+SWITCH := $(if $(MODEL),COURSE_MODEL=$(MODEL)) $(if $(WEIGHTS),COURSE_WEIGHTS=$(WEIGHTS))
 
 .PHONY: course test install train-shapes notebooks explore clean help
 
 help:
 	@echo "make course        run every notebook (FAST=1 for the quick version) -> build/"
+	@echo "                   MODEL=shapes|vgg16|inception_v3|file.keras WEIGHTS=imagenet|random: run on another model"
 	@echo "make test          run the test suite (includes every notebook in fast mode)"
 	@echo "make train-shapes  retrain the offline shapes CNNs -> data/models/"
 	@echo "make notebooks     rebuild notebooks/*.ipynb from notebooks/src/*.py"
@@ -26,7 +30,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 course: $(STAMP)
-	COURSE_FAST=$(if $(FAST),1,$${COURSE_FAST:-0}) $(PY) -m helpers.runner
+	COURSE_FAST=$(if $(FAST),1,$${COURSE_FAST:-0}) $(SWITCH) $(PY) -m helpers.runner
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -38,10 +42,10 @@ notebooks: $(STAMP)
 	$(PY) tools/nbbuild.py
 
 # The instructor explorer (Voila, no code showing), offline on 127.0.0.1.
-# make explore [MODEL=shapes|vgg16|...] [PROJECTOR=1] [PORT=8866]
+# make explore [MODEL=shapes|vgg16|...] [WEIGHTS=imagenet|random] [PROJECTOR=1] [PORT=8866]
 explore: $(STAMP)
 	@echo "Instructor explorer: http://127.0.0.1:$(or $(PORT),8866)/  (Ctrl-C stops it)"
-	COURSE_MODEL=$(or $(MODEL),auto) COURSE_PROJECTOR=$(or $(PROJECTOR),0) \
+	$(SWITCH) COURSE_PROJECTOR=$(or $(PROJECTOR),0) \
 	  $(VENV)/bin/voila apps/explorer.ipynb --no-browser --port=$(or $(PORT),8866) --Voila.ip=127.0.0.1 \
 	  --show_tracebacks=True
 

@@ -70,6 +70,20 @@ def octave_shapes(shape, octaves: int = 3, octave_scale: float = 1.4, min_side: 
     return shapes
 
 
+def at_least(shapes, min_side: int) -> list[tuple[int, int]]:
+    """Octave sizes with every side raised to ``min_side`` (the smallest the model's layers take), deduplicated.
+
+    InceptionV3's ``mixed`` blocks, for instance, need at least 43 px: a smaller
+    octave would leave a pooling window with nothing to pool.
+    """
+    out: list[tuple[int, int]] = []
+    for h, w in shapes:
+        shape = (max(int(h), min_side), max(int(w), min_side))
+        if not out or out[-1] != shape:
+            out.append(shape)
+    return out
+
+
 def _resize(img: np.ndarray, shape) -> np.ndarray:
     import tensorflow as tf
 
@@ -136,6 +150,11 @@ class Dreamer:
                 self._features(tf.zeros([1, int(h) + 8, int(w) + 8, 3]), training=False)
         except (ValueError, tf.errors.InvalidArgumentError) as exc:
             raise ValueError(why) from exc
+        from helpers.models import min_input_side
+
+        #: the smallest image side the objective's layers take (tiles are never smaller)
+        self.min_side = min_input_side(self._features)
+        self.tile_size = max(self.tile_size, self.min_side)
         obj, fm = self.objective, self._features
 
         def value_and_grad(x):
@@ -147,8 +166,15 @@ class Dreamer:
         sig = [tf.TensorSpec([1, None, None, 3], tf.float32)]  # one trace for every tile and image size
         self._vg = tf.function(value_and_grad, input_signature=sig)
 
+    def _check_side(self, image) -> None:
+        if min(image.shape[:2]) < self.min_side:
+            raise ValueError(f"a {image.shape[0]}x{image.shape[1]} px image is too small for {self.model_name}'s "
+                             f"layers {', '.join(sorted(self.objective.layers))}: they need at least "
+                             f"{self.min_side} px per side")
+
     def gradient(self, image) -> tuple[float, np.ndarray]:
         """Objective and its gradient on the whole image at once (no tiles)."""
+        self._check_side(np.asarray(image))
         v, g = self._vg(np.asarray(image, np.float32)[None])
         return float(v), g.numpy()[0]
 
@@ -168,6 +194,7 @@ class Dreamer:
         inside its tile.
         """
         img = np.asarray(image, np.float32)
+        self._check_side(img)
         h, w = img.shape[:2]
         x = np.roll(img, shift, axis=(0, 1))
         th, tw = min(self.tile_size, h), min(self.tile_size, w)
@@ -223,6 +250,10 @@ class DreamResult:
 
     Attributes:
       image: the dream ``[H, W, 3]`` in [0, 1], the size of the input.
+      enlarged: True if the input was smaller than the objective's layers
+        take (InceptionV3's ``mixed10`` needs 75 px): it was dreamt on a copy
+        enlarged to that side (``shapes``, ``initial`` and ``final`` are that
+        copy's) and the dream shrunk back.
       history: the objective before each step (at that step's octave size).
       initial, final: the objective on the full-size input and on the dream.
       shapes: the octave sizes, smallest first.
@@ -241,6 +272,7 @@ class DreamResult:
     flat: bool = False
     objective: str = ""
     interrupted: bool = False
+    enlarged: bool = False
 
     @property
     def gain(self) -> float:
@@ -288,10 +320,15 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
         raise ValueError(f"expected one RGB image [H, W, 3]; got {getattr(original, 'shape', type(image).__name__)}")
     original = _images.model_batch(original, "the image")[0]
     dreamer = dreamer_for(model, objective if objective is not None else layers, tile_size)
-    shapes = octave_shapes(original.shape, octaves, octave_scale)
+    given = tuple(original.shape[:2])
+    if min(given) < dreamer.min_side:  # too small for the layers: dream on an enlarged copy, shrink the dream back
+        k = dreamer.min_side / min(given)
+        original = _resize(original, tuple(max(dreamer.min_side, round(side * k)) for side in given))
+    shapes = at_least(octave_shapes(original.shape, octaves, octave_scale, min_side=1), dreamer.min_side)
     steps = config.steps(steps)
     rng = config.rng(seed)
     result = DreamResult(original, shapes=shapes, objective=dreamer.objective.name)
+    result.enlarged = given != tuple(original.shape[:2])
     result.initial = dreamer.value(original)
     img = _resize(original, shapes[0])
     shrunk = img
@@ -327,6 +364,8 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     bar.close()
     result.image = img.astype(np.float32)
     result.final = dreamer.value(result.image)
+    if result.enlarged:
+        result.image = _resize(result.image, given)
     return result
 
 

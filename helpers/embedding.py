@@ -89,17 +89,37 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
-def dataset(spec, n: int, seed: int = 0):
+def cifar10_available() -> tuple[bool, str]:
+    """Whether Keras can load CIFAR-10: cached in ``~/.keras/datasets``, or downloads allowed."""
+    import os
+    from pathlib import Path
+
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    if (home / "datasets" / "cifar-10-batches-py").is_dir():
+        return True, "cached"
+    if os.environ.get("COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}:
+        return False, "it is not cached in ~/.keras/datasets and COURSE_OFFLINE=1 forbids the download"
+    return True, "downloaded once by Keras (160 MB)"
+
+
+def dataset(spec, n: int, seed: int = 0, verbose: bool = True):
     """A labelled image set for ``spec``: ``(images, labels, class_names)``.
 
     The shapes CNN gets ``n`` fresh shapes images (a seed of your choice; the
-    models were trained on seeds 1000 and 1001). An ImageNet model gets a
-    seeded sample of the CIFAR-10 test set (downloaded by Keras, 160 MB, on
-    first use); its 32 px images are upscaled batch by batch in :func:`features`.
+    models were trained on seeds 1000 and 1001). Any other model gets a seeded
+    sample of the CIFAR-10 test set (downloaded by Keras, 160 MB, on first use;
+    its 32 px images are upscaled batch by batch in :func:`features` and by
+    ``spec.predict``), or, when CIFAR-10 cannot be had offline, shapes images
+    at the model's input size (printed). ``class_names`` name the *data's*
+    labels, which are not the model's own classes (``spec.class_names``).
     """
-    if spec.name.startswith("shapes"):
-        from helpers.shapes import CLASS_NAMES, make_shapes
+    from helpers.shapes import CLASS_NAMES, make_shapes
 
+    usable, why = (False, "") if spec.name.startswith("shapes") else cifar10_available()
+    if not usable:
+        if why and verbose:
+            print(f"CIFAR-10 is unavailable ({why}): using shapes images at {spec.name}'s input size instead; "
+                  f"their labels are the 8 shapes classes, not {spec.name}'s {len(spec.class_names)} classes.")
         x, y, _ = make_shapes(n, seed=seed, size=spec.input_size[0])
         return x, y, list(CLASS_NAMES)
     import keras
@@ -129,8 +149,12 @@ def untrained_twin(model, seed: int = 0):
         return build_shapes_cnn(size=int(model.inputs[0].shape[1]), seed=seed, name=f"untrained_{seed}")
     from helpers.metrics import _fresh_value
 
+    def leaves(layer):  # the layers of a nested base model one by one, each with its own initializers
+        inner = getattr(layer, "layers", None)
+        return [leaf for sub in inner for leaf in leaves(sub)] if inner else [layer]
+
     twin = keras.models.clone_model(model)
-    for i, layer in enumerate(twin.layers):
+    for i, layer in enumerate(leaves(twin)):
         for j, var in enumerate(layer.weights):
             var.assign(_fresh_value(layer, var, seed * 1000 + i * 10 + j))
     return twin

@@ -80,9 +80,13 @@ class ModelSpec:
 
         A softmax head's output as it is; a sigmoid head's own probabilities (a
         one-unit sigmoid gives ``[1 - p, p]``, "negative" and "positive"); raw
-        scores get a softmax.
+        scores get a softmax. Images of another size (32 px CIFAR-10 for a
+        224 px VGG16, say) are resized to the model's input first.
         """
-        out = np.asarray(self.model(images.model_batch(batch), training=False))
+        batch = images.model_batch(batch)
+        if self.model.inputs[0].shape[1] is not None and tuple(batch.shape[1:3]) != tuple(self.input_size):
+            batch = images.resize(batch, self.input_size)
+        out = np.asarray(self.model(batch, training=False))
         head = head_activation(self.model)
         if head == "sigmoid":
             return np.concatenate([1.0 - out, out], axis=1) if out.shape[1] == 1 else out
@@ -125,8 +129,14 @@ class ModelSpec:
 
     @property
     def conv_layers(self) -> list[str]:
-        """Names of the layers with 4-D (feature map) outputs that hold weights."""
-        return conv_layer_names(self.model)
+        """Names of the layers with 4-D (feature map) outputs that hold weights, plus ``layers["last_conv"]``.
+
+        The Grad-CAM layer can be a weightless activation after the last one
+        (``out_relu`` in MobileNetV2); it is listed last so panels can offer it.
+        """
+        names = conv_layer_names(self.model)
+        last = self.layers.get("last_conv")
+        return names + [last] if last and last not in names else names
 
     def sample_images(self) -> dict:
         """``{name: (image [h, w, 3] in [0, 1], class_index)}`` suited to this model."""
@@ -146,6 +156,30 @@ from helpers._graph import (  # noqa: E402,F401
     layer_names,
     n_classes,
 )
+
+
+def min_input_side(model, largest: int = 1024) -> int:
+    """The smallest square image side a model whose input takes any size accepts (by shape inference).
+
+    Every ``"valid"`` convolution and pooling shrinks the image; below this
+    side one of them would have nothing left to work on (on InceptionV3, a
+    floating-point exception that kills the kernel). Models with a fixed
+    input size, and models that take every side up to ``largest``, give 1.
+    """
+    def fits(side: int) -> bool:
+        try:
+            model.compute_output_shape((1, side, side, int(model.inputs[0].shape[-1])))
+            return True
+        except (ValueError, TypeError):
+            return False
+
+    if fits(1) or not fits(largest):
+        return 1
+    lo, hi = 1, largest  # fits(lo) is False, fits(hi) is True
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return hi
 
 
 def ends_in_softmax(model) -> bool:
@@ -208,8 +242,20 @@ def spec_for_model(model, class_names: list[str] | None = None, name: str | None
         raise ValueError(f"{len(names)} class names for a model with {n_out} outputs")
     pick = lambda f: convs[min(len(convs) - 1, int(f * (len(convs) - 1)))]  # noqa: E731
     layers = {"early": convs[0], "middle": pick(0.5), "late": pick(0.8), "last_conv": last_conv_layer(model)}
-    return ModelSpec(name=name or model.name, model=model, input_size=size, class_names=names, layers=layers,
+    spec = ModelSpec(name=name or model.name, model=model, input_size=size, class_names=names, layers=layers,
                      dream_layers={pick(0.5): 1.0, convs[-1]: 1.0}, description=f"user model {model.name}")
+    spec.samples = lambda: _predicted_samples(spec)
+    return spec
+
+
+def _predicted_samples(spec) -> dict:
+    """The course's sample photos at the model's input size, each with the class the model predicts for it.
+
+    A user's model has no labelled samples of its own, so the lessons explain its own decision.
+    """
+    photos = {k: images.resize(images.load_image(k), spec.input_size, crop=True) for k in images.SAMPLE_PHOTOS}
+    probs = spec.predict(np.stack(list(photos.values())))
+    return {k: (img, int(p.argmax())) for (k, img), p in zip(photos.items(), probs)}
 
 
 def _shapes_samples(size: int = 64) -> dict:
@@ -277,12 +323,25 @@ def weights_reachable(arch: str, timeout: float = 3.0) -> tuple[bool, str]:
         return False, f"they are not cached in ~/.keras/models and the download failed ({type(exc).__name__})"
 
 
-def _imagenet(arch: str, weights) -> ModelSpec:
+#: Full input side and the smallest side each ImageNet architecture accepts (Keras' ``min_size``).
+IMAGENET_SIDES = {"vgg16": (224, 32), "inception_v3": (299, 75)}
+
+
+def _imagenet(arch: str, weights, side: int | None = None) -> ModelSpec:
+    """VGG16 or InceptionV3 taking [0, 1] RGB, softmax as a separate last layer (logits share weights).
+
+    ``side``: build at another input side (random weights only: the ImageNet
+    classifier heads need the full side); at least the architecture's minimum.
+    """
     import keras
 
     from helpers.preprocessing import CaffePreprocess
 
-    size = (224, 224) if arch == "vgg16" else (299, 299)
+    full, smallest = IMAGENET_SIDES[arch]
+    side = full if side is None else max(int(side), smallest)
+    if side != full and weights is not None:
+        raise ValueError(f"{arch} with {weights!r} weights takes {full} px images only; side={side} needs random weights")
+    size = (side, side)
     inputs = keras.Input((*size, 3), name="image")
     if arch == "vgg16":
         x = CaffePreprocess(name="caffe_preprocess")(inputs)
@@ -295,22 +354,49 @@ def _imagenet(arch: str, weights) -> ModelSpec:
         layers = {"early": "conv2d_2", "middle": "mixed2", "late": "mixed7", "last_conv": "mixed10"}
         dream = {"mixed3": 1.0, "mixed5": 1.5}
     try:
-        model = builder(weights=weights, include_top=True, input_tensor=x)
+        model = builder(weights=weights, include_top=True, input_tensor=x, classifier_activation=None)
     except Exception as exc:
         if weights == "imagenet":
             raise WeightsUnavailableError(
                 f"Could not get the ImageNet weights for {arch}: {exc}. This machine seems to be offline. "
-                f"Use load_model('shapes') for the offline course model, or copy {WEIGHT_FILES[arch]} "
-                "into ~/.keras/models/."
+                f"Use load_model('shapes') for the offline course model, COURSE_WEIGHTS=random to test the "
+                f"code path, or copy {WEIGHT_FILES[arch]} into ~/.keras/models/."
             ) from exc
         raise
-    model = keras.Model(inputs, model.output, name=arch)
+    probs = keras.layers.Activation("softmax", name="probs")(model.output)
+    model = keras.Model(inputs, probs, name=arch)
+    layers["logits"] = "predictions"
+    kind = "ImageNet" if weights == "imagenet" else "random"
     return ModelSpec(name=arch, model=model, input_size=size, class_names=imagenet_class_names(), layers=layers,
                      dream_layers=dream, samples=_photo_samples(size),
-                     description=f"{arch} with {'ImageNet' if weights == 'imagenet' else 'random'} weights")
+                     description=f"{arch} with {kind} weights, {side}x{side} input")
 
 
-def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> ModelSpec:
+#: Environment variables of the course-wide model switch (read by ``load_model("auto")``).
+MODEL_ENV, WEIGHTS_ENV = "COURSE_MODEL", "COURSE_WEIGHTS"
+RANDOM_NOTE = ("random weights (COURSE_WEIGHTS=random): this run tests the code path offline; "
+               "its pictures and numbers mean nothing")
+
+
+def course_weights() -> str:
+    """``COURSE_WEIGHTS``: ``"imagenet"`` (default) or ``"random"``; anything else is refused."""
+    value = os.environ.get(WEIGHTS_ENV, "").strip().lower() or "imagenet"
+    if value not in ("imagenet", "random"):
+        raise ValueError(f"{WEIGHTS_ENV}={value!r}; choose imagenet or random")
+    return value
+
+
+def course_model() -> str:
+    """``COURSE_MODEL``: ``auto`` (default), ``shapes``, ``vgg16``, ``inception_v3`` or a ``.keras`` path."""
+    return os.environ.get(MODEL_ENV, "").strip() or "auto"
+
+
+def _fast_side(arch: str) -> int:
+    """Input side of a random-weight ImageNet model under the switch: the fast-mode image cap in fast mode."""
+    return config.size(IMAGENET_SIDES[arch][0])
+
+
+def load_model(name: str = "auto", weights="auto", verbose: bool = True) -> ModelSpec:
     """Load a model of the zoo by name, or a ``.keras`` file by path.
 
     Args:
@@ -318,30 +404,49 @@ def load_model(name: str = "auto", weights="imagenet", verbose: bool = True) -> 
         ``"shapes_b"`` (its independent twin), ``"shapes_plain"`` (model A's
         recipe without adversarial training), ``"shapes_shortcut"`` / ``"shapes_honest"``
         (lesson 11's tag-reading cheat and its twin), ``"vgg16"``, ``"inception_v3"``,
-        ``"auto"`` (VGG16 when its ImageNet weights are cached or reachable,
-        else shapes) or a path to a ``.keras`` file (loaded with ``safe_mode``).
-      weights: for the ImageNet models, ``"imagenet"``, ``None`` (random) or a
-        path to a weights file.
-      verbose: print one line saying which model ``auto`` chose and why.
+        ``"auto"`` or a path to a ``.keras`` file (loaded with ``safe_mode``).
+        ``"auto"`` follows the course-wide switch ``COURSE_MODEL`` when it is
+        set (``shapes``, ``vgg16``, ``inception_v3`` or a path), else picks VGG16
+        when its ImageNet weights are cached or reachable and shapes otherwise.
+      weights: for the ImageNet models, ``"imagenet"``, ``None`` (random), a
+        path to a weights file, or ``"auto"``: ``COURSE_WEIGHTS`` (``imagenet``
+        by default, ``random`` to test the code path offline: nothing downloads;
+        in fast mode the random-weight model is then built at the fast-mode
+        image side, at least the architecture's minimum: 32 px VGG16, 75 px InceptionV3).
+      verbose: print one line saying which model ``auto`` chose and why, and
+        one when the weights are random because of ``COURSE_WEIGHTS``.
     """
     key = str(name).lower()
-    if key == "auto":
-        ok, why = weights_reachable("vgg16")
-        if ok:
-            spec = _imagenet("vgg16", weights)
-            msg = f"Using VGG16 with ImageNet weights ({why})."
-        else:
-            spec = load_shapes()
-            msg = f"Using the offline shapes CNN, because VGG16's ImageNet weights are unavailable: {why}."
+    from_env = weights == "auto" and course_weights() == "random"
+    if weights == "auto":
+        weights = None if from_env else "imagenet"
+    if key == "auto" and course_model().lower() != "auto":
+        name = course_model()
+        key = name.lower()
         if verbose:
-            print(msg)
+            print(f"Using {name} ({MODEL_ENV}={name}).")
+    elif key == "auto":
+        if from_env:
+            spec, msg = _imagenet("vgg16", None, side=_fast_side("vgg16")), "Using VGG16."
+        else:
+            ok, why = weights_reachable("vgg16")
+            if ok:
+                spec = _imagenet("vgg16", weights)
+                msg = f"Using VGG16 with ImageNet weights ({why})."
+            else:
+                spec = load_shapes()
+                msg = f"Using the offline shapes CNN, because VGG16's ImageNet weights are unavailable: {why}."
+        if verbose:
+            print(msg + (f" It has {RANDOM_NOTE}." if from_env and spec.name == "vgg16" else ""))
         return spec
     if key in ("shapes", "shapes_a"):
         return load_shapes("a")
     if key in ("shapes_b", "shapes_plain", "shapes_shortcut", "shapes_honest"):
         return load_shapes(key.split("_")[1])
     if key in ("vgg16", "inception_v3"):
-        return _imagenet(key, weights)
+        if from_env and verbose:
+            print(f"{key}: {RANDOM_NOTE}.")
+        return _imagenet(key, weights, side=_fast_side(key) if from_env else None)
     if key.endswith(".keras") or Path(str(name)).is_file():
         return load_keras_file(name)
     raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, vgg16, inception_v3, auto or a .keras path "

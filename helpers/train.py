@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(shapes_cnn_shortcut.keras, shapes_cnn_honest.keras; their own short recipe, "
                              "see helpers.shortcut)")
     args = parser.parse_args(argv)
+    from helpers.kerasfile import make_portable
+
     out = args.out or config.data_path("models")
     out.mkdir(parents=True, exist_ok=True)
     record_path = out / "shapes_cnn.json"
@@ -229,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         acc = accuracy(model)
         fname = _file_name(seed, plain)
         model.save(out / fname)
+        make_portable(out / fname)  # loadable by Keras 3.10 and later too (helpers.kerasfile)
         record["models"][fname] = {"seed": seed, "epochs": args.epochs, "n_train": args.n_train,
                                    "adversarial": adversarial,
                                    "train_seconds": round(seconds, 1), "fresh_accuracy": round(acc, 4),

@@ -125,6 +125,73 @@ def test_plain_twin_loads_and_is_less_robust_than_model_a(shapes_spec, shapes_da
         models.load_shapes("c")
 
 
+# ----------------------------------------------------------------- the course-wide model switch
+
+def _switch(monkeypatch, model=None, weights=None):
+    for key, value in (("COURSE_MODEL", model), ("COURSE_WEIGHTS", weights)):
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+
+
+def test_switch_course_model_path_loads_the_users_file(monkeypatch, capsys, tmp_path, tiny_model):
+    path = tmp_path / "mine.keras"
+    tiny_model.save(path)
+    _switch(monkeypatch, model=str(path))
+    spec = models.load_model("auto")
+    assert spec.name == "mine" and spec.input_size == (8, 8)
+    assert f"COURSE_MODEL={path}" in capsys.readouterr().out
+    assert models.load_model("shapes").name == "shapes", "an explicit name is not overridden by the switch"
+
+
+def test_switch_random_weights_build_small_in_fast_mode_and_say_so(monkeypatch, capsys):
+    _switch(monkeypatch, model="vgg16", weights="random")
+    spec = models.load_model("auto")
+    out = capsys.readouterr().out
+    assert "random weights" in out and "mean nothing" in out
+    assert spec.input_size == (64, 64) and "random weights" in spec.description
+    assert models.ends_in_softmax(spec.model)
+    logits = spec.logits_model
+    assert not models.ends_in_softmax(logits)
+    assert logits.get_layer("predictions").kernel is spec.model.get_layer("predictions").kernel, "logits copy weights"
+    x = np.random.default_rng(0).uniform(0, 1, (2, 64, 64, 3)).astype("float32")
+    z = np.asarray(logits(x))
+    np.testing.assert_allclose(spec.predict(x), np.exp(z) / np.exp(z).sum(1, keepdims=True), rtol=1e-4, atol=1e-6)
+    assert spec.predict(x[:, :32, :32]).shape == (2, 1000), "predict resizes other sizes to the input"
+
+
+def test_switch_inception_keeps_its_minimum_side(monkeypatch):
+    _switch(monkeypatch, weights="random")
+    spec = models.load_model("inception_v3")
+    assert spec.input_size == (75, 75), "fast mode caps the side at 64 px, InceptionV3 takes 75 px at least"
+
+
+def test_switch_refuses_unknown_weights(monkeypatch):
+    _switch(monkeypatch, model="vgg16", weights="pretrained")
+    with pytest.raises(ValueError, match="COURSE_WEIGHTS.*imagenet or random"):
+        models.load_model("auto")
+
+
+def test_imagenet_weights_need_the_full_side():
+    with pytest.raises(ValueError, match="224 px images only"):
+        models._imagenet("vgg16", "imagenet", side=64)
+
+
+def test_min_input_side_by_hand():
+    """Two valid 3x3 convolutions and a 2x2 pooling: side s -> s-4 -> (s-4)//2, at least 1 when s >= 6."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((None, None, 3))
+    x = layers.Conv2D(2, 3)(inp)
+    x = layers.Conv2D(2, 3)(x)
+    x = layers.MaxPooling2D(2)(x)
+    assert models.min_input_side(keras.Model(inp, x)) == 6
+    same = keras.Model(inp, layers.Conv2D(2, 3, padding="same")(inp))
+    assert models.min_input_side(same) == 1
+
+
 def _sigmoid_model(units: int = 1, seed: int = 4):
     import keras
 
@@ -187,3 +254,19 @@ def test_multi_label_sigmoid_predicts_independent_probabilities():
     np.testing.assert_allclose(models.spec_for_model(m).predict(x), np.asarray(m(x)), atol=1e-6)
     z = np.asarray(models.without_softmax(m)(x))
     np.testing.assert_allclose(1 / (1 + np.exp(-z)), np.asarray(m(x)), atol=1e-6)
+
+
+def test_user_model_spec_has_samples_and_offers_its_grad_cam_layer():
+    """A user's model explains its own prediction on the sample photos; a weightless last activation is offered."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(4, 3, name="c1"), layers.ReLU(name="out_relu"),
+                              layers.GlobalAveragePooling2D(), layers.Dense(3, activation="softmax")])
+    spec = models.spec_for_model(model)
+    assert spec.layers["last_conv"] == "out_relu" and spec.conv_layers == ["c1", "out_relu"]
+    samples = spec.sample_images()
+    assert samples, "a user model gets the course's sample photos"
+    for img, cls in samples.values():
+        assert img.shape == (16, 16, 3) and cls == int(spec.predict(img[None])[0].argmax())

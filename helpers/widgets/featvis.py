@@ -8,6 +8,16 @@ from helpers import config
 from helpers.widgets.base import Panel
 
 TRANSFORM_NAMES = ["jitter", "scale", "rotate", "blur", "median", "decay", "clip"]
+#: The classes panel renders every class in one batch only up to this many classes
+#: (1000 ImageNet classes at 224 px would need about 17 GB); beyond it, "a few" of them.
+MAX_CLASS_BATCH, FEW = 8, 4
+
+
+def few_classes(n: int) -> list[int]:
+    """``FEW`` class indices spread evenly over ``0..n-1`` (all of them when ``n`` is small)."""
+    if n <= MAX_CLASS_BATCH:
+        return list(range(n))
+    return sorted({int(round(i)) for i in np.linspace(0, n - 1, FEW)})
 
 
 def _transforms(chosen, size: int, seed: int) -> list:
@@ -71,7 +81,7 @@ class FiltersPanel(Panel):
         from helpers.render import render
 
         first, count, layer = int(self.value("filter")), int(self.value("count")), self.value("layer")
-        size = config.size(self.spec.input_size[0])
+        size = self.spec.input_size[0]  # the zoo's models take their own input size only
         res = render(self.spec.model, O.channel(layer, list(range(first, first + count))), size=size,
                      param=self.value("param"), transforms=_transforms(self.value("transforms"), size, 0),
                      steps=config.steps(int(self.value("steps"))), lr=float(self.value("lr")),
@@ -100,9 +110,11 @@ class ClassesPanel(Panel):
 
         self.spec, self.judge = spec, judge
         lr_for = {"pixel": 0.01, "silhouette": SILHOUETTE["lr"]}
-        # A combobox: type a class name (handy with 1000 ImageNet classes) or pick one.
-        controls = {"cls": w.Combobox(options=["all", *spec.class_names], value="all", description="Class",
-                                      placeholder="a class name, or all", ensure_option=False),
+        # A combobox: type a class name (handy with 1000 ImageNet classes) or pick one; "all" renders
+        # every class in one batch when there are few, "a few" a handful spread over a long list.
+        self.many = "all" if len(spec.class_names) <= MAX_CLASS_BATCH else "a few"
+        controls = {"cls": w.Combobox(options=[self.many, *spec.class_names], value=self.many, description="Class",
+                                      placeholder=f"a class name, or {self.many}", ensure_option=False),
                     "recipe": w.Dropdown(options=list(RECIPES), value="combined", description="Recipe"),
                     "objective": w.ToggleButtons(options=["log-prob", "logit"], value="log-prob",
                                                  description="Objective"),
@@ -122,9 +134,10 @@ class ClassesPanel(Panel):
         param = self.value("param")
         transforms = robust(0, self.spec.input_size[0]) if param == "silhouette" else RECIPES[self.value("recipe")](0)
         choice = str(self.value("cls")).strip()
-        classes = list(range(len(self.spec.class_names))) if choice in ("all", "") else \
+        classes = few_classes(len(self.spec.class_names)) if choice in ("all", "a few", "") else \
             [self.spec.class_index(choice)]
-        res = render(self.spec.model, class_objective(classes, self.value("objective")),
+        # the spec's one cached pre-softmax model: no copy of the network per render
+        res = render(self.spec.logits_model, class_objective(classes, self.value("objective")),
                      transforms=transforms, param=param, steps=config.steps(int(self.value("steps"))),
                      lr=float(self.value("lr")), keep=self.value("keep"), callback=progress, progress=False)
         probs = self.spec.predict(res.images)

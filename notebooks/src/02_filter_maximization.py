@@ -40,7 +40,7 @@ from helpers.models import load_model
 from helpers.render import render
 
 spec = load_model(MODEL)
-size = config.size(spec.input_size[0])
+size = spec.input_size[0]  # a model with a fixed input size takes no other
 late = spec.layers["last_conv"]
 if spec.name.startswith("shapes"):
     real = shapes.make_shapes(config.samples(64), seed=SEED)[0]   # real images, to rank filters

@@ -177,7 +177,7 @@ claim("share of the out-of-place points that the network classifies correctly",
 show = [*np.flatnonzero(misclassified)[:6], *np.flatnonzero(out_of_place & ~misclassified)[:6]]
 kind = ["misclassified" if misclassified[i] else "out of place" for i in show]
 if show:
-    fig = plotting.image_grid(x[show], [f"{k}: {class_names[y[i]]}\nnet: {class_names[net[i]]}, map: {class_names[near[i]]}"
+    fig = plotting.image_grid(x[show], [f"{k}: {class_names[y[i]]}\nnet: {spec.class_names[net[i]]}, map: {class_names[near[i]]}"
                                         for k, i in zip(kind, show)], cols=6, cell=2.0)
 else:
     fig = None
