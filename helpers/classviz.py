@@ -322,6 +322,7 @@ def ablation_figure(results: dict, names, judge_model=None, classes=None, rows: 
     from helpers import plotting
 
     cols = len(results)
+    rows = max(1, min(rows, min(len(r.images) for r in results.values())))  # a two-class model has two rows
     fig, axes = plotting.new_figure(1.45 * cols, 1.45 * rows + 0.5, nrows=rows, ncols=cols, squeeze=False)
     for j, (recipe, res) in enumerate(results.items()):
         title = recipe.replace("jitter/scale/rotate", "jitter/scale/\nrotate")

@@ -22,14 +22,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 PEAK_LIMIT_GB = 6.0
 #: Lessons that do not run on the nested model yet, and why; they are not run (xfail, run=False)
 #: until the lesson is fixed, and then this entry is removed.
-NESTED_KNOWN = {
-    "01": "the by-hand check of the first layer unpacks W, b = layer.get_weights(); MobileNetV2's first "
-          "convolution has no bias (a BatchNorm follows it)",
-    "02": "the from-scratch loop builds keras.Model(spec.model.inputs[0], spec.layer(late).output), which cannot "
-          "reach a layer inside a nested base model (helpers.activations.feature_model can)",
-    "03": "the ablation cell titles four images per recipe with names[i] for i in range(4); a binary model has "
-          "two classes",
-}
+NESTED_KNOWN: dict[str, str] = {}  # lesson prefix -> why it cannot run on the nested model
 _PEAK_CELL = ("import resource; _u = resource.getrusage(resource.RUSAGE_SELF); "
               "print('VmHWM', next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')), "
               "'CPU', _u.ru_utime + _u.ru_stime)")

@@ -57,19 +57,23 @@ plotting.show_image(img, name, size=3)
 # %%
 first = spec.layers["early"]
 layer = spec.layer(first)
-W, b = [np.asarray(w) for w in layer.get_weights()]
-print(f"{first}: kernel {W.shape} (height, width, in-channels, filters), bias {b.shape}")
-
-# The first layer sees the model's own preprocessing of the image: run the
-# layers before it to get exactly what it sees.
-before = spec.model.layers[spec.model.layers.index(layer) - 1].name
-x_in = activations.get_activations(spec.model, img[None], before)[before][0]
-i, j, k = 10, 12, 0
-patch = x_in[i - 1:i + 2, j - 1:j + 2, :]                        # the 3x3 neighbourhood
-by_hand = max(0.0, float(np.sum(patch * W[:, :, :, k]) + b[k]))   # the formula above
-
-by_keras = activations.get_activations(spec.model, img[None], first)[first][0, i, j, k]
-print(f"A[{i},{j},{k}] by hand = {by_hand:.5f}, by Keras = {by_keras:.5f}")
+params = [np.asarray(w) for w in layer.get_weights()]
+flat = layer in spec.model.layers  # not inside a nested base model
+if len(params) == 2 and flat and layer.get_config().get("activation") == "relu" and params[0].shape[:2] == (3, 3):
+    W, b = params
+    print(f"{first}: kernel {W.shape} (height, width, in-channels, filters), bias {b.shape}")
+    # The first layer sees the model's own preprocessing of the image: run the
+    # layers before it to get exactly what it sees.
+    before = spec.model.layers[spec.model.layers.index(layer) - 1].name
+    x_in = activations.get_activations(spec.model, img[None], before)[before][0]
+    i, j, k = 10, 12, 0
+    patch = x_in[i - 1:i + 2, j - 1:j + 2, :]                        # the 3x3 neighbourhood
+    by_hand = max(0.0, float(np.sum(patch * W[:, :, :, k]) + b[k]))   # the formula above
+    by_keras = activations.get_activations(spec.model, img[None], first)[first][0, i, j, k]
+    print(f"A[{i},{j},{k}] by hand = {by_hand:.5f}, by Keras = {by_keras:.5f}")
+else:
+    print(f"{first} is not a plain 3x3 convolution with bias and ReLU at the top level of this model "
+          "(a nested base, or a BatchNorm after the convolution), so the by-hand check does not apply here.")
 
 # %% [markdown]
 # ## 2. Feature maps of a whole layer, from scratch and with the helper
@@ -81,7 +85,9 @@ print(f"A[{i},{j},{k}] by hand = {by_hand:.5f}, by Keras = {by_keras:.5f}")
 # %%
 import keras
 layer_names = spec.conv_layers
-probe = keras.Model(spec.model.inputs[0], [spec.layer(n).output for n in layer_names])
+# For a flat model this is keras.Model(spec.model.inputs[0], [spec.layer(n).output for n in layer_names]);
+# activations.feature_model builds the same and also reaches inside a nested base model.
+probe = activations.feature_model(spec, layer_names)
 outs = probe(img[None], training=False)
 for n, a in zip(layer_names, outs):
     print(f"{n:>14}: {tuple(a.shape)}")

@@ -42,6 +42,7 @@ from helpers.render import render
 spec = load_model(MODEL)
 size = spec.input_size[0]  # a model with a fixed input size takes no other
 late = spec.layers["last_conv"]
+CROP = min(CROP, max(0, (int(spec.layer(late).output.shape[1]) - 2) // 2))  # a tiny map leaves no room to crop
 if spec.name.startswith("shapes"):
     real = shapes.make_shapes(config.samples(64), seed=SEED)[0]   # real images, to rank filters
 else:
@@ -67,7 +68,7 @@ print(spec.description, "| image size", size, "| late layer", late)
 
 # %%
 import keras
-probe = keras.Model(spec.model.inputs[0], spec.layer(late).output)
+probe = activations.feature_model(spec, late)  # = keras.Model(inputs, spec.layer(late).output) for a flat model
 rng = np.random.default_rng(SEED)
 x = tf.Variable(0.5 + rng.uniform(-0.1, 0.1, (1, size, size, 3)).astype("float32"))
 history, left_share = [], []
