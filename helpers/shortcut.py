@@ -175,6 +175,7 @@ def train_pair(out, n_train: int = RECIPE["n_train"], epochs: dict | None = None
     """
     from pathlib import Path
 
+    from helpers.kerasfile import make_portable
     from helpers.train import accuracy, train_shapes_cnn
 
     epochs = {**RECIPE["epochs"], **(epochs or {})}
@@ -189,6 +190,7 @@ def train_pair(out, n_train: int = RECIPE["n_train"], epochs: dict | None = None
                                           data=(data.with_cue, data.labels), name=f"shapes_cnn_{key}",
                                           verbose=verbose)
         model.save(Path(out) / MODEL_FILES[key])
+        make_portable(Path(out) / MODEL_FILES[key])  # loadable by Keras 3.10 and later (helpers.kerasfile)
         records[MODEL_FILES[key]] = {
             "seed": seed, "epochs": epochs[key], "n_train": n_train, "adversarial": 0.0,
             "cue": f"{TAG} px corner tag, colour = class in {agreement:.0%} of images" if agreement is not None

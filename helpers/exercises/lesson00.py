@@ -8,7 +8,10 @@ from helpers.exercises import Exercise
 def _pools_before(spec, layer_name: str) -> int:
     """How many 2x2 poolings (layers that halve the side) come before ``layer_name``."""
     model = spec.model
-    stop = model.layers.index(spec.layer(layer_name))
+    layer = spec.layer(layer_name)
+    if layer not in model.layers:  # inside a nested base model: count there is not meaningful here
+        return -1
+    stop = model.layers.index(layer)
     return sum(1 for layer in model.layers[:stop] if "pool" in type(layer).__name__.lower()
                and "global" not in type(layer).__name__.lower())
 
@@ -31,8 +34,9 @@ def feature_size_exercise(spec, side: int = 128) -> Exercise:
     def check(answer):
         value = int(answer)
         if value == right:
-            return True, (f"{side} halved {pools} time(s) is {right}: the network shrinks its input "
-                          f"{factor}x before {last} ({in_h} → {out_h} in the summary).")
+            how = f"{side} halved {pools} time(s) is {right}" if 2 ** pools == factor else f"{side} / {factor} = {right}"
+            return True, (f"{how}: the network shrinks its input {factor}x before {last} "
+                          f"({in_h} → {out_h} in the summary).")
         if value == out_h:
             return False, f"{out_h} is the height for the model's own {in_h}×{in_h} input, not for {side}×{side}."
         if value == int(side):
@@ -47,8 +51,8 @@ def feature_size_exercise(spec, side: int = 128) -> Exercise:
         check,
         hint=f"'same' 3×3 convolutions keep the size and every 2×2 max pooling halves it. In the Output Shape "
         f"column of spec.model.summary(), count the pooling layers above {last}.",
-        solution="import keras\n"
-        "before = spec.model.layers[:spec.model.layers.index(spec.layer(spec.layers['last_conv']))]\n"
-        "n_pools = sum(isinstance(l, keras.layers.MaxPooling2D) for l in before)\n"
-        f"answer = {int(side)} // 2 ** n_pools",
+        solution="last = spec.layers['last_conv']\n"
+        "# how many times the network shrinks its input before that layer (2 ** number of 2x2 poolings here)\n"
+        "factor = spec.input_size[0] // spec.layer(last).output.shape[1]\n"
+        f"answer = {int(side)} // factor",
     )
