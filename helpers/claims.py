@@ -63,8 +63,6 @@ def _mode() -> str:
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
     try:
         import numpy as np
 
@@ -72,6 +70,8 @@ def _fmt(value: Any) -> str:
             value = value.item()
     except ImportError:  # pragma: no cover
         pass
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
             return f"{value:.3g}"

@@ -281,10 +281,12 @@ def model_batch(images, what: str = "images") -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ImageError(f"{what} contain {int((~np.isfinite(x)).sum())} NaN or infinite values; fix or drop them.")
     lo, hi = float(x.min()), float(x.max())
-    if hi > 1.5 or lo < -0.5:
-        hint = " They look like 0..255 pixel values: divide by 255." if lo >= 0 and hi <= 255 else ""
+    if lo >= -0.5 and 1.5 < hi <= 255:  # the classic mistake: photo pixels on the 0..255 scale
         raise ImageError(f"{what} have values in [{lo:.3g}, {hi:.3g}], but the course's models take RGB in "
-                         f"[0, 1].{hint}")
+                         "[0, 1]. They look like 0..255 pixel values: divide by 255.")
+    if hi > 1.5 or lo < -0.5:  # e.g. an unclipped gradient-ascent result: legitimate, but say so
+        warnings.warn(f"{what} have values in [{lo:.3g}, {hi:.3g}], far outside the [0, 1] the course's models "
+                      "take; they are used as they are (clip them for a real image).", stacklevel=3)
     return x
 
 

@@ -21,6 +21,8 @@ def test_a_claim_that_holds_prints_a_tick(full_size, capsys):
     out = capsys.readouterr().out
     assert c.ok and out.startswith("✓ conv2 zeros: 0.818")
     assert "np.float64" not in out
+    claim("A beats B", np.float64(0.9) > 0.5)
+    assert capsys.readouterr().out.strip() == "✓ A beats B: yes"
 
 
 @pytest.mark.parametrize("kwargs, value", [

@@ -41,6 +41,14 @@ def test_float_images_on_the_0_255_scale_are_refused(tiny_model):
             call()
 
 
+def test_unbounded_optimization_images_are_used_with_a_warning(tiny_model):
+    """An unclipped gradient-ascent image (values far outside [0, 1], negative too) is not a 0..255 photo."""
+    wild = (_x() - 0.5) * 100  # about [-50, 50]
+    with pytest.warns(UserWarning, match="far outside"):
+        p = spec_for_model(tiny_model).predict(wild)
+    np.testing.assert_allclose(p, np.asarray(tiny_model(wild.astype(np.float32))), atol=1e-6)
+
+
 def test_nan_pixels_are_refused(tiny_model):
     x = _x()
     x[1, 2, 3, 0] = np.nan

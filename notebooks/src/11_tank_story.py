@@ -130,19 +130,23 @@ claim("the twin barely notices the tag", abs(acc["honest twin"][0] - acc["honest
 # %%
 table = shortcut.methods()
 idx = [int(np.flatnonzero((data.labels == c) & (data.cue_classes == c))[0]) for c in (6, 7)][:N_SHOW]
+short = {"integrated_gradients": "IG", "guided_backprop": "guided BP", "grad_cam_plus_plus": "Grad-CAM++",
+         "guided_grad_cam": "guided GC", "smoothgrad": "SmoothGrad"}   # column titles that fit
 cells, titles = [], []
-for m, (fn, kw) in table.items():
-    for i in idx:
-        for name, spec in (("cheat", cheat), ("honest", honest)):
+for i in idx:
+    for name, spec in (("cheat", cheat), ("twin", honest)):
+        for m, (fn, kw) in table.items():
             heat = fn(spec.model, data.with_cue[i:i + 1], "auto", **kw)[0]
             cells.append(plotting.heatmap_overlay(data.with_cue[i], heat, 0.55))
-            titles.append(f"{m}\n{name}")
+            titles.append(f"{short.get(m, m.replace('_', ' '))}\n{name}")
 print(f"{len(table)} methods: {', '.join(table)}")
-plotting.image_grid(cells, titles, cols=2 * len(idx), cell=2.1)
+plotting.image_grid(cells, titles, cols=len(table), cell=1.3)
 
 # %% [markdown]
-# Each row: the cheat, then its twin, on a white-tagged and a black-tagged
-# image (neutral colours, so the tag itself does not look "hot"). On the
+# One column per method (IG: integrated gradients, BP: backprop, GC:
+# Grad-CAM). The first two rows are the cheat and its twin on a
+# white-tagged stripes image, the last two on a black-tagged star (neutral
+# tag colours, so the tag itself does not look "hot"). On the
 # star, most maps put the cheat on the tag and the twin on the star; the
 # pixel-gradient maps of the cheat light the tag only faintly, among
 # speckle over the whole image. On the stripes, the cheat's maps look much
