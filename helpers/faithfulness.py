@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 
 from helpers import config
+from helpers._checks import positive_int
 from helpers._gradients import _prepare
 
 
@@ -49,7 +50,7 @@ def _curve(model, images, maps, class_index, steps, start, end, score, seed):
     maps = np.asarray(maps, dtype=np.float32)
     if maps.shape != x.shape[:3]:
         raise ValueError(f"maps {maps.shape} must match the images' [n, h, w] = {x.shape[:3]}")
-    k = max(2, config.steps(steps))
+    k = max(2, config.steps(positive_int("steps", steps)))
     hw = x.shape[1] * x.shape[2]
     counts = np.round(np.linspace(0, hw, k + 1)).astype(int)
     order = pixel_order(maps, seed)

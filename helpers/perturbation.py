@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import config
+from helpers._checks import positive_int
 from helpers._gradients import _cached, _finish, _prepare
 
 #: Images per compiled forward pass (forward only, so larger than the gradient chunk).
@@ -161,7 +162,7 @@ def rise(model, images, class_index="auto", masks: int = 1000, cell: int = 8, p:
     from helpers.attribution import _bar
 
     x, cls, _ = _prepare(model, images, class_index)
-    n = max(1, config.samples(masks))
+    n = config.samples(positive_int("masks", masks))
     m = rise_masks(n, x.shape[1:3], cell, p, seed)
     out = np.zeros(x.shape[:3], dtype=np.float32)
     per = max(1, BATCH // 2)
@@ -209,7 +210,7 @@ def lime_fit(model, image, class_index: int, segments, samples: int = 500, kerne
     x = np.asarray(image, dtype=np.float32)
     seg = np.asarray(segments)
     s = int(seg.max()) + 1
-    k = max(2, config.samples(samples))
+    k = max(2, config.samples(positive_int("samples", samples, minimum=2)))
     z = (config.rng(seed).random((k, s)) < 0.5).astype(np.float32)
     z[0] = 1.0
     keep = z[:, seg]                                                   # [k, h, w]

@@ -71,6 +71,17 @@ def test_occlusion_rejects_bad_patches():
         P.occlusion(box_model(), box_image(), 0, fill="grey")
 
 
+def test_counts_below_one_are_refused_not_rounded_up(tiny_model):
+    from helpers import faithfulness as F
+
+    x = config.rng(3).uniform(0, 1, (1, 8, 8, 3)).astype(np.float32)
+    for call, name in ((lambda: P.rise(tiny_model, x, 0, masks=0), "masks"),
+                       (lambda: P.lime(tiny_model, x, 0, samples=-3), "samples"),
+                       (lambda: F.deletion_curve(tiny_model, x, x[..., 0], 0, steps=0), "steps")):
+        with pytest.raises(ValueError, match=name):
+            call()
+
+
 def test_rise_masks_are_seeded_smooth_and_keep_about_p():
     a, b = P.rise_masks(200, (16, 16), cell=4, p=0.5, seed=1), P.rise_masks(200, (16, 16), cell=4, p=0.5, seed=1)
     np.testing.assert_array_equal(a, b)
