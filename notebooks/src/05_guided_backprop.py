@@ -80,16 +80,17 @@ print("numpy rule     :", backward_rule(v.numpy(), [1.0, 1.0, -3.0, 2.0], "guide
 
 # %% [markdown]
 # In a real network the ReLUs hide inside the layers
-# (`Conv2D(..., activation="relu")`). `guided_model` **clones** the model,
-# puts the guided ReLU into every layer that had a ReLU, and copies the
-# weights. Forward, the clone computes exactly the same thing; only its
+# (`Conv2D(..., activation="relu")`). `guided_model` builds a **second
+# graph** that calls the model's own layers (the same weights, nothing
+# copied) with the guided ReLU in place of every ReLU, also inside a nested
+# base model. Forward, it computes exactly the same thing; only its
 # gradients differ. The original model is left alone; let's check both claims.
 
 # %%
 logits = spec.logits_model
-clone = guided_model(logits)
+guided_net = guided_model(logits)
 before = attribution.input_gradients(spec.model, batch, classes)
-print("same forward pass:", np.allclose(clone(batch), logits(batch), atol=1e-4))
+print("same forward pass:", np.allclose(guided_net(batch), logits(batch), atol=1e-4))
 guided = attribution.input_gradients(spec.model, batch, classes, guided="guided")
 after = attribution.input_gradients(spec.model, batch, classes)
 print("original gradients unchanged:", np.array_equal(before, after))
@@ -207,8 +208,8 @@ q_guided_rule.check(answer);
 # ## Summary
 # * The three rules differ only at the ReLU: backprop gates by $x>0$, the
 #   deconvnet by $g>0$, guided backprop by both.
-# * `guided_model` clones the network with guided ReLUs; forward is unchanged
-#   and the original model keeps its true gradients.
+# * `guided_model` rebuilds the network's graph over its own layers with guided
+#   ReLUs; forward is unchanged and the original model keeps its true gradients.
 # * Guided backprop draws clean edges, but with two objects in the image its
 #   map is nearly the same for either class, while Grad-CAM's moves to the
 #   object asked about: clean is not the same as faithful.
