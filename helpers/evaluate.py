@@ -9,7 +9,7 @@ Usage::
     python -m helpers.evaluate deepdream     # DeepDream objective gain
     python -m helpers.evaluate classviz      # class-visualization transfer to model B
     python -m helpers.evaluate faithfulness  # deletion/insertion AUC and two-object test per method
-    python -m helpers.evaluate shortcut      # lesson 11: the tag-reading cheat and its maps
+    python -m helpers.evaluate shortcut      # lesson 12: the tag-reading cheat and its maps
     python -m helpers.evaluate all
 
 Each command is a function returning ``{name: value}``; the modules that own a

@@ -84,7 +84,7 @@ def activity_maps(model, images, layer: str) -> np.ndarray:
     """Class-free baseline: ``layer``'s activations summed over channels, :math:`\\sum_k A_k`, upsampled to the image.
 
     It does not depend on any class, so a class map that agrees with it
-    rank for rank says little about the class (lesson 09, Grad-CAM++).
+    rank for rank says little about the class (lesson 10, Grad-CAM++).
     """
     from helpers.activations import get_activations, upsample
 

@@ -269,12 +269,12 @@ def _shapes_samples(size: int = 64) -> dict:
 
 def load_shapes(which: str = "a") -> ModelSpec:
     """The course's offline shapes CNN (``which="b"``: the independent twin; ``"plain"``: model A's
-    recipe without adversarial training, for comparison; ``"shortcut"`` and ``"honest"``: lesson 11's
+    recipe without adversarial training, for comparison; ``"shortcut"`` and ``"honest"``: lesson 12's
     cheating model and its honest twin, see :mod:`helpers.shortcut`)."""
     import keras
 
     files = {"a": "shapes_cnn.keras", "b": "shapes_cnn_b.keras", "plain": "shapes_cnn_plain.keras",
-             "shortcut": "shapes_cnn_shortcut.keras", "honest": "shapes_cnn_honest.keras"}  # last two: lesson 11
+             "shortcut": "shapes_cnn_shortcut.keras", "honest": "shapes_cnn_honest.keras"}  # last two: lesson 12
     if which not in files:
         raise ValueError(f"unknown shapes model {which!r}; choose {', '.join(files)}")
     fname = files[which]
@@ -403,7 +403,7 @@ def load_model(name: str = "auto", weights="auto", verbose: bool = True) -> Mode
       name: ``"shapes"`` (offline, the default the course is tested on),
         ``"shapes_b"`` (its independent twin), ``"shapes_plain"`` (model A's
         recipe without adversarial training), ``"shapes_shortcut"`` / ``"shapes_honest"``
-        (lesson 11's tag-reading cheat and its twin), ``"vgg16"``, ``"inception_v3"``,
+        (lesson 12's tag-reading cheat and its twin), ``"vgg16"``, ``"inception_v3"``,
         ``"auto"`` or a path to a ``.keras`` file (loaded with ``safe_mode``).
         ``"auto"`` follows the course-wide switch ``COURSE_MODEL`` when it is
         set (``shapes``, ``vgg16``, ``inception_v3`` or a path), else picks VGG16
@@ -450,4 +450,4 @@ def load_model(name: str = "auto", weights="auto", verbose: bool = True) -> Mode
     if key.endswith(".keras") or Path(str(name)).is_file():
         return load_keras_file(name)
     raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, vgg16, inception_v3, auto or a .keras path "
-                     "(lesson 11 also has shapes_shortcut and shapes_honest)")
+                     "(lesson 12 also has shapes_shortcut and shapes_honest)")

@@ -30,7 +30,7 @@ from pathlib import Path
 from helpers import config
 
 NOTEBOOKS = config.repo_root() / "notebooks"
-#: ``q.check(answer)`` or ``lesson04.q_completeness.check(answer)`` in a code cell.
+#: ``q.check(answer)`` or ``lesson05.q_completeness.check(answer)`` in a code cell.
 CHECK_RE = re.compile(r"^\s*(?:if .*:\s*)?([A-Za-z_][\w.]*)\.check\(([^()]*)\)", re.M)
 SOLUTION_TAG = "__COURSE_SOLUTION__"
 #: The probe run after a check cell: the exercise's solution in a copy of the lesson's namespace.

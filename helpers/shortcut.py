@@ -277,7 +277,7 @@ def cue_energy(model, images, cue_masks, names=None, class_index="auto", fast_se
 
 
 def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
-    """The figures of lesson 11, as ``name: value`` (``python -m helpers.evaluate shortcut``).
+    """The figures of lesson 12, as ``name: value`` (``python -m helpers.evaluate shortcut``).
 
     * ``shortcut_accuracy_with_cue`` / ``_without_cue``: the cheating model on
       ``max(n, 1000)`` fresh images drawn like its training data (tag colour =

@@ -3,7 +3,7 @@
 ``python -m helpers.train`` (or ``make train-shapes``) retrains both shipped
 models from scratch on freshly generated shapes and writes them to
 ``data/models/``. On 2 CPU cores one model takes about five minutes.
-``--shortcut`` (which ``make train-shapes`` passes) also trains lesson 11's
+``--shortcut`` (which ``make train-shapes`` passes) also trains lesson 12's
 cheating model and its honest twin (:func:`helpers.shortcut.train_pair`, about a
 minute each); ``python -m helpers.train --seeds --plain-seeds --shortcut``
 trains only those two.
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="RMS size of the adversarial training step per pixel value (0: clean images only)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default data/models)")
     parser.add_argument("--shortcut", action="store_true",
-                        help="also train lesson 11's tag-reading cheat and its honest twin "
+                        help="also train lesson 12's tag-reading cheat and its honest twin "
                              "(shapes_cnn_shortcut.keras, shapes_cnn_honest.keras; their own short recipe, "
                              "see helpers.shortcut)")
     args = parser.parse_args(argv)

@@ -205,10 +205,10 @@ def test_attribution_panel_runs_and_reports_bad_input(shapes_spec):
 def test_exercises_accept_the_reference_and_reject_wrong_answers(shapes_spec):
     import tensorflow as tf
 
-    from helpers.exercises import lesson04, lesson05, lesson06
+    from helpers.exercises import lesson05, lesson06, lesson07
 
     img, cls = shapes_spec.sample_images()["circle"]
-    q = lesson04.saliency_exercise(shapes_spec, img, cls)
+    q = lesson05.saliency_exercise(shapes_spec, img, cls)
     x = tf.constant(img[None])
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -217,15 +217,15 @@ def test_exercises_accept_the_reference_and_reject_wrong_answers(shapes_spec):
     assert q.check(np.abs(grad).max(-1), quiet=True)
     assert not q.check(grad.max(-1), quiet=True)
     assert not q.check(np.zeros((3, 3)), quiet=True)
-    assert lesson04.q_completeness.check("b", quiet=True) and not lesson04.q_completeness.check("a", quiet=True)
-    X, G = lesson05.X, lesson05.G
-    assert lesson05.q_guided_rule.check(G * (X > 0) * (G > 0), quiet=True)
-    assert not lesson05.q_guided_rule.check(G * (X > 0), quiet=True)
-    alpha = lesson06.GRADS.mean(axis=(0, 1))
-    cam = np.maximum((lesson06.ACTS * alpha).sum(-1), 0)
-    assert lesson06.q_cam.check(cam / cam.max(), quiet=True)
-    assert not lesson06.q_cam.check(cam, quiet=True)
-    assert not lesson06.q_cam.check(np.maximum(lesson06.ACTS * alpha, 0).sum(-1), quiet=True)
+    assert lesson05.q_completeness.check("b", quiet=True) and not lesson05.q_completeness.check("a", quiet=True)
+    X, G = lesson06.X, lesson06.G
+    assert lesson06.q_guided_rule.check(G * (X > 0) * (G > 0), quiet=True)
+    assert not lesson06.q_guided_rule.check(G * (X > 0), quiet=True)
+    alpha = lesson07.GRADS.mean(axis=(0, 1))
+    cam = np.maximum((lesson07.ACTS * alpha).sum(-1), 0)
+    assert lesson07.q_cam.check(cam / cam.max(), quiet=True)
+    assert not lesson07.q_cam.check(cam, quiet=True)
+    assert not lesson07.q_cam.check(np.maximum(lesson07.ACTS * alpha, 0).sum(-1), quiet=True)
 
 
 def test_default_grad_cam_layer_skips_pooling():
@@ -394,14 +394,14 @@ def test_blur_baseline_keeps_colours_and_removes_shapes():
 def test_lesson04_solutions_run_in_the_lesson_namespace(shapes_spec):
     import tensorflow as tf
 
-    from helpers.exercises import lesson04
+    from helpers.exercises import lesson05
 
     samples = shapes_spec.sample_images()
     last_image, last_cls = samples[list(samples)[-1]]
-    q = lesson04.saliency_exercise(shapes_spec, last_image, last_cls)
+    q = lesson05.saliency_exercise(shapes_spec, last_image, last_cls)
     ns = {"spec": shapes_spec, "last_image": last_image, "last_cls": last_cls, "tf": tf, "np": np}
     exec(q._solution, ns)
     assert q.check(ns["answer"], quiet=True)
     ns = {}
-    exec(lesson04.q_completeness._solution, ns)
-    assert lesson04.q_completeness.check(ns["answer"], quiet=True)
+    exec(lesson05.q_completeness._solution, ns)
+    assert lesson05.q_completeness.check(ns["answer"], quiet=True)

@@ -146,7 +146,7 @@ def test_save_png_roundtrip(shapes_spec, tmp_path):
 
 
 def test_exercises_accept_the_solution_and_reject_wrong_answers():
-    from helpers.exercises import lesson07 as L
+    from helpers.exercises import lesson08 as L
 
     assert L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.N_OCTAVES, L.SCALE), quiet=True)
     assert not L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.N_OCTAVES, L.SCALE)[::-1], quiet=True)

@@ -114,7 +114,7 @@ def test_pointing_report_names_every_method_and_beats_random():
 
 
 def test_lesson09_exercise(shapes_data):
-    from helpers.exercises.lesson09 import pointing_exercise
+    from helpers.exercises.lesson10 import pointing_exercise
 
     _, _, masks = shapes_data
     maps = metrics.random_maps(20, masks.shape[1:], seed=1)

@@ -2,7 +2,7 @@
 
 Each lesson executes in fast mode with the course-wide model switch
 (``COURSE_MODEL``, ``COURSE_WEIGHTS=random``: nothing downloads): VGG16 for
-every lesson (lesson 07 switches itself to InceptionV3, the network DeepDream
+every lesson (lesson 08 switches itself to InceptionV3, the network DeepDream
 was made for), and a user's ``.keras`` file holding a MobileNetV2 base nested
 inside a Sequential with a one-unit sigmoid head. A last cell appended to the
 notebook reads the kernel's peak resident memory (``VmHWM``); each run prints
@@ -90,7 +90,7 @@ def _run(path: Path, tmp_path: Path, model: str, label: str, config) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_lesson_runs_on_vgg16(path, tmp_path, request):
-    label = "incept_v3" if path.stem.startswith("07") else "vgg16"  # lesson 07 dreams with InceptionV3 instead
+    label = "incept_v3" if path.stem.startswith("08") else "vgg16"  # lesson 08 dreams with InceptionV3 instead
     _run(path, tmp_path, "vgg16", label, request.config)
 
 

@@ -133,7 +133,7 @@ def test_perturbation_methods_are_seeded_and_give_unit_maps(tiny_model):
 
 
 def test_lesson10_exercise_accepts_its_solution_and_rejects_common_mistakes(shapes_spec):
-    from helpers.exercises.lesson10 import occlusion_exercise
+    from helpers.exercises.lesson11 import occlusion_exercise
 
     image, cls = next(iter(shapes_spec.sample_images().values()))
     q = occlusion_exercise(shapes_spec, image, cls, 24, 24, 8)

@@ -82,8 +82,8 @@ def test_exercise_solutions_are_probed_in_a_copy_of_the_lesson_namespace(tmp_pat
 
 def test_check_cells_are_found_with_their_exercise_and_arguments():
     src = ("q.check(answer) if q else print('needs the shapes CNN')\n"
-           "if judge is not None:\n    q2.check(answer)\nlesson04.q_completeness.check(answer)\n# q3.check(x)")
-    assert runner.CHECK_RE.findall(src) == [("q", "answer"), ("q2", "answer"), ("lesson04.q_completeness", "answer")]
+           "if judge is not None:\n    q2.check(answer)\nlesson05.q_completeness.check(answer)\n# q3.check(x)")
+    assert runner.CHECK_RE.findall(src) == [("q", "answer"), ("q2", "answer"), ("lesson05.q_completeness", "answer")]
 
 
 def _out(text: str, name: str = "stdout"):

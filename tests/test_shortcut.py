@@ -1,4 +1,4 @@
-"""Lesson 11: the tagged shapes data, the shipped cheat and its honest twin, the panel and the exercise."""
+"""Lesson 12: the tagged shapes data, the shipped cheat and its honest twin, the panel and the exercise."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def test_load_model_knows_both(pair):
 
 
 def test_exercise_accepts_the_solution_and_rejects_the_true_shape_rate(pair, test_data):
-    from helpers.exercises.lesson11 import SOLUTION, lying_tag_exercise
+    from helpers.exercises.lesson12 import SOLUTION, lying_tag_exercise
 
     cheat, _ = pair
     q = lying_tag_exercise(cheat.model, test_data)

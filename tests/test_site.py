@@ -21,7 +21,7 @@ def _png(w: int = 40, h: int = 30) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def _lesson(title="04 · Saliency: which pixels matter?"):
+def _lesson(title="05 · Saliency: which pixels matter?"):
     figure = new_output("execute_result", data={"image/png": _png(), "text/plain": "<Figure>"}, execution_count=1)
     nb = new_notebook(cells=[
         new_markdown_cell("[![Open In Colab](badge.svg)](x)"),
@@ -37,7 +37,7 @@ def _lesson(title="04 · Saliency: which pixels matter?"):
 
 def test_lesson_heading_takes_title_and_first_paragraph():
     title, goal = site.lesson_heading(_lesson())
-    assert title == "04 · Saliency: which pixels matter?"
+    assert title == "05 · Saliency: which pixels matter?"
     assert goal.startswith("A classifier turns an image into **one score**") and "What you'll do" not in goal
 
 
@@ -55,27 +55,27 @@ def test_pages_and_index_use_the_local_copies_when_vendored(tmp_path, monkeypatc
     (fake / "mathjax").mkdir(parents=True)
     (fake / ".complete").write_text("x")
     monkeypatch.setattr(site, "vendor", lambda *a, **k: fake)
-    items = [{"name": "04_saliency.ipynb", "nb": _lesson(), "ok": True, "error": "", "seconds": 3.0},
-             {"name": "05_guided.ipynb", "nb": _lesson("05 · Guided backprop"), "ok": False,
-              "error": "05_guided.ipynb: a claim of the lesson no longer holds.", "seconds": 1.0}]
+    items = [{"name": "05_saliency.ipynb", "nb": _lesson(), "ok": True, "error": "", "seconds": 3.0},
+             {"name": "06_guided.ipynb", "nb": _lesson("06 · Guided backprop"), "ok": False,
+              "error": "06_guided.ipynb: a claim of the lesson no longer holds.", "seconds": 1.0}]
     index = site.build_site(items, tmp_path / "site", fast=True)
-    page = (tmp_path / "site" / "04_saliency.html").read_text()
+    page = (tmp_path / "site" / "05_saliency.html").read_text()
     for url in site.URLS.values():
         assert url.replace("&", "&amp;") in page or url in page, url
     assert "cdnjs.cloudflare.com/ajax/libs/mathjax" not in page
     assert "Figure: 2. Saliency from scratch" in page
     html = index.read_text()
-    assert "<a href='04_saliency.html'>04 · Saliency" in html and "<strong>one score</strong>" in html
-    assert "thumbs/04_saliency.png" in html and (tmp_path / "site" / "thumbs" / "04_saliency.png").exists()
-    assert "05_guided.html" not in html and "claim of the lesson no longer holds" in html
+    assert "<a href='05_saliency.html'>05 · Saliency" in html and "<strong>one score</strong>" in html
+    assert "thumbs/05_saliency.png" in html and (tmp_path / "site" / "thumbs" / "05_saliency.png").exists()
+    assert "06_guided.html" not in html and "claim of the lesson no longer holds" in html
     assert site.URLS["mathjax_url"] in html and (tmp_path / "site" / "_static" / "mathjax").is_dir()
 
 
 def test_without_npm_the_pages_fall_back_to_the_cdn(tmp_path, monkeypatch):
     monkeypatch.setattr(site, "vendor", lambda *a, **k: None)
-    site.build_site([{"name": "04_saliency.ipynb", "nb": _lesson(), "ok": True, "error": "", "seconds": 1.0}],
+    site.build_site([{"name": "05_saliency.ipynb", "nb": _lesson(), "ok": True, "error": "", "seconds": 1.0}],
                     tmp_path, fast=True)
-    assert "cdnjs.cloudflare.com/ajax/libs/mathjax" in (tmp_path / "04_saliency.html").read_text()
+    assert "cdnjs.cloudflare.com/ajax/libs/mathjax" in (tmp_path / "05_saliency.html").read_text()
 
 
 @pytest.mark.parametrize("w, h", [(5, 3), (20, 6), (8.4, 8.4), (12.6, 30), (4, 9)])

@@ -1,4 +1,4 @@
-"""The lesson 10 panel: a map and its curves, a new picture when a control moves, clear errors."""
+"""The lesson 11 panel: a map and its curves, a new picture when a control moves, clear errors."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""Lesson 06 exercise: compute a Grad-CAM map from activations and gradients."""
+"""Lesson 06 exercise: apply the guided-backprop rule by hand."""
 
 from __future__ import annotations
 
@@ -6,44 +6,31 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
-
-def _parts(seed: int = 0):
-    r = np.random.default_rng(seed)
-    acts = np.maximum(r.normal(size=(4, 4, 3)), 0.0).astype(np.float32)  # post-ReLU feature maps A
-    grads = r.normal(size=(4, 4, 3)).astype(np.float32)                 # dz_c / dA
-    return acts, grads
+#: The ReLU's forward input and the gradient arriving from above, for the exercise.
+X = np.array([[1.5, -0.5, 2.0], [-1.0, 0.3, -2.0], [0.7, 1.1, -0.1]], dtype=np.float32)
+G = np.array([[-0.4, 0.9, 0.6], [1.2, -0.8, 0.5], [0.2, 0.0, -1.0]], dtype=np.float32)
 
 
-#: Feature maps ``ACTS [4, 4, 3]`` and their gradients ``dz_c/dA [4, 4, 3]`` for the exercise.
-ACTS, GRADS = _parts()
+def _guided(answer):
+    from helpers.guided import backward_rule
 
-
-def _reference(acts, grads):
-    alpha = grads.mean(axis=(0, 1))
-    cam = np.maximum((acts * alpha).sum(-1), 0.0)
-    return cam / cam.max() if cam.max() > 0 else cam
-
-
-def _cam(answer):
     ans = np.asarray(answer, dtype=np.float32)
-    if ans.shape != (4, 4):
-        return False, f"your map has shape {ans.shape}; expected (4, 4): one value per position."
-    want = _reference(ACTS, GRADS)
-    if np.allclose(ans, want, atol=1e-4):
-        return True, "alpha = mean gradient per channel; map = ReLU(sum_k alpha_k A_k) / max."
-    if np.allclose(ans * want.max(), want * want.max(), atol=1e-4) or np.allclose(ans / max(ans.max(), 1e-12), want, atol=1e-4):
-        return False, "the shape is right but not the scale: divide by the maximum."
-    per_channel = np.maximum(ACTS * GRADS.mean(axis=(0, 1)), 0).sum(-1)
-    if per_channel.max() > 0 and np.allclose(ans, per_channel / per_channel.max(), atol=1e-4):
-        return False, "that is the lecture's per-channel ReLU; here apply the ReLU after the sum over k."
-    return False, "the values do not match Grad-CAM's."
+    if ans.shape != X.shape:
+        return False, f"your answer has shape {ans.shape}; expected {X.shape}, one value per unit."
+    want = backward_rule(X, G, "guided")
+    if np.allclose(ans, want):
+        return True, "only units that were active going forward *and* receive a positive gradient pass it on."
+    if np.allclose(ans, backward_rule(X, G, "backprop")):
+        return False, "that is plain backprop: it gates by the forward input only."
+    if np.allclose(ans, backward_rule(X, G, "deconvnet")):
+        return False, "that is the deconvnet rule: it gates by the gradient's sign only."
+    wrong = int((~np.isclose(ans, want)).sum())
+    return False, f"{wrong} of 9 values are off."
 
 
-q_cam = Exercise(
-    "Grad-CAM by hand",
-    _cam,
-    hint="weights = GRADS.mean(axis=(0, 1)) (one per channel); then sum ACTS * weights over channels, "
-    "apply a ReLU and divide by the maximum.",
-    solution="weights = GRADS.mean(axis=(0, 1))\ncam_ex = np.maximum((ACTS * weights).sum(-1), 0)\n"
-    "answer = cam_ex / cam_ex.max()",
+q_guided_rule = Exercise(
+    "the guided ReLU rule by hand",
+    _guided,
+    hint="Keep G where X > 0 and G > 0, and put 0 everywhere else.",
+    solution="answer = G * (X > 0) * (G > 0)",
 )

@@ -1,4 +1,4 @@
-"""Lesson 07 exercises: octave sizes, and which way the DeepDream step goes."""
+"""Lesson 07 exercise: compute a Grad-CAM map from activations and gradients."""
 
 from __future__ import annotations
 
@@ -6,57 +6,44 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
-#: The photo of the octave exercise: height, width, number of octaves, scale between octaves.
-PHOTO_SHAPE, N_OCTAVES, SCALE = (300, 200), 4, 1.5
+
+def _parts(seed: int = 0):
+    r = np.random.default_rng(seed)
+    acts = np.maximum(r.normal(size=(4, 4, 3)), 0.0).astype(np.float32)  # post-ReLU feature maps A
+    grads = r.normal(size=(4, 4, 3)).astype(np.float32)                 # dz_c / dA
+    return acts, grads
 
 
-def _octaves(answer):
-    from helpers.deepdream import octave_shapes
-
-    want = octave_shapes(PHOTO_SHAPE, N_OCTAVES, SCALE)
-    got = [tuple(int(v) for v in s) for s in answer]
-    if got == want:
-        return True, f"{want}: each octave is {SCALE}x the previous one and the last is the photo itself."
-    if got == want[::-1]:
-        return False, "right sizes, wrong order: DeepDream starts with the smallest octave."
-    if len(got) != N_OCTAVES:
-        return False, f"you gave {len(got)} sizes; there is one per octave ({N_OCTAVES})."
-    return False, f"the sizes {got} are not the octave sizes."
+#: Feature maps ``ACTS [4, 4, 3]`` and their gradients ``dz_c/dA [4, 4, 3]`` for the exercise.
+ACTS, GRADS = _parts()
 
 
-q_octaves = Exercise(
-    "octave sizes",
-    _octaves,
-    hint="Octave i (counting down from the last) is the photo divided by SCALE**i, rounded; list them "
-    "smallest first, ending with PHOTO_SHAPE.",
-    solution="answer = [(round(PHOTO_SHAPE[0] / SCALE**i), round(PHOTO_SHAPE[1] / SCALE**i))\n"
-    "          for i in range(N_OCTAVES - 1, -1, -1)]",
-)
-
-#: A gradient ``g`` of the objective with respect to a 2x2 gray image, for the step exercise.
-GRAD = np.array([[0.02, -0.04], [0.0, 0.06]], dtype=np.float32)
-#: The image before the step, and the step size.
-X0, STEP = np.full((2, 2), 0.5, dtype=np.float32), 0.1
+def _reference(acts, grads):
+    alpha = grads.mean(axis=(0, 1))
+    cam = np.maximum((acts * alpha).sum(-1), 0.0)
+    return cam / cam.max() if cam.max() > 0 else cam
 
 
-def _step(answer):
+def _cam(answer):
     ans = np.asarray(answer, dtype=np.float32)
-    if ans.shape != X0.shape:
-        return False, f"your image has shape {ans.shape}; expected {X0.shape}."
-    g = GRAD / np.abs(GRAD).mean()
-    want = np.clip(X0 + STEP * g, 0, 1)
+    if ans.shape != (4, 4):
+        return False, f"your map has shape {ans.shape}; expected (4, 4): one value per position."
+    want = _reference(ACTS, GRADS)
     if np.allclose(ans, want, atol=1e-4):
-        return True, "x + step * g / mean|g|, clipped to [0, 1]: every step moves the image by `step` on average."
-    if np.allclose(ans, np.clip(X0 - STEP * g, 0, 1), atol=1e-4):
-        return False, "that is gradient *descent*: DeepDream climbs, it adds the gradient."
-    if np.allclose(ans, np.clip(X0 + STEP * GRAD, 0, 1), atol=1e-4):
-        return False, "you forgot to normalise the gradient by its mean absolute value."
-    return False, "the values do not match one normalised ascent step."
+        return True, "alpha = mean gradient per channel; map = ReLU(sum_k alpha_k A_k) / max."
+    if np.allclose(ans * want.max(), want * want.max(), atol=1e-4) or np.allclose(ans / max(ans.max(), 1e-12), want, atol=1e-4):
+        return False, "the shape is right but not the scale: divide by the maximum."
+    per_channel = np.maximum(ACTS * GRADS.mean(axis=(0, 1)), 0).sum(-1)
+    if per_channel.max() > 0 and np.allclose(ans, per_channel / per_channel.max(), atol=1e-4):
+        return False, "that is the lecture's per-channel ReLU; here apply the ReLU after the sum over k."
+    return False, "the values do not match Grad-CAM's."
 
 
-q_step = Exercise(
-    "one DeepDream step",
-    _step,
-    hint="Divide GRAD by np.abs(GRAD).mean(), multiply by STEP, add to X0 and clip to [0, 1].",
-    solution="answer = np.clip(X0 + STEP * GRAD / np.abs(GRAD).mean(), 0, 1)",
+q_cam = Exercise(
+    "Grad-CAM by hand",
+    _cam,
+    hint="weights = GRADS.mean(axis=(0, 1)) (one per channel); then sum ACTS * weights over channels, "
+    "apply a ReLU and divide by the maximum.",
+    solution="weights = GRADS.mean(axis=(0, 1))\ncam_ex = np.maximum((ACTS * weights).sum(-1), 0)\n"
+    "answer = cam_ex / cam_ex.max()",
 )

@@ -1,4 +1,4 @@
-"""Lesson 08 exercise: k-nearest-neighbour accuracy by hand."""
+"""Lesson 08 exercises: octave sizes, and which way the DeepDream step goes."""
 
 from __future__ import annotations
 
@@ -6,50 +6,57 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
-
-def _points(seed: int = 8):
-    r = np.random.default_rng(seed)
-    centres = np.array([[0.0, 0.0], [3.0, 0.0], [1.5, 2.5]])
-    y = np.repeat(np.arange(3), 6)
-    x = centres[y] + r.normal(scale=0.9, size=(len(y), 2))
-    return x.astype(np.float32), y
+#: The photo of the octave exercise: height, width, number of octaves, scale between octaves.
+PHOTO_SHAPE, N_OCTAVES, SCALE = (300, 200), 4, 1.5
 
 
-#: 18 points of a 2-D map ``[18, 2]`` and their classes ``[18]`` (three overlapping groups).
-POINTS, LABELS = _points()
-#: Neighbours per vote.
-K = 3
+def _octaves(answer):
+    from helpers.deepdream import octave_shapes
+
+    want = octave_shapes(PHOTO_SHAPE, N_OCTAVES, SCALE)
+    got = [tuple(int(v) for v in s) for s in answer]
+    if got == want:
+        return True, f"{want}: each octave is {SCALE}x the previous one and the last is the photo itself."
+    if got == want[::-1]:
+        return False, "right sizes, wrong order: DeepDream starts with the smallest octave."
+    if len(got) != N_OCTAVES:
+        return False, f"you gave {len(got)} sizes; there is one per octave ({N_OCTAVES})."
+    return False, f"the sizes {got} are not the octave sizes."
 
 
-def _reference(points, labels, k):
-    d = ((points[:, None] - points[None]) ** 2).sum(-1)
-    np.fill_diagonal(d, np.inf)  # a point is not its own neighbour
-    nn = np.argsort(d, axis=1, kind="stable")[:, :k]
-    votes = np.stack([np.bincount(labels[row], minlength=labels.max() + 1) for row in nn])
-    return float((votes.argmax(1) == labels).mean())
+q_octaves = Exercise(
+    "octave sizes",
+    _octaves,
+    hint="Octave i (counting down from the last) is the photo divided by SCALE**i, rounded; list them "
+    "smallest first, ending with PHOTO_SHAPE.",
+    solution="answer = [(round(PHOTO_SHAPE[0] / SCALE**i), round(PHOTO_SHAPE[1] / SCALE**i))\n"
+    "          for i in range(N_OCTAVES - 1, -1, -1)]",
+)
+
+#: A gradient ``g`` of the objective with respect to a 2x2 gray image, for the step exercise.
+GRAD = np.array([[0.02, -0.04], [0.0, 0.06]], dtype=np.float32)
+#: The image before the step, and the step size.
+X0, STEP = np.full((2, 2), 0.5, dtype=np.float32), 0.1
 
 
-def _knn(answer):
-    value = float(answer)
-    want = _reference(POINTS, LABELS, K)
-    if abs(value - want) < 1e-6:
-        return True, f"{want:.3f}: leave-one-out {K}-NN accuracy (each point voted on by its {K} nearest others)."
-    d = ((POINTS[:, None] - POINTS[None]) ** 2).sum(-1)
-    nn = np.argsort(d, axis=1, kind="stable")[:, :K]  # includes the point itself
-    votes = np.stack([np.bincount(LABELS[row], minlength=3) for row in nn])
-    if abs(value - float((votes.argmax(1) == LABELS).mean())) < 1e-6:
-        return False, "each point counted itself as a neighbour; leave it out (set its own distance to infinity)."
-    if value > 1:
-        return False, "an accuracy is a fraction between 0 and 1."
-    return False, f"{value:.3f} is not the {K}-NN accuracy of these points."
+def _step(answer):
+    ans = np.asarray(answer, dtype=np.float32)
+    if ans.shape != X0.shape:
+        return False, f"your image has shape {ans.shape}; expected {X0.shape}."
+    g = GRAD / np.abs(GRAD).mean()
+    want = np.clip(X0 + STEP * g, 0, 1)
+    if np.allclose(ans, want, atol=1e-4):
+        return True, "x + step * g / mean|g|, clipped to [0, 1]: every step moves the image by `step` on average."
+    if np.allclose(ans, np.clip(X0 - STEP * g, 0, 1), atol=1e-4):
+        return False, "that is gradient *descent*: DeepDream climbs, it adds the gradient."
+    if np.allclose(ans, np.clip(X0 + STEP * GRAD, 0, 1), atol=1e-4):
+        return False, "you forgot to normalise the gradient by its mean absolute value."
+    return False, "the values do not match one normalised ascent step."
 
 
-q_knn = Exercise(
-    "k-NN accuracy by hand",
-    _knn,
-    hint="Compute all pairwise distances, set the diagonal to infinity, take the K closest points of each one, "
-    "let them vote (ties go to the smaller class index, like np.argmax) and compare with LABELS.",
-    solution="d = ((POINTS[:, None] - POINTS[None]) ** 2).sum(-1)\nnp.fill_diagonal(d, np.inf)\n"
-    "nn = np.argsort(d, axis=1)[:, :K]\nvotes = np.stack([np.bincount(LABELS[r], minlength=3) for r in nn])\n"
-    "answer = (votes.argmax(1) == LABELS).mean()",
+q_step = Exercise(
+    "one DeepDream step",
+    _step,
+    hint="Divide GRAD by np.abs(GRAD).mean(), multiply by STEP, add to X0 and clip to [0, 1].",
+    solution="answer = np.clip(X0 + STEP * GRAD / np.abs(GRAD).mean(), 0, 1)",
 )

@@ -1,4 +1,4 @@
-"""Lesson 09 exercise: score the pointing game yourself."""
+"""Lesson 09 exercise: k-nearest-neighbour accuracy by hand."""
 
 from __future__ import annotations
 
@@ -7,37 +7,49 @@ import numpy as np
 from helpers.exercises import Exercise
 
 
-def pointing_exercise(maps, masks, tolerance: int = 3, maps_name: str = "maps", masks_name: str = "masks") -> Exercise:
-    """Check a student's pointing-game accuracy for ``maps`` against ``masks``.
+def _points(seed: int = 8):
+    r = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [3.0, 0.0], [1.5, 2.5]])
+    y = np.repeat(np.arange(3), 6)
+    x = centres[y] + r.normal(scale=0.9, size=(len(y), 2))
+    return x.astype(np.float32), y
 
-    The answer is the fraction of images whose map peak lies within
-    ``tolerance`` pixels of the object, as computed by
-    :func:`helpers.metrics.pointing_game`. ``maps_name`` and ``masks_name``
-    are the expressions that give ``maps`` and ``masks`` in the lesson's
-    namespace: the solution is written with them, so it runs there.
-    """
-    from helpers import metrics
 
-    maps, masks = np.asarray(maps), np.asarray(masks, dtype=bool)
-    want = float(metrics.pointing_game(maps, masks, tolerance).mean())
-    strict = float(metrics.pointing_game(maps, masks, 0).mean())
-    grown = metrics.dilate(masks, tolerance)
-    first_peak = float(np.mean([grown[i][np.unravel_index(maps[i].argmax(), maps[i].shape)] for i in range(len(maps))]))
+#: 18 points of a 2-D map ``[18, 2]`` and their classes ``[18]`` (three overlapping groups).
+POINTS, LABELS = _points()
+#: Neighbours per vote.
+K = 3
 
-    def check(answer):
-        value = float(answer)
-        if abs(value - want) < 1e-6 or abs(value - first_peak) < 1e-6:
-            return True, f"{value:.3f} of the maps point at their object."
-        if abs(value - strict) < 1e-6 and strict != want:
-            return False, f"{value:.3f} is the score without the {tolerance}-pixel tolerance."
-        if value > 1.0:
-            return False, "give a fraction between 0 and 1, not a count or a percentage."
-        return False, f"{value:.3f} is not it."
 
-    return Exercise(
-        "pointing game by hand", check,
-        hint=f"For each image, find the argmax of the map (np.unravel_index), grow the mask by {tolerance} px "
-        "(helpers.metrics.dilate) and look the peak up in it; average the hits.",
-        solution=f"""peak_maps, grown = {maps_name}, metrics.dilate({masks_name}, {tolerance})
-peak_hits = [grown[i][np.unravel_index(m.argmax(), m.shape)] for i, m in enumerate(peak_maps)]
-answer = float(np.mean(peak_hits))""")
+def _reference(points, labels, k):
+    d = ((points[:, None] - points[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)  # a point is not its own neighbour
+    nn = np.argsort(d, axis=1, kind="stable")[:, :k]
+    votes = np.stack([np.bincount(labels[row], minlength=labels.max() + 1) for row in nn])
+    return float((votes.argmax(1) == labels).mean())
+
+
+def _knn(answer):
+    value = float(answer)
+    want = _reference(POINTS, LABELS, K)
+    if abs(value - want) < 1e-6:
+        return True, f"{want:.3f}: leave-one-out {K}-NN accuracy (each point voted on by its {K} nearest others)."
+    d = ((POINTS[:, None] - POINTS[None]) ** 2).sum(-1)
+    nn = np.argsort(d, axis=1, kind="stable")[:, :K]  # includes the point itself
+    votes = np.stack([np.bincount(LABELS[row], minlength=3) for row in nn])
+    if abs(value - float((votes.argmax(1) == LABELS).mean())) < 1e-6:
+        return False, "each point counted itself as a neighbour; leave it out (set its own distance to infinity)."
+    if value > 1:
+        return False, "an accuracy is a fraction between 0 and 1."
+    return False, f"{value:.3f} is not the {K}-NN accuracy of these points."
+
+
+q_knn = Exercise(
+    "k-NN accuracy by hand",
+    _knn,
+    hint="Compute all pairwise distances, set the diagonal to infinity, take the K closest points of each one, "
+    "let them vote (ties go to the smaller class index, like np.argmax) and compare with LABELS.",
+    solution="d = ((POINTS[:, None] - POINTS[None]) ** 2).sum(-1)\nnp.fill_diagonal(d, np.inf)\n"
+    "nn = np.argsort(d, axis=1)[:, :K]\nvotes = np.stack([np.bincount(LABELS[r], minlength=3) for r in nn])\n"
+    "answer = (votes.argmax(1) == LABELS).mean()",
+)

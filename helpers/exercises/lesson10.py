@@ -1,4 +1,4 @@
-"""Lesson 10 exercise: occlude one patch by hand and measure the score drop."""
+"""Lesson 10 exercise: score the pointing game yourself."""
 
 from __future__ import annotations
 
@@ -7,45 +7,37 @@ import numpy as np
 from helpers.exercises import Exercise
 
 
-def occlusion_exercise(spec, image, class_index: int, row: int, col: int, patch: int) -> Exercise:
-    """Check the drop of the class logit when one ``patch`` x ``patch`` square is filled with the image's mean colour.
+def pointing_exercise(maps, masks, tolerance: int = 3, maps_name: str = "maps", masks_name: str = "masks") -> Exercise:
+    """Check a student's pointing-game accuracy for ``maps`` against ``masks``.
 
-    The square's top-left corner is ``(row, col)``. The answer is
-    :math:`z_c(x) - z_c(x_{\\text{occluded}})`, one number, as
-    :func:`helpers.perturbation.occlusion` computes it for each patch.
+    The answer is the fraction of images whose map peak lies within
+    ``tolerance`` pixels of the object, as computed by
+    :func:`helpers.metrics.pointing_game`. ``maps_name`` and ``masks_name``
+    are the expressions that give ``maps`` and ``masks`` in the lesson's
+    namespace: the solution is written with them, so it runs there.
     """
-    from helpers.perturbation import class_scores
+    from helpers import metrics
 
-    x = np.asarray(image, dtype=np.float32)
-    h, w = x.shape[:2]
-    if not (0 <= row <= h - patch and 0 <= col <= w - patch):
-        raise IndexError(f"the patch at ({row}, {col}) must lie inside the image: row 0..{h - patch}, col 0..{w - patch}")
-    hidden = x.copy()
-    hidden[row:row + patch, col:col + patch] = x.mean(axis=(0, 1))
-    z = class_scores(spec.model, np.stack([x, hidden]), class_index)
-    p = class_scores(spec.model, np.stack([x, hidden]), class_index, score="probability")
-    black = x.copy()
-    black[row:row + patch, col:col + patch] = 0.0
-    z_black = class_scores(spec.model, black[None], class_index)[0]
-    want = float(z[0] - z[1])
+    maps, masks = np.asarray(maps), np.asarray(masks, dtype=bool)
+    want = float(metrics.pointing_game(maps, masks, tolerance).mean())
+    strict = float(metrics.pointing_game(maps, masks, 0).mean())
+    grown = metrics.dilate(masks, tolerance)
+    first_peak = float(np.mean([grown[i][np.unravel_index(maps[i].argmax(), maps[i].shape)] for i in range(len(maps))]))
 
     def check(answer):
         value = float(answer)
-        if abs(value - want) <= 1e-3 * max(1.0, abs(want)):
-            return True, f"hiding that patch lowers the logit by {value:.3f}."
-        if abs(value + want) <= 1e-3 * max(1.0, abs(want)) and want != 0:
-            return False, "the sign is reversed: give the score of the intact image minus that of the occluded one."
-        if abs(value - float(p[0] - p[1])) < 1e-4:
-            return False, "that is the drop of the probability; use the logit (spec.logits_model)."
-        if abs(value - float(z[0] - z_black)) <= 1e-3 * max(1.0, abs(want)):
-            return False, "that patch was filled with black; fill it with the image's mean colour."
+        if abs(value - want) < 1e-6 or abs(value - first_peak) < 1e-6:
+            return True, f"{value:.3f} of the maps point at their object."
+        if abs(value - strict) < 1e-6 and strict != want:
+            return False, f"{value:.3f} is the score without the {tolerance}-pixel tolerance."
+        if value > 1.0:
+            return False, "give a fraction between 0 and 1, not a count or a percentage."
         return False, f"{value:.3f} is not it."
 
     return Exercise(
-        "occlusion by hand", check,
-        hint=f"Copy the image, set rows {row}:{row + patch} and columns {col}:{col + patch} to image.mean(axis=(0, 1)), "
-        "run both images through spec.logits_model and subtract the class logits.",
-        solution=f"""hidden = image.copy()
-hidden[{row}:{row + patch}, {col}:{col + patch}] = image.mean(axis=(0, 1))
-z = np.asarray(spec.logits_model(np.stack([image, hidden])))[:, cls]
-answer = float(z[0] - z[1])""")
+        "pointing game by hand", check,
+        hint=f"For each image, find the argmax of the map (np.unravel_index), grow the mask by {tolerance} px "
+        "(helpers.metrics.dilate) and look the peak up in it; average the hits.",
+        solution=f"""peak_maps, grown = {maps_name}, metrics.dilate({masks_name}, {tolerance})
+peak_hits = [grown[i][np.unravel_index(m.argmax(), m.shape)] for i, m in enumerate(peak_maps)]
+answer = float(np.mean(peak_hits))""")

@@ -1,4 +1,4 @@
-"""Lesson 11 exercise: give every image a lying tag and count how often the cheat believes it."""
+"""Lesson 11 exercise: occlude one patch by hand and measure the score drop."""
 
 from __future__ import annotations
 
@@ -6,46 +6,46 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
-SOLUTION = """lying = (data.labels + 1) % 8
-x_lie, _ = shortcut.paint_tag(data.without_cue, shortcut.tag_corner(data.masks), shortcut.PALETTE[lying])
-answer = shortcut.accuracy(cheat.model, x_lie, lying)"""
 
+def occlusion_exercise(spec, image, class_index: int, row: int, col: int, patch: int) -> Exercise:
+    """Check the drop of the class logit when one ``patch`` x ``patch`` square is filled with the image's mean colour.
 
-def lying_tag_exercise(model, data) -> Exercise:
-    """Check the fraction of ``data``'s images on which ``model`` answers a lying tag's class.
-
-    Each image gets a tag with the colour of class ``(label + 1) % 8`` (never
-    its own), painted into the usual corner; the answer is the fraction of
-    images whose top class is the tag's class.
-
-    Args:
-      model: the Keras model to test (the cheat, in the lesson).
-      data: a :class:`helpers.shortcut.CueData`.
+    The square's top-left corner is ``(row, col)``. The answer is
+    :math:`z_c(x) - z_c(x_{\\text{occluded}})`, one number, as
+    :func:`helpers.perturbation.occlusion` computes it for each patch.
     """
-    from helpers import shortcut
+    from helpers.perturbation import class_scores
 
-    lying = (data.labels + 1) % len(shortcut.PALETTE)
-    x_lie, _ = shortcut.paint_tag(data.without_cue, shortcut.tag_corner(data.masks), shortcut.PALETTE[lying])
-    pred = np.asarray(model.predict(x_lie, batch_size=256, verbose=0)).argmax(1)
-    want = float(np.mean(pred == lying))
-    right_shape = float(np.mean(pred == data.labels))
-    honest_tag = shortcut.accuracy(model, data.with_cue, data.cue_classes)
+    x = np.asarray(image, dtype=np.float32)
+    h, w = x.shape[:2]
+    if not (0 <= row <= h - patch and 0 <= col <= w - patch):
+        raise IndexError(f"the patch at ({row}, {col}) must lie inside the image: row 0..{h - patch}, col 0..{w - patch}")
+    hidden = x.copy()
+    hidden[row:row + patch, col:col + patch] = x.mean(axis=(0, 1))
+    z = class_scores(spec.model, np.stack([x, hidden]), class_index)
+    p = class_scores(spec.model, np.stack([x, hidden]), class_index, score="probability")
+    black = x.copy()
+    black[row:row + patch, col:col + patch] = 0.0
+    z_black = class_scores(spec.model, black[None], class_index)[0]
+    want = float(z[0] - z[1])
 
     def check(answer):
         value = float(answer)
-        if not 0.0 <= value <= 1.0:
-            return False, "give a fraction between 0 and 1, not a count or a percentage."
-        if abs(value - want) < 1e-6:
-            return True, (f"the cheat answers the lying tag on {value:.0%} of the images "
-                          f"and names the real shape on {right_shape:.0%}.")
-        if abs(value - right_shape) < 1e-6:
-            return False, f"{value:.3f} is how often it still names the true shape; count answers equal to the tag's class."
-        if abs(value - honest_tag) < 1e-6:
-            return False, f"{value:.3f} is for the lesson's own tags; repaint them with class (label + 1) % 8."
+        if abs(value - want) <= 1e-3 * max(1.0, abs(want)):
+            return True, f"hiding that patch lowers the logit by {value:.3f}."
+        if abs(value + want) <= 1e-3 * max(1.0, abs(want)) and want != 0:
+            return False, "the sign is reversed: give the score of the intact image minus that of the occluded one."
+        if abs(value - float(p[0] - p[1])) < 1e-4:
+            return False, "that is the drop of the probability; use the logit (spec.logits_model)."
+        if abs(value - float(z[0] - z_black)) <= 1e-3 * max(1.0, abs(want)):
+            return False, "that patch was filled with black; fill it with the image's mean colour."
         return False, f"{value:.3f} is not it."
 
     return Exercise(
-        "believe the lying tag", check,
-        hint="Paint tags with shortcut.paint_tag(data.without_cue, shortcut.tag_corner(data.masks), "
-        "shortcut.PALETTE[lying]) where lying = (data.labels + 1) % 8, then compare the model's top class with lying.",
-        solution=SOLUTION)
+        "occlusion by hand", check,
+        hint=f"Copy the image, set rows {row}:{row + patch} and columns {col}:{col + patch} to image.mean(axis=(0, 1)), "
+        "run both images through spec.logits_model and subtract the class logits.",
+        solution=f"""hidden = image.copy()
+hidden[{row}:{row + patch}, {col}:{col + patch}] = image.mean(axis=(0, 1))
+z = np.asarray(spec.logits_model(np.stack([image, hidden])))[:, cls]
+answer = float(z[0] - z[1])""")

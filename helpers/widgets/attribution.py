@@ -1,4 +1,4 @@
-"""Lessons 04-06 panel: an attribution map for any image, class, method and layer."""
+"""Lessons 05-07 panel: an attribution map for any image, class, method and layer."""
 
 from __future__ import annotations
 

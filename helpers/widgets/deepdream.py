@@ -1,4 +1,4 @@
-"""Lesson 07 panel: DeepDream with a layer mix, step size, octaves and steps, and a live picture."""
+"""Lesson 08 panel: DeepDream with a layer mix, step size, octaves and steps, and a live picture."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lesson 08 panel: a t-SNE map of penultimate features, with perplexity, sample count and feature source."""
+"""Lesson 09 panel: a t-SNE map of penultimate features, with perplexity, sample count and feature source."""
 
 from __future__ import annotations
 

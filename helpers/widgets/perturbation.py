@@ -1,4 +1,4 @@
-"""Lesson 10 panel: a perturbation (or gradient) map and its deletion and insertion curves."""
+"""Lesson 11 panel: a perturbation (or gradient) map and its deletion and insertion curves."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lesson 11 panel: put the tag on, take it off or repaint it, and watch both models' answers and maps."""
+"""Lesson 12 panel: put the tag on, take it off or repaint it, and watch both models' answers and maps."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class ShortcutPanel(Panel):
 
     The picture shows the image, then each model's map laid over it, titled
     with the model's answer, its probability and the share of the map on the
-    tag. The panel always uses lesson 11's two shapes models (the spec it is
+    tag. The panel always uses lesson 12's two shapes models (the spec it is
     given is only used for its name); images come from a fixed fresh set.
 
     Args:

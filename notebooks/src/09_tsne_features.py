@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 08 · t-SNE of learned features
+# # 09 · t-SNE of learned features
 #
 # The layer just before the class scores holds the network's final
 # description of an image: 64 numbers on the shapes CNN, 4096 on VGG16. If
@@ -215,7 +215,7 @@ panel
 # correctly.
 
 # %%
-from helpers.exercises.lesson08 import K, LABELS, POINTS, q_knn
+from helpers.exercises.lesson09 import K, LABELS, POINTS, q_knn
 answer = None    # a number between 0 and 1
 q_knn.check(answer);
 

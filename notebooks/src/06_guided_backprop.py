@@ -1,7 +1,7 @@
 # %% [markdown]
-# # 05 · Guided backprop: change the ReLU's backward rule
+# # 06 · Guided backprop: change the ReLU's backward rule
 #
-# Saliency maps (lesson 04) are speckled. In 2014 Springenberg et al. found
+# Saliency maps (lesson 05) are speckled. In 2014 Springenberg et al. found
 # that one small change to back-propagation gives much crisper pictures
 # of real photos: let a ReLU pass a gradient back only when it is
 # *positive*. This lesson shows the rule, what it does, and a warning sign.
@@ -15,7 +15,7 @@
 # * how one line of the backward pass changes the picture;
 # * why crisp is not the same as faithful.
 #
-# **What you'll need:** lesson 04.
+# **What you'll need:** lesson 05.
 
 # %% [markdown]
 # ## Parameters
@@ -135,7 +135,7 @@ plotting.image_grid([*sal_maps, *gb_maps], [f"saliency: {n}" for n in names] + [
 # the shapes classes, and compute each method's map for $a$ and for $b$.
 # Two numbers per method: the rank correlation between the two maps (1 = the
 # same picture whatever we ask), and how much of the map for $b$ falls on
-# object $b$ rather than on object $a$. Grad-CAM (lesson 06) is the
+# object $b$ rather than on object $a$. Grad-CAM (lesson 07) is the
 # comparison. The test needs the shapes world, so it uses the shapes CNN
 # whatever `MODEL` is.
 
@@ -179,7 +179,7 @@ plotting.image_grid([pairs[k], gb["a"][k], gb["b"][k], gc["a"][k], gc["b"][k]],
 # image's edges (Nie, Zhang & Patel, 2018). Plain saliency is not much more
 # class-sensitive on this network. Grad-CAM's two maps are unrelated, and
 # each puts most of its mass on the object asked about, though not all of
-# it. Lesson 09 tests the gradient maps further by
+# it. Lesson 10 tests the gradient maps further by
 # randomizing the weights.
 #
 # ## 5. Explore
@@ -197,7 +197,7 @@ panel
 # does guided backprop send back? Give a 3×3 array.
 
 # %%
-from helpers.exercises.lesson05 import G, X, q_guided_rule
+from helpers.exercises.lesson06 import G, X, q_guided_rule
 print("X =\n", X, "\nG =\n", G)
 answer = None    # your 3x3 array here
 q_guided_rule.check(answer);

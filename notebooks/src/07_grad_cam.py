@@ -1,7 +1,7 @@
 # %% [markdown]
-# # 06 · Grad-CAM: class activation maps
+# # 07 · Grad-CAM: class activation maps
 #
-# Gradient maps (lessons 04 and 05) go all the way back to the pixels.
+# Gradient maps (lessons 05 and 06) go all the way back to the pixels.
 # **Grad-CAM** stops at the last convolutional layer, whose feature maps
 # still know *where* things are and already know *what* they are, and asks
 # which of those maps matter for a class.
@@ -17,7 +17,7 @@
 # * what the channel weights $\alpha_k^c$ are and why there is a ReLU;
 # * why Grad-CAM is coarse but class-discriminative.
 #
-# **What you'll need:** lessons 01 and 04.
+# **What you'll need:** lessons 01 and 05.
 
 # %% [markdown]
 # ## Parameters
@@ -81,7 +81,7 @@ print("feature maps:", A.shape, " heatmap:", S.shape)
 # The map has the feature maps' size (printed above: 16×16 on the shapes
 # CNN, 14×14 on VGG16); to lay it over the image we upsample it bilinearly.
 # That grid is Grad-CAM's resolution: one cell of the shapes CNN's map
-# covers 4×4 pixels, and lesson 09 shows what that costs on thin shapes.
+# covers 4×4 pixels, and lesson 10 shows what that costs on thin shapes.
 # The helper does all of this for a batch in one compiled function:
 
 # %%
@@ -177,7 +177,7 @@ plotting.image_grid([pair, *[plotting.heatmap_overlay(pair, c, 0.5) for c in cam
 # One image, two answers: each map lies mostly on its own object, though
 # not only there (a little of each map spills onto the other object), and
 # the network's probabilities (in the titles) need not be balanced for the
-# maps to separate. Lesson 05 measured the same on every pair of classes.
+# maps to separate. Lesson 06 measured the same on every pair of classes.
 #
 # ## 6. Grad-CAM++ and guided Grad-CAM
 #
@@ -189,7 +189,7 @@ plotting.image_grid([pair, *[plotting.heatmap_overlay(pair, c, 0.5) for c in cam
 # \qquad a^{kc}_{ij} = \frac{g_{ijk}^2}{2 g_{ijk}^2 + \sum_{a,b} A_{abk}\, g_{ijk}^3},\quad g = \frac{\partial f_c}{\partial A}.$$
 #
 # **Guided Grad-CAM** multiplies the coarse, class-discriminative Grad-CAM
-# map with the fine, class-blind guided-backprop map (lesson 05): sharp
+# map with the fine, class-blind guided-backprop map (lesson 06): sharp
 # details, only where the class is.
 
 # %%
@@ -204,7 +204,7 @@ plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.2)
 # %% [markdown]
 # Grad-CAM++ looks much like Grad-CAM here, often a little fuller (on the
 # circle it covers the whole outline where Grad-CAM draws part of it).
-# Lesson 09 shows why: its weights are never negative, so its map stays
+# Lesson 10 shows why: its weights are never negative, so its map stays
 # close to the layer's total activity, whatever the class, and it keeps
 # much of its picture even on a network with random weights. Guided
 # Grad-CAM is guided backprop's detail cut to Grad-CAM's region.
@@ -227,7 +227,7 @@ panel
 # array scaled so that its maximum is 1.
 
 # %%
-from helpers.exercises.lesson06 import ACTS, GRADS, q_cam
+from helpers.exercises.lesson07 import ACTS, GRADS, q_cam
 answer = None    # your 4x4 map here
 q_cam.check(answer);
 
@@ -240,7 +240,7 @@ q_cam.check(answer);
 # * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A_k)$, upsampled: coarse, but it moves with the class.
 # * Grad-CAM++ weights positions; guided Grad-CAM adds guided backprop's detail.
 # * With two objects, each class's map lies mostly on its own object.
-# * Grad-CAM++ looks fuller, but is close to class-free activity (lesson 09).
+# * Grad-CAM++ looks fuller, but is close to class-free activity (lesson 10).
 #
 # ## On your own
 # * Compare `relu="sum"` and `relu="channels"` on a few images: where do they differ?

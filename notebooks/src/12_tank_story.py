@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 11 · The tank story: a model that cheats, caught by its maps
+# # 12 · The tank story: a model that cheats, caught by its maps
 #
 # A network can score well for the wrong reason. Here we build such a
 # network on purpose: a shapes CNN that learned to read a coloured tag in
@@ -17,7 +17,7 @@
 # * what a *shortcut* is, and why a good test score does not rule one out;
 # * which attribution methods expose a shortcut, and which blur it.
 #
-# **What you'll need:** lessons 04–06 and 09.
+# **What you'll need:** lessons 05–07 and 10.
 
 # %% [markdown]
 # ## Parameters
@@ -65,7 +65,7 @@ print(f"{len(data.labels)} fresh images; the tag agrees with the class on "
 # **tag** in the corner farthest from the object. In the cheat's training
 # images the tag has its class's colour on 95 % of them, another class's
 # on the rest. The generator returns the tag's exact pixels (the *cue
-# mask*), so we can measure attention to it as lesson 09 did for objects.
+# mask*), so we can measure attention to it as lesson 10 did for objects.
 
 # %%
 print("tag colours:", shortcut.describe_palette())
@@ -156,7 +156,7 @@ plotting.image_grid(cells, titles, cols=len(table), cell=1.3)
 #
 # ## 5. How much of each map is on the tag?
 #
-# The energy in a mask of lesson 09, with the tag's pixels $C$ as the mask:
+# The energy in a mask of lesson 10, with the tag's pixels $C$ as the mask:
 #
 # $$E_{\text{tag}} = \frac{\sum_{p \in C} S_p}{\sum_p S_p}.$$
 #
@@ -232,7 +232,7 @@ panel
 # `shortcut.tag_corner` and `shortcut.PALETTE`.
 
 # %%
-from helpers.exercises.lesson11 import lying_tag_exercise
+from helpers.exercises.lesson12 import lying_tag_exercise
 q = lying_tag_exercise(cheat.model, data)
 answer = None    # your fraction here
 q.check(answer)

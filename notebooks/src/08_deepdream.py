@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 07 · DeepDream
+# # 08 · DeepDream
 #
 # In lesson 02 we started from noise and asked for an image that excites one
 # filter. DeepDream starts from a *photo* and asks the network: "whatever you
@@ -241,7 +241,7 @@ print("saved", path, dream.image.shape)
 # `(height, width)` of every octave, smallest first.
 
 # %%
-from helpers.exercises.lesson07 import N_OCTAVES, PHOTO_SHAPE, SCALE, q_octaves
+from helpers.exercises.lesson08 import N_OCTAVES, PHOTO_SHAPE, SCALE, q_octaves
 answer = None    # e.g. [(h0, w0), (h1, w1), ...]
 q_octaves.check(answer);
 
@@ -251,7 +251,7 @@ q_octaves.check(answer);
 # the step size. Compute the image after one DeepDream step.
 
 # %%
-from helpers.exercises.lesson07 import GRAD, STEP, X0, q_step
+from helpers.exercises.lesson08 import GRAD, STEP, X0, q_step
 answer = None    # a 2x2 array
 q_step.check(answer);
 

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 10 · Perturb it (occlusion, RISE, superpixels) and ask what is faithful
+# # 11 · Perturb it (occlusion, RISE, superpixels) and ask what is faithful
 #
 # So far every map came from the network's insides. A blunter way to ask
 # which pixels matter: **change them and watch the score**. It needs only
@@ -16,7 +16,7 @@
 # * why "points at the object" and "is faithful to the model" are different questions;
 # * that a perturbation, in a method or in a metric, can bring in evidence of its own.
 #
-# **What you'll need:** lessons 04–06 and 09. No GPU, no internet.
+# **What you'll need:** lessons 05–07 and 10. No GPU, no internet.
 
 # %% [markdown]
 # ## Parameters
@@ -285,7 +285,7 @@ claim("two-object lead: Grad-CAM minus Grad-CAM++, Score-CAM, Layer-CAM (mean)",
 #   occlusion and RISE peak on the asked object far more often than on the
 #   other. Saliency, SmoothGrad and integrated gradients are less
 #   discriminative, and so are Grad-CAM++, Score-CAM and Layer-CAM, whose
-#   channel or pixel weights are never negative (lesson 09 found Grad-CAM++
+#   channel or pixel weights are never negative (lesson 10 found Grad-CAM++
 #   close to class-free activity); on more images (`python -m
 #   helpers.evaluate faithfulness`) their peaks land on either object about
 #   equally. Yet saliency and Grad-CAM delete alike: faithful on one object
@@ -326,7 +326,7 @@ panel
 # $z_c(x) - z_c(x_{\text{hidden}})$ for `image` and `cls`: one number.
 
 # %%
-from helpers.exercises.lesson10 import occlusion_exercise
+from helpers.exercises.lesson11 import occlusion_exercise
 ROW, COL = [int(v) for v in np.clip(np.array(np.unravel_index(occ.argmax(), occ.shape)) - PATCH // 2, 0, h - PATCH)]
 q = occlusion_exercise(spec, image, cls, ROW, COL, PATCH)
 answer = None    # your number here

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 04 · Saliency: which pixels matter?
+# # 05 · Saliency: which pixels matter?
 #
 # A classifier turns an image into one score per class. If we nudge one
 # pixel, how much does the score of the class move? The answer, for every
@@ -176,7 +176,7 @@ plotting.image_grid([*baselines.values(), *ig.values()],
 #
 # On a photo we can only look. In the shapes world every image comes with
 # the mask of its object, so we can measure. Here: the map's peak must lie
-# within 3 pixels of the object (the *pointing game*, lesson 09).
+# within 3 pixels of the object (the *pointing game*, lesson 10).
 
 # %%
 xs, ys, masks = shapes.make_shapes(config.samples(N_EVAL), seed=SEED + 1)
@@ -249,10 +249,10 @@ panel
 # section 2 and change what needs changing.
 
 # %%
-from helpers.exercises import lesson04
+from helpers.exercises import lesson05
 last_name = list(samples)[-1]
 last_image, last_cls = samples[last_name]
-q1 = lesson04.saliency_exercise(spec, last_image, last_cls)
+q1 = lesson05.saliency_exercise(spec, last_image, last_cls)
 answer = None    # your map here
 q1.check(answer);
 
@@ -263,10 +263,10 @@ q1.check(answer);
 
 # %%
 answer = None
-lesson04.q_completeness.check(answer);
+lesson05.q_completeness.check(answer);
 
 # %% [markdown]
-# `q1.hint()`, `q1.solution()` and `lesson04.q_completeness.hint()` help.
+# `q1.hint()`, `q1.solution()` and `lesson05.q_completeness.hint()` help.
 #
 # ## Summary
 # * A saliency map is $\max_{ch}|\partial z_c/\partial x|$: how much each pixel can move the class logit.

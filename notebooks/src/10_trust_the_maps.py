@@ -1,7 +1,7 @@
 # %% [markdown]
-# # 09 · Can we trust these maps?
+# # 10 · Can we trust these maps?
 #
-# Lessons 04–06 drew many heatmaps, and they all *looked* right. Looking is
+# Lessons 05–07 drew many heatmaps, and they all *looked* right. Looking is
 # not measuring. The shapes world knows the true object pixels of every
 # image, so here we score the maps, compare them with maps that know
 # nothing, and check that they depend on what the network learned at all.
@@ -16,7 +16,7 @@
 # * that a map can point at the object without explaining the model;
 # * which methods pass the sanity check, and which are nearly blind to the weights.
 #
-# **What you'll need:** lessons 04–06.
+# **What you'll need:** lessons 05–07.
 
 # %% [markdown]
 # ## Parameters
@@ -186,7 +186,7 @@ plotting.image_grid(cells, [f"{m}: {s}" for m in cascade for s in stages], cols=
 # map: Grad-CAM depends on the class weights. Saliency and guided backprop
 # hardly change: with random class weights on top, their gradients still
 # outline the object, because what they mostly show is where the trained
-# conv features respond, whatever the class. That is lesson 05's finding
+# conv features respond, whatever the class. That is lesson 06's finding
 # again (their maps for two classes nearly agree). They change only when
 # `conv3` and below are random; with every layer random, no method's map
 # resembles its trained one. So the top of the network, where the class is
@@ -269,7 +269,7 @@ panel
 # object. Give one number between 0 and 1.
 
 # %%
-from helpers.exercises.lesson09 import pointing_exercise
+from helpers.exercises.lesson10 import pointing_exercise
 q = pointing_exercise(maps_gc[:20], masks[:20], tolerance=3, maps_name="maps_gc[:20]", masks_name="masks[:20]")
 answer = None    # your fraction here
 q.check(answer);
