@@ -98,7 +98,7 @@ def _prepare(model, images, class_index, checked: bool = True):
     ``checked=False`` skips the [0, 1] range check (internal callers feed noisy copies).
     """
     net = as_model(model)
-    x = _images.model_batch(images) if checked else _images.as_batch(images)
+    x = _images.model_batch(images, model=net) if checked else _images.as_batch(images)
     logits = _logits(net)
     n_classes = int(logits.outputs[0].shape[-1])
     cls = _class_indices(model, class_index, len(x))

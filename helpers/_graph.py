@@ -29,6 +29,10 @@ def as_model(model_or_spec):
     """The Keras model of a :class:`helpers.models.ModelSpec`, or the Keras model itself.
 
     Every public function of the course accepts either; anything else is a TypeError.
+    A model that expects another input (grayscale, 0..255, a keras.applications
+    family's preprocessing) comes back wrapped to take [0, 1] RGB
+    (:func:`helpers.adapt.adapt`, which prints one line saying so); one with
+    several outputs or never built gets a message that says what to do.
     """
     import keras
 
@@ -36,7 +40,9 @@ def as_model(model_or_spec):
     if inner is not None and hasattr(model_or_spec, "class_names") and isinstance(inner, keras.Model):
         return inner
     if isinstance(model_or_spec, keras.Model):
-        return model_or_spec
+        from helpers.adapt import adapt
+
+        return adapt(model_or_spec)  # the model itself when it takes [0, 1] RGB (see helpers.adapt)
     raise TypeError(f"expected a Keras model or a helpers.models.ModelSpec; got {type(model_or_spec).__name__} "
                     f"{model_or_spec!r:.60}")
 

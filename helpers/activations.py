@@ -43,6 +43,12 @@ def feature_model(model, layer_names: list[str] | str):
     return _graph.graph_model(net, names, head=None)
 
 
+def _graph_as_model(model):
+    from helpers import _graph
+
+    return _graph.as_model(model)
+
+
 def get_activations(model, batch, layer_names: list[str] | str, batch_size: int = 32) -> dict[str, np.ndarray]:
     """Activations of ``layer_names`` for an image or batch, as ``{name: array}``.
 
@@ -53,7 +59,7 @@ def get_activations(model, batch, layer_names: list[str] | str, batch_size: int 
 
     names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
     batch_size = positive_int("batch_size", batch_size)
-    x = _images.model_batch(batch)
+    x = _images.model_batch(batch, model=_graph_as_model(model))
     fm = feature_model(model, names)
     chunks: list[list[np.ndarray]] = []
     for start in range(0, len(x), batch_size):

@@ -302,6 +302,7 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
         run, which still returns the dream so far at full size.
     """
 
+    from helpers import adapt as _adapt
     from helpers import images as _images
     from helpers._checks import finite_float, positive_int
     from helpers.models import as_model
@@ -316,9 +317,14 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     octaves = positive_int("octaves", octaves)
     tile_size = positive_int("tile_size", tile_size, minimum=8)
     original = np.asarray(image) if not isinstance(image, (str, bytes)) else image
-    if getattr(original, "ndim", 0) != 3 or original.shape[-1] != 3:
-        raise ValueError(f"expected one RGB image [H, W, 3]; got {getattr(original, 'shape', type(image).__name__)}")
+    if getattr(original, "ndim", 0) not in (2, 3) or (original.ndim == 3 and original.shape[-1] not in (1, 3)):
+        raise ValueError(f"expected one image [H, W, 3] (or [H, W] grayscale); "
+                         f"got {getattr(original, 'shape', type(image).__name__)}")
     original = _images.model_batch(original, "the image")[0]
+    if min(original.shape[:2]) < _adapt.MIN_SIDE:
+        raise _images.ImageError(f"the image is {original.shape[0]}x{original.shape[1]} pixels; DeepDream needs at "
+                                 f"least {_adapt.MIN_SIDE}x{_adapt.MIN_SIDE} (it is enlarged to the layers' minimum "
+                                 "and shrunk back, but a smaller image holds nothing to dream on).")
     dreamer = dreamer_for(model, objective if objective is not None else layers, tile_size)
     given = tuple(original.shape[:2])
     if min(given) < dreamer.min_side:  # too small for the layers: dream on an enlarged copy, shrink the dream back

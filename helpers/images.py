@@ -107,10 +107,11 @@ def _decode(data: bytes, what: str, max_side: int | None = None) -> np.ndarray:
         img = img.convert("RGBA")
         white = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, img).convert("RGB")
-    elif img.mode in ("I;16", "I;16B", "I;16L", "I"):
+    elif img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return to_rgb_float(np.asarray(img, dtype=np.float64) / 65535.0)  # 16-bit: its real range, even when dark
+    elif img.mode == "I":  # 32-bit integers: 16-bit data (PNG) unless the values say otherwise
         arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if arr.max() > 255 else 255.0
-        return to_rgb_float(arr / top)
+        return to_rgb_float(arr / (65535.0 if arr.max() <= 65535 else arr.max()))
     elif img.mode == "F":
         return to_rgb_float(np.asarray(img, dtype=np.float32))
     elif img.mode != "RGB":
@@ -137,8 +138,9 @@ def to_rgb_float(array: np.ndarray, what: str = "the array") -> np.ndarray:
         arr = arr.astype(np.float32) / 65535.0
     elif arr.dtype == bool:
         arr = arr.astype(np.float32)
-    elif np.issubdtype(arr.dtype, np.integer):
-        arr = arr.astype(np.float32) / max(255.0, float(arr.max()))
+    elif np.issubdtype(arr.dtype, np.integer):  # 8-bit values in a wider type, else 16-bit, else their own range
+        top = float(arr.max())
+        arr = arr.astype(np.float32) / (255.0 if top <= 255 else 65535.0 if top <= 65535 else top)
     else:
         arr = arr.astype(np.float32)
         if not np.all(np.isfinite(arr)):
@@ -255,10 +257,14 @@ def as_batch(images) -> np.ndarray:
     return arr
 
 
-def model_batch(images, what: str = "images") -> np.ndarray:
+def model_batch(images, what: str = "images", model=None) -> np.ndarray:
     """A validated float32 batch ``[n, h, w, 3]`` in [0, 1] for a model of the course.
 
-    uint8 images are converted (divided by 255, with a warning); float images
+    Grayscale images (one channel) are repeated into R, G and B; uint8 and
+    uint16 images are converted (divided by 255 or 65535, with a warning). With
+    ``model`` (a Keras model), images are resized to a fixed-size model's input
+    (with a note) and refused when smaller than it can take
+    (:func:`helpers.adapt.fit_batch`). Float images
     on the 0..255 scale, NaN/infinite pixels, empty batches and non-numeric
     input are refused with a :class:`ImageError` that says what to do.
     """
@@ -268,15 +274,25 @@ def model_batch(images, what: str = "images") -> np.ndarray:
     arr = np.asarray(images)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ImageError(f"{what} are not numeric (dtype {arr.dtype}).")
+    if arr.ndim == 2:  # one grayscale image [h, w]
+        arr = arr[..., None]
     if arr.ndim == 3:
         arr = arr[None]
-    if arr.ndim != 4 or arr.shape[-1] != 3:
-        raise ImageError(f"expected an image [h, w, 3] or a batch [n, h, w, 3]; got shape {arr.shape}.")
+    if arr.ndim != 4 or arr.shape[-1] not in (1, 3):
+        raise ImageError(f"expected an image [h, w, 3] or a batch [n, h, w, 3] (or one channel for grayscale); "
+                         f"got shape {arr.shape}.")
     if arr.shape[0] == 0:
         raise ImageError(f"{what}: the batch is empty (shape {arr.shape}); give at least one image.")
+    if arr.shape[-1] == 1:  # grayscale: the same values in R, G and B (a grayscale model sees their mean)
+        arr = np.repeat(arr, 3, axis=-1)
     if arr.dtype == np.uint8:
         warnings.warn(f"{what} are uint8 (0..255): converted to float32 in [0, 1] by dividing by 255.", stacklevel=3)
-        return arr.astype(np.float32) / 255.0
+        arr = arr.astype(np.float32) / 255.0
+        return _fit(arr, model, what)
+    if arr.dtype == np.uint16:
+        warnings.warn(f"{what} are uint16 (0..65535): converted to float32 in [0, 1] by dividing by 65535.",
+                      stacklevel=3)
+        return _fit(arr.astype(np.float32) / 65535.0, model, what)
     x = arr.astype(np.float32)
     if not np.all(np.isfinite(x)):
         raise ImageError(f"{what} contain {int((~np.isfinite(x)).sum())} NaN or infinite values; fix or drop them.")
@@ -285,9 +301,21 @@ def model_batch(images, what: str = "images") -> np.ndarray:
         raise ImageError(f"{what} have values in [{lo:.3g}, {hi:.3g}], but the course's models take RGB in "
                          "[0, 1]. They look like 0..255 pixel values: divide by 255.")
     if hi > 1.5 or lo < -0.5:  # e.g. an unclipped gradient-ascent result: legitimate, but say so
+        if lo < -0.5 and model is not None and getattr(model, "_course_adapter", False):
+            raise ImageError(f"{what} have values in [{lo:.3g}, {hi:.3g}]: they look already preprocessed for the "
+                             "model (e.g. by preprocess_input). The course applies the model's preprocessing itself: "
+                             "give the images in [0, 1] (pixel values / 255).")
         warnings.warn(f"{what} have values in [{lo:.3g}, {hi:.3g}], far outside the [0, 1] the course's models "
                       "take; they are used as they are (clip them for a real image).", stacklevel=3)
-    return x
+    return _fit(x, model, what)
+
+
+def _fit(x: np.ndarray, model, what: str) -> np.ndarray:
+    if model is None:
+        return x
+    from helpers.adapt import fit_batch
+
+    return fit_batch(model, x, what)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -127,6 +127,28 @@ class ModelSpec:
         """A pre-softmax copy of the model (the original is left untouched)."""
         return without_softmax(self.model)
 
+    def standalone_logits_model(self):
+        """The pre-softmax model as a standalone Keras model, for other tools (tf-keras-vis, tf-explain ...).
+
+        :attr:`logits_model` calls the model's own layers a second time (weights
+        shared), so a tool that reads ``layer.output`` sees the first call and
+        fails ("The name 'image' is used 2 times in the model"). This is a
+        clone with its own layers, each called once, and the weights copied at
+        the time of the call (it does not follow later ``set_weights``).
+        """
+        import keras
+
+        def fresh(layer):  # a new layer of the same kind; the head run without its softmax becomes linear
+            inner = getattr(layer, "inner", None)
+            if inner is not None:
+                return inner.__class__.from_config({**inner.get_config(), "activation": "linear", "name": layer.name})
+            return layer.__class__.from_config(layer.get_config())
+
+        source = self.logits_model
+        clone = keras.models.clone_model(source, clone_function=fresh)
+        clone.set_weights(source.get_weights())
+        return clone
+
     @property
     def conv_layers(self) -> list[str]:
         """Names of the layers with 4-D (feature map) outputs that hold weights, plus ``layers["last_conv"]``.
@@ -212,23 +234,53 @@ def without_softmax(model):
 
 # ----------------------------------------------------------------- loaders
 
-def load_keras_file(path: str | Path, class_names: list[str] | None = None, name: str | None = None) -> ModelSpec:
-    """Load a user's ``.keras`` model with ``safe_mode=True`` and wrap it in a spec."""
+def load_keras_file(path: str | Path, class_names: list[str] | None = None, name: str | None = None,
+                    preprocess: str | None = None) -> ModelSpec:
+    """Load a user's ``.keras`` model with ``safe_mode=True`` and wrap it in a spec.
+
+    An empty, truncated or non-zip file gets a plain message (a broken
+    download, most often), not Keras' "File not found".
+    """
+    import zipfile
+
     import keras
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {path}.")
+    broken = (f"{path} is not a Keras model (corrupt or incomplete download?): a .keras file is a zip archive, "
+              "and this one {why}. Download or save it again (model.save('name.keras')).")
+    if path.stat().st_size == 0:
+        raise ValueError(broken.format(why="is empty"))
+    if not zipfile.is_zipfile(path):
+        raise ValueError(broken.format(why="is not one"))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            members = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(broken.format(why=f"cannot be read ({exc})")) from exc
+    if bad is not None or "config.json" not in members:
+        raise ValueError(broken.format(why="is damaged" if bad else "holds no config.json"))
     model = keras.models.load_model(path, compile=False, safe_mode=True)
-    return spec_for_model(model, class_names=class_names, name=name or path.stem)
+    return spec_for_model(model, class_names=class_names, name=name or path.stem, preprocess=preprocess)
 
 
-def spec_for_model(model, class_names: list[str] | None = None, name: str | None = None) -> ModelSpec:
-    """A :class:`ModelSpec` for any Keras image classifier taking [0, 1] RGB input."""
-    model = as_model(model)
+def spec_for_model(model, class_names: list[str] | None = None, name: str | None = None,
+                   preprocess: str | None = None) -> ModelSpec:
+    """A :class:`ModelSpec` for any Keras image classifier.
+
+    A model that takes something other than [0, 1] RGB (grayscale, 0..255, a
+    keras.applications family's preprocessing) is wrapped by
+    :func:`helpers.adapt.adapt`, which prints one line saying which convention
+    is in force; ``preprocess=`` overrides what it detects.
+    """
+    from helpers.adapt import adapt
+
+    if hasattr(model, "class_names") and hasattr(model, "model"):
+        model = model.model
+    model = adapt(model, preprocess=preprocess)
     shape = model.inputs[0].shape
-    if len(shape) != 4 or shape[-1] != 3:
-        raise ValueError(f"expected an image model with input [batch, h, w, 3]; got {tuple(shape)}")
     size = (int(shape[1] or 224), int(shape[2] or 224))
     convs = conv_layer_names(model)
     if not convs:

@@ -425,6 +425,6 @@ def evaluate(model, objective: Objective, images) -> np.ndarray:
     from helpers.images import model_batch
 
     fm = objective_model(model, objective)
-    x = tf.convert_to_tensor(model_batch(images))
+    x = tf.convert_to_tensor(model_batch(images, model=as_model(model)))
     objective.validate(model, batch=int(x.shape[0]))
     return np.asarray(objective(activations_for(fm, x)))

@@ -23,3 +23,34 @@ class CaffePreprocess(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+#: ImageNet mean and standard deviation of the "torch" preprocessing (DenseNet), RGB.
+TORCH_MEAN, TORCH_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class TorchPreprocess(keras.layers.Layer):
+    """RGB in [0, 1] -> (x - mean) / std with the ImageNet statistics (keras.applications' "torch" mode)."""
+
+    def call(self, x):
+        mean = ops.convert_to_tensor(TORCH_MEAN, dtype=x.dtype)
+        return (x - mean) / ops.convert_to_tensor(TORCH_STD, dtype=x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class ChannelMean(keras.layers.Layer):
+    """RGB ``[..., 3]`` -> one channel ``[..., 1]``, the mean of R, G and B (for grayscale models).
+
+    The mean (not the luminance weights) sends the same gradient to the three
+    channels, so an image optimised through it stays gray when it starts gray.
+    """
+
+    def call(self, x):
+        return ops.mean(x, axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (1,)
