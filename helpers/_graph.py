@@ -113,6 +113,30 @@ def _is_feature_map(layer) -> bool:
     return len(shape) == 4
 
 
+def feature_map_layer(model, name, method: str) -> str:
+    """The path of ``name`` when its output is a feature map ``[batch, h, w, channels]``; else a clear error.
+
+    Grad-CAM, the CAM family and dissection need one: a Dense or pooled layer
+    has no positions to point at. The error names the method's need and the
+    layers that qualify.
+    """
+    model = as_model(model)
+    path = resolve(model, name)
+    layer = dict(walk(model))[path]
+    if _is_feature_map(layer) and not _is_model(layer):
+        shape = tuple(layer.output.shape)
+        if shape[1] is None or shape[1] > 1 or shape[2] is None or shape[2] > 1:
+            return path
+        why = f"its output is {shape[1]}x{shape[2]}: one position, nothing to point at"
+    else:
+        shape = getattr(getattr(layer, "output", None), "shape", None)
+        why = f"its output has shape {tuple(shape) if shape is not None else 'unknown'}"
+    ok = [p for p, lay in walk(model) if not _is_model(lay) and _is_feature_map(lay)
+          and type(lay).__name__ != "InputLayer"]
+    raise LayerNotFoundError(f"{method} needs a layer with a feature map (output [batch, height, width, channels]); "
+                             f"{path!r} does not qualify ({why}). Layers that qualify: {', '.join(ok)}")
+
+
 def conv_layer_names(model) -> list[str]:
     """Paths of the layers with weights and a 4-D output (convolutions), in order, inside nested models too."""
     return [p for p, layer in walk(as_model(model)) if not _is_model(layer) and _is_feature_map(layer) and layer.weights]

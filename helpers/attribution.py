@@ -48,7 +48,7 @@ from helpers._gradients import (  # noqa: F401  (input_gradients, empty_maps, CH
     input_gradients,
 )
 from helpers._checks import finite_float, positive_int
-from helpers._graph import as_model, graph_model, resolve
+from helpers._graph import as_model, feature_map_layer, graph_model
 from helpers.models import last_conv_layer
 
 
@@ -209,10 +209,13 @@ def default_cam_layer(model) -> str:
     return last_conv_layer(as_model(model))
 
 
+_DISPLAY_CAM = {"sum": "Grad-CAM", "channels": "Grad-CAM", "plusplus": "Grad-CAM++"}
+
+
 def _cam(model, images, class_index, layer, mode):
     x, cls, _ = _prepare(model, images, class_index)
     net = as_model(model)
-    name = resolve(net, layer or default_cam_layer(net))  # clear error listing valid names
+    name = feature_map_layer(net, layer or default_cam_layer(net), _DISPLAY_CAM.get(mode, "Grad-CAM"))
     fn = _cached(net, ("cam", name, mode), lambda: _cam_fn(net, name, mode))
     coarse = _chunked(fn, x, cls)[0]
     from helpers.activations import upsample

@@ -128,12 +128,12 @@ def _acts_grads_fn(model, layer_name: str):
     return fn
 
 
-def _layer(logits, layer):
+def _layer(logits, layer, method: str = "Layer-CAM"):
     from helpers.attribution import default_cam_layer
 
-    name = layer or default_cam_layer(logits)
-    get_layer(logits, name)  # clear error listing valid names
-    return name
+    from helpers._graph import feature_map_layer
+
+    return feature_map_layer(logits, layer or default_cam_layer(logits), method)
 
 
 def layer_cam(model, images, class_index="auto", layer: str | None = None) -> np.ndarray:
@@ -169,7 +169,7 @@ def score_cam(model, images, class_index="auto", layer: str | None = None, score
     if score not in ("logit", "probability"):
         raise ValueError(f"score must be 'logit' or 'probability'; got {score!r}")
     x, cls, logits = _prepare(model, images, class_index)
-    name = _layer(model, layer)
+    name = _layer(model, layer, "Score-CAM")
     acts = get_activations(model, x, [name], batch_size=CHUNK)[name]     # [n, h', w', K]
     base = class_scores(model, np.zeros_like(x[:1]).repeat(len(x), 0), cls, score=score)
     out = np.zeros(acts.shape[:3], dtype=np.float32)

@@ -269,7 +269,7 @@ def random_search(model, judge_model, classes, trials: int = 8, steps: int = 100
     held-out score is the honest estimate. Returns the trials sorted by
     search score: ``[{"params", "search", "held_out", "images"}]``.
     """
-    rng = np.random.default_rng(seed)
+    rng = config.rng(seed)
     size = int(model.inputs[0].shape[1] or 64)
     classes = [int(c) for c in classes]
     k, out = len(classes), []

@@ -99,9 +99,18 @@ def progress_bar(total, desc: str = "", show: bool = True):
     return tqdm(total, desc=desc, leave=False, disable=off or not show)
 
 
+def check_seed(seed, name: str = "seed"):
+    """``seed`` if it is a whole number >= 0 (or a list of them); otherwise a clear ValueError."""
+    parts = list(seed) if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
+    for s in parts:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or int(s) < 0:
+            raise ValueError(f"{name} must be a whole number, 0 or more (it picks the random draws); got {seed!r}")
+    return seed
+
+
 def rng(seed: int | None = 0) -> np.random.Generator:
     """A fresh NumPy generator. Pass ``seed=None`` only when you want irreproducible runs."""
-    return np.random.default_rng(seed)
+    return np.random.default_rng(None if seed is None else check_seed(seed))
 
 
 def repo_root() -> Path:

@@ -185,12 +185,28 @@ def tsne(feats, perplexity: float = 30.0, seed: int = 0, pca_dims: int = 50) -> 
         return model.fit_transform(x).astype(np.float32)
 
 
+def _labels_for(points, labels) -> np.ndarray:
+    """``labels`` as whole class indices, one per point; a clear error otherwise."""
+    y = np.asarray(labels)
+    n = len(np.asarray(points))
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"{y.size} labels for {n} points; give one class index per point")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            raise TypeError(f"labels must be class indices (whole numbers); got dtype {y.dtype}")
+    if y.size and y.min() < 0:
+        raise ValueError(f"labels must be class indices 0 or more; got {int(y.min())}")
+    return y
+
+
 def knn_accuracy(x, labels, k: int = K_NEIGHBOURS, folds: int = FOLDS, seed: int = 0) -> float:
     """Mean k-NN accuracy over stratified ``folds``-fold cross-validation (shuffled with ``seed``)."""
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
 
-    y = np.asarray(labels)
+    y = _labels_for(x, labels)
     folds = max(2, min(folds, int(np.bincount(y).min())))
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(cross_val_score(KNeighborsClassifier(k), np.asarray(x, np.float32), y, cv=cv).mean())
@@ -200,7 +216,7 @@ def knn_predictions(x, labels, k: int = K_NEIGHBOURS) -> np.ndarray:
     """Leave-one-out k-NN label of every point (the neighbours exclude the point itself)."""
     from sklearn.neighbors import NearestNeighbors
 
-    y = np.asarray(labels)
+    y = _labels_for(x, labels)
     idx = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x, return_distance=False)[:, 1:]
     n_classes = int(y.max()) + 1
     votes = np.stack([np.bincount(row, minlength=n_classes) for row in y[idx]])
@@ -211,7 +227,7 @@ def silhouette(x, labels) -> float:
     """Silhouette score: :math:`\\mathrm{mean}_i (b_i - a_i)/\\max(a_i, b_i)`, in [-1, 1]; higher = tighter, apart."""
     from sklearn.metrics import silhouette_score
 
-    return float(silhouette_score(np.asarray(x, np.float32), np.asarray(labels)))
+    return float(silhouette_score(np.asarray(x, np.float32), _labels_for(x, labels)))
 
 
 def metrics(feats, emb, labels, seed: int = 0, prefix: str = "") -> dict[str, float]:
@@ -239,7 +255,9 @@ def scatter(emb, labels, class_names, images=None, thumbs: int = 60, highlight=N
 
     from helpers.plotting import _style, new_figure
 
-    emb, labels = np.asarray(emb), np.asarray(labels)
+    emb, labels = np.asarray(emb), _labels_for(emb, labels)
+    if labels.size and labels.max() >= len(class_names):
+        raise ValueError(f"label {int(labels.max())} has no class name: {len(class_names)} class names given")
     fig = None
     if ax is None:
         fig, ax = new_figure(8, 6.8)

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers import config
+
 #: Square root of the ImageNet RGB colour covariance (per-column scaled), as published with lucid.
 COLOR_CORRELATION_SVD_SQRT = np.array([[0.26, 0.09, 0.02],
                                        [0.27, 0.00, -0.05],
@@ -56,7 +58,7 @@ class PixelParam:
         if init is not None:
             start = np.asarray(init, np.float32).reshape(self.shape)
         else:
-            rng = np.random.default_rng(seed)
+            rng = config.rng(seed)
             start = (0.5 + rng.uniform(-noise, noise, self.shape)).astype(np.float32)
         self.variable = tf.Variable(start, name="pixels")
 
@@ -106,7 +108,7 @@ class FourierParam:
         scale = 1.0 / np.maximum(freqs, 1.0 / max(h, w)) ** decay_power
         scale *= np.sqrt(h * w)  # undo irfft's 1/(h*w) so pixel magnitudes do not depend on size
         self._scale = tf.constant(scale[None, None].astype(np.float32))
-        rng = np.random.default_rng(seed)
+        rng = config.rng(seed)
         spec = rng.normal(0.0, sd, (2, batch, 3, h, freqs.shape[1])).astype(np.float32)
         self.variable = tf.Variable(spec, name="spectrum")
         m = COLOR_CORRELATION_SVD_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0))
@@ -164,7 +166,7 @@ class SilhouetteParam:
             raise ValueError(f"sharpness must be > 0 and sigma >= 0; got {sharpness} and {sigma}")
         b, h, w = int(batch), int(height), int(width)
         self.shape = (b, h, w, 3)
-        rng = np.random.default_rng(seed)
+        rng = config.rng(seed)
         start = np.zeros((b, h, w, 4), np.float32)
         start[..., :3] = rng.normal(0.0, 1.0, (b, 1, 1, 3))
         start[..., 3] = init_alpha + rng.normal(0.0, 0.5, (b, h, w))
@@ -181,7 +183,7 @@ class SilhouetteParam:
             elif background == "field":
                 from helpers.shapes import _smooth_field
 
-                bg = 0.25 + 0.5 * _smooth_field(np.random.default_rng([int(seed), 1]), b, max(h, w))[:, :h, :w]
+                bg = 0.25 + 0.5 * _smooth_field(config.rng([int(seed), 1]), b, max(h, w))[:, :h, :w]
             else:
                 raise ValueError(f"background must be 'field', 'grey' or an image array; got {background!r}")
         else:

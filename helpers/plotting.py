@@ -62,7 +62,11 @@ def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cm
     if not imgs:
         raise ValueError("image_grid needs at least one image")
     n = len(imgs)
-    cols = cols or min(n, 8)
+    if titles is not None and len(titles) < n:
+        raise ValueError(f"{len(titles)} titles for {n} images; give one title per image (or none)")
+    from helpers._checks import positive_int
+
+    cols = positive_int("cols", cols) if cols is not None else min(n, 8)
     rows = int(np.ceil(n / cols))
     fig, axes = new_figure(cell * cols, cell * rows + (0.4 if suptitle else 0), nrows=rows, ncols=cols, squeeze=False)
     fs = _style()["fontsize"]

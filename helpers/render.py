@@ -111,6 +111,16 @@ def mosaic(images: np.ndarray, cols: int | None = None, gap: int = 2) -> np.ndar
     return out
 
 
+def _size(size) -> tuple[int, int]:
+    """``size`` as ``(h, w)``: an int, a numeric string ("64") or a pair; anything else is refused."""
+    try:
+        h, w = (size, size) if np.isscalar(size) else tuple(size)
+        h, w = int(h), int(w)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be a side in pixels (64) or (height, width); got {size!r}") from None
+    return h, w
+
+
 def _input_size(model) -> tuple[int, int]:
     shape = model.inputs[0].shape
     return int(shape[1] or 128), int(shape[2] or 128)
@@ -180,7 +190,12 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
         raise ValueError(f"patience must be a positive number of steps; got {patience}")
     batch = int(batch or objective.batch or 1)
     objective.validate(model, batch=batch)
-    h, w = _input_size(model) if size is None else ((size, size) if np.isscalar(size) else tuple(size))
+    h, w = _input_size(model) if size is None else _size(size)
+    from helpers.adapt import MIN_SIDE, min_side
+
+    need = max(MIN_SIDE, min_side(model) if model.inputs[0].shape[1] is None else MIN_SIDE)
+    if min(h, w) < need:
+        raise ValueError(f"size {h}x{w} is too small to render: this model needs images of at least {need}x{need}")
     steps = config.steps(steps)
     pre, post = T.split(transforms)
     p = P.make_param(param, batch, h, w, seed=seed, **({"init": init} if init is not None else {}),
@@ -283,6 +298,10 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
         best_val.assign(np.where(better, final_vals, best_val.numpy()))
         best_img.assign(np.where(better[:, None, None, None], last, best_img.numpy()))
     best = best_img.numpy()
+    conv = getattr(model, "_course_convention", None)
+    if conv is not None and conv.channels == 1:  # a grayscale model sees the mean of R, G and B: show that
+        best, last = (np.repeat(a.mean(-1, keepdims=True), 3, axis=-1) for a in (best, last))
+        notes.append("grayscale model: the images are shown as the gray the model sees (the mean of R, G and B)")
     dead = ~alive if done else np.zeros(batch, bool)
     if dead.any():
         notes.append(f"{int(dead.sum())} of {batch} images had an identically zero gradient (dead unit): "

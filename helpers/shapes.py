@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers import config
+
 CLASS_NAMES = (
     "circle",
     "square",
@@ -107,7 +109,7 @@ def make_shapes(
     pool = np.arange(NUM_CLASSES) if classes is None else np.asarray(classes, dtype=int)
     if pool.size == 0 or pool.min() < 0 or pool.max() >= NUM_CLASSES:
         raise ValueError(f"classes must be indices in 0..{NUM_CLASSES - 1}, got {classes}")
-    rng = np.random.default_rng(seed)
+    rng = config.rng(seed)
     labels = rng.choice(pool, size=n).astype(np.int64)
     radius = rng.uniform(*RADIUS_RANGE, size=n) * size
     margin = radius + 1
@@ -123,7 +125,7 @@ def make_shapes(
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
     for start in range(0, n, _CHUNK):  # chunks keep the working set in cache
         sl = slice(start, min(n, start + _CHUNK))
-        crng = np.random.default_rng([seed, start])
+        crng = config.rng([seed, start])
         k = sl.stop - sl.start
         background = 0.25 + 0.5 * _smooth_field(crng, k, size)  # mid-range, low contrast
         background = np.clip(background + contrast[sl, None, None, None], 0, 1)

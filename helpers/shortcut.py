@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers import config
 from helpers.shapes import CLASS_NAMES, NUM_CLASSES, make_shapes
 
 #: Side of the square tag in pixels: 4 x 4 cells of the shapes CNN's 16 x 16 last conv grid
@@ -120,7 +121,7 @@ def make_cue_shapes(n: int, seed: int = 0, agreement: float | None = 0.95, size:
     if not 1 <= int(tag) <= int(size) // 4:
         raise ValueError(f"tag must be between 1 and size/4 = {int(size) // 4} pixels; got {tag}")
     x, y, masks = make_shapes(n, seed=seed, size=size)
-    rng = np.random.default_rng([seed, 11])
+    rng = config.rng([seed, 11])
     if agreement is None:
         cue_classes = rng.integers(0, NUM_CLASSES, len(y))
     else:
