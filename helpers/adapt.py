@@ -164,7 +164,7 @@ def adapt(model, preprocess: str | None = None, verbose: bool = True):
         return model
     shape = _input_shape(model)
     if len(model.outputs) > 1:
-        outs = ", ".join(f"{i}: {t.name.split('/')[0]!r} {tuple(t.shape)}" for i, t in enumerate(model.outputs))
+        outs = ", ".join(f"{i}: {n!r} {tuple(t.shape)}" for i, (n, t) in enumerate(zip(output_names(model), model.outputs)))
         raise ValueError(f"{model.name!r} has {len(model.outputs)} outputs ({outs}). The course explains one output "
                          "at a time: pass helpers.adapt.pick_output(model, k) with the output's index or name.")
     if preprocess is None:
@@ -196,11 +196,21 @@ def adapt(model, preprocess: str | None = None, verbose: bool = True):
     return wrapper
 
 
+def output_names(model) -> list[str]:
+    """The name of the layer that produces each output."""
+    names = []
+    for t in model.outputs:
+        history = getattr(t, "_keras_history", None)
+        op = getattr(history, "operation", None) or (history[0] if history else None)
+        names.append(getattr(op, "name", None) or t.name)
+    return names
+
+
 def pick_output(model, output):
     """A one-output view of a several-output model (layers shared): ``output`` is an index or an output's name."""
     import keras
 
-    names = [t.name.split("/")[0] for t in model.outputs]
+    names = output_names(model)
     if isinstance(output, str):
         if output not in names:
             raise ValueError(f"{model.name!r} has no output {output!r}; its outputs are {names}")

@@ -193,9 +193,13 @@ def render(model, objective: O.Objective, batch: int | None = None, size: int | 
     h, w = _input_size(model) if size is None else _size(size)
     from helpers.adapt import MIN_SIDE, min_side
 
-    need = max(MIN_SIDE, min_side(model) if model.inputs[0].shape[1] is None else MIN_SIDE)
+    fixed = tuple(model.inputs[0].shape[1:3])
+    need = max(MIN_SIDE, min_side(model) if fixed[0] is None else MIN_SIDE)
     if min(h, w) < need:
         raise ValueError(f"size {h}x{w} is too small to render: this model needs images of at least {need}x{need}")
+    if None not in fixed and (h, w) != fixed:
+        raise ValueError(f"{model.name!r} takes {fixed[0]}x{fixed[1]} images only; render at that size "
+                         f"(size=None), not {h}x{w}")
     steps = config.steps(steps)
     pre, post = T.split(transforms)
     p = P.make_param(param, batch, h, w, seed=seed, **({"init": init} if init is not None else {}),
