@@ -19,6 +19,9 @@ from helpers import config
 #: The one colour map of the course for non-negative maps (activations, saliency, Grad-CAM, ...):
 #: perceptually uniform, readable in grey and on a projector. Every heatmap helper uses it.
 HEATMAP = "inferno"
+#: :data:`HEATMAP` with NaN pixels drawn mid-grey, a colour it does not contain: separators between tiles
+#: (``activation_grid(..., fill=np.nan)``) then never look like activation.
+HEATMAP_GAPS = matplotlib.colormaps[HEATMAP].with_extremes(bad="0.55")
 #: The colour map for signed maps (weights, raw gradients): blue below zero, red above.
 DIVERGING = "RdBu_r"
 #: The screen a figure must fit (pixels) and the resolution figures are drawn at.
