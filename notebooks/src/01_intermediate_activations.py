@@ -175,19 +175,21 @@ if spec.name.startswith("shapes"):
     peak = means.argmax(0)
     stripes = [spec.class_names.index(c) for c in ("horizontal stripes", "vertical stripes")]
     on_stripes = float(np.isin(peak, stripes).mean())
+    shared = int(np.sum((means > 0.5).sum(0) >= 3))
     print(f"{on_stripes:.0%} of the {means.shape[1]} channels fire most on one of the two stripe classes; "
-          f"{int(np.sum((means > 0.5).sum(0) >= 3))} channels reach half their maximum on 3 or more classes.")
+          f"{shared} channels reach half their maximum on 3 or more classes.")
     claim("share of conv4 channels that fire most on a stripe class", on_stripes, at_least=0.5)
+    claim("conv4 channels reaching half their maximum on 3 or more classes", shared, at_least=12)
 else:
     fig = None
 fig
 
 # %% [markdown]
-# Two rows dominate: most channels fire most on the **stripe** images, the
-# only classes that cover much of the image, so a *mean* over positions
-# favours them. Each of the other six classes owns a few channels, and many
-# columns are bright in several rows: a last-layer channel is seldom a
-# detector of one class. Lesson 02 shows how the classifier combines them.
+# Two rows dominate: most channels fire most on the **stripe** images
+# (lesson 02 shows that many of them want gratings). The other channels
+# peak on the other six classes, and many columns are bright in several
+# rows: a last-layer channel is seldom a detector of one class. Lesson 02
+# also shows how the classifier combines them.
 
 # %% [markdown]
 # ## 5. Maps laid over the image
@@ -214,7 +216,7 @@ fig
 # %% [markdown]
 # ## 6. Explore
 # Choose an image (or upload your own), a layer and a range of channels;
-# switch between the grid and the masks. The panel updates as you move the
+# switch between the grid and the overlays. The panel updates as you move the
 # controls.
 
 # %%
@@ -293,7 +295,7 @@ if net is not None:
 # ## On your own
 # * Compare the overlays of the same channel on two different classes.
 # * Find a channel of the last layer that fires for exactly one class in the
-#   class-by-channel picture, and check it with masks.
+#   class-by-channel picture, and check it with overlays.
 #
 # ## Further reading
 # * F. Chollet, *Deep Learning with Python*, §9.4 "Interpreting what convnets learn".
