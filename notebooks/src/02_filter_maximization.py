@@ -325,7 +325,8 @@ if net is not None:
     vsize, vshown, vtitles = net.input_size[0], [], []
     for vlayer in (net.layers["middle"], net.layers["late"]):
         ks = activations.most_active_channels(net.model, photos, vlayer, k=4)
-        vres = render(net.model, O.channel(vlayer, ks, crop=CROP), param="fourier",
+        vcrop = min(CROP, max(0, (int(net.layer(vlayer).output.shape[1]) - 2) // 2))
+        vres = render(net.model, O.channel(vlayer, ks, crop=vcrop), param="fourier",
                       transforms=T.standard(vsize, seed=SEED)[:-1], steps=STEPS, lr=LR, seed=SEED, size=vsize)
         vshown += list(P.deprocess(vres.images))
         vtitles += [f"{vlayer}:{k}" for k in ks]
