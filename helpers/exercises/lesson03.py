@@ -31,18 +31,19 @@ def norm_clip_exercise(img) -> Exercise:
         "from black": _clip_small(img, np.linalg.norm(img, axis=-1)),
     }
     messages = {
-        "per value": "you compared each colour value on its own; the rule compares whole pixels, by the length "
-                     "of the colour vector x_ij - 0.5 over the three channels, so a pixel is kept or greyed as a whole.",
-        "black": "the small pixels should become grey (0.5 in every channel), not black: grey is the image's "
+        "per value": "You compared each colour value on its own; the rule compares whole pixels, by the length "
+                     "of the colour vector x_ij - 0.5 over the three channels,"
+                     " so a pixel is kept or greyed as a whole.",
+        "black": "The small pixels should become grey (0.5 in every channel), not black: grey is the image's "
                  "'nothing here' colour, the one decay pulls toward.",
-        "inverted": "you kept the pixels closest to grey and greyed the strong ones; it is the other way round.",
-        "from black": "measure the distance from grey (0.5), not from black (0): a dark pixel is a strong one.",
+        "inverted": "You kept the pixels closest to grey and greyed the strong ones; it is the other way round.",
+        "from black": "Measure the distance from grey (0.5), not from black (0): a dark pixel is a strong one.",
     }
 
     def check(answer):
         a = np.asarray(answer, np.float32)
         if a.shape != img.shape:
-            return False, f"the answer must be an image shaped like img, {img.shape}; got {a.shape}."
+            return False, f"The answer must be an image shaped like img, {img.shape}; got {a.shape}."
         if np.allclose(a, truth, atol=1e-4):
             n = int((dist < np.median(dist)).sum())
             return True, (f"{n} of {dist.size} pixels became grey; what is left is the image's strongest half, "
@@ -51,15 +52,15 @@ def norm_clip_exercise(img) -> Exercise:
             if np.allclose(a, w, atol=1e-4):
                 return False, messages[key]
         if np.allclose(a, img, atol=1e-4):
-            return False, "this is img unchanged: half of its pixels should have become grey."
+            return False, "This is img unchanged: half of its pixels should have become grey."
         off = int(np.any(np.abs(a - truth) > 1e-4, axis=-1).sum())
         return False, f"{off} of {dist.size} pixels differ from the clipped image."
 
     return Exercise(
         "small-norm clipping",
         check,
-        hint="np.linalg.norm(..., axis=-1) gives one distance per pixel; np.where can broadcast a [h, w, 1] "
-             "condition over the colour channels.",
+        hint="First compute one distance per pixel (an array of shape [h, w]); then decide, pixel by pixel, "
+             "whether all three of its channels stay or become 0.5.",
         solution="dist = np.linalg.norm(img - 0.5, axis=-1)\n"
                  "answer = np.where((dist >= np.median(dist))[..., None], img, 0.5)",
     )

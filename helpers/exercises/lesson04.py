@@ -32,16 +32,16 @@ def honest_score_exercise(result, classes, chooser, scorer) -> Exercise:
     truth = float(ps[kept, np.arange(k)].mean())
     wrong = {
         "chooser's own score": (float(pc[kept, np.arange(k)].mean()),
-                                "that is plain's probability on its own favourites: the score you chose by. "
+                                "That is plain's probability on its own favourites: the score you chose by. "
                                 "Ask B, which played no part in the choice."),
         "scorer's favourites": (float(ps.max(0).mean()),
-                                "that keeps B's favourite restarts, so B chose as well as scored: the biased "
+                                "That keeps B's favourite restarts, so B chose as well as scored: the biased "
                                 "number of section 2. Keep plain's favourites, then ask B."),
         "no choice": (float(ps.mean()),
-                      "that is B's mean over every restart, with no choice made. Keep one restart per class: "
+                      "That is B's mean over every restart, with no choice made. Keep one restart per class: "
                       "the one plain likes best."),
         "first restart": (float(ps[0].mean()),
-                          "that is B's score for the first restart of every class; keep plain's favourite instead."),
+                          "That is B's score for the first restart of every class; keep plain's favourite instead."),
     }
 
     def check(answer):
@@ -50,7 +50,7 @@ def honest_score_exercise(result, classes, chooser, scorer) -> Exercise:
         except (TypeError, ValueError):
             a = None
         if a is None:
-            return False, "answer with one number: B's mean probability over the kept images."
+            return False, "Answer with one number: B's mean probability over the kept images."
         if abs(a - truth) <= 1e-3:
             return True, (f"B gives plain's favourites {truth:.3f} on average. Neither B nor its taste made "
                           "this choice, so the number is an honest score of the pictures.")
@@ -58,13 +58,15 @@ def honest_score_exercise(result, classes, chooser, scorer) -> Exercise:
             if msg and abs(a - value) <= 1e-3 and abs(value - truth) > 1e-3:
                 return False, msg
         if not 0 <= a <= 1:
-            return False, "a mean probability lies between 0 and 1."
-        return False, "not B's mean probability for the intended class over plain's favourite restarts."
+            return False, "A mean probability lies between 0 and 1."
+        return False, ("This is not B's mean probability for the intended class over plain's favourite "
+                       "restarts (to within 0.001).")
 
     return Exercise(
         "an honest score for a choice",
         check,
-        hint="Build two tables of shape (restarts, classes): one from plain, to choose with, one from B, to score with.",
+        hint="Build two tables of shape (restarts, classes): one from plain, to choose with, and one from B, "
+             "to score with.",
         solution="n = len(multi.images) // len(classes)\n"
                  "p_plain = plain.predict(multi.images)[np.arange(len(multi.images)), classes * n]"
                  ".reshape(n, len(classes))\n"

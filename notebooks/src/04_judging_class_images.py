@@ -62,7 +62,8 @@ print(spec.description, "| classes:", ", ".join(names))
 # does not transfer; a pattern that both networks learned from the data
 # does. B is not *independent* of A (same architecture, data and
 # training), so it can share A's blind spots: transfer is evidence, not
-# proof. First, lesson 03's two extremes: clipping only, and the combined recipe.
+# proof. First, lesson 03's two extremes: clipping only (first grid
+# below), and the combined recipe (second grid).
 
 # %%
 clipped = classviz.visualize_classes(spec.model, classes, [T.clip()], steps=STEPS, lr=LR, seed=SEED,
@@ -87,15 +88,13 @@ def titled(model, images):
     return [f"{n}\nA {a:.0%}" + (f", B: {judge.class_names[b]}" if pb is not None else "")
             for n, a, b in zip(names, pa, pb if pb is not None else pa)]
 
-plotting.image_grid(list(clipped.images), titled(spec, clipped.images), cols=4, cell=2.6,
-                    suptitle="clipping only")
+plotting.image_grid(list(clipped.images), titled(spec, clipped.images), cols=4, cell=2.6)  # clipping only
 
 # %%
-plotting.image_grid(list(combined.images), titled(spec, combined.images), cols=4, cell=2.6,
-                    suptitle="the combined recipe")
+plotting.image_grid(list(combined.images), titled(spec, combined.images), cols=4, cell=2.6)  # combined recipe
 
 # %% [markdown]
-# A is near-certain about almost every image in both grids; B's verdicts
+# A is confident about both grids (see the titles); B's verdicts
 # separate them. The regularized images are the ones a second network
 # reads as their class: the regularizers traded A's private noise for
 # patterns the two networks share.
@@ -121,12 +120,14 @@ if judge is not None:
     gain_b = prob["B's favourite", "B"] - prob["first restart (no choice)", "B"]
     gain_plain = prob["B's favourite", "plain"] - prob["first restart (no choice)", "plain"]
     print(f"Choosing by B raised B's score by {gain_b:+.2f} and plain's by {gain_plain:+.2f}.")
-    claim("B's gain minus plain's gain from choosing by B", gain_b - gain_plain, at_least=0.05)
+    claim("the rise in B's score from choosing by B", gain_b, at_least=0.0)
 
 # %% [markdown]
-# B's score rose more than plain's: part of B's rise is B's own taste, not
-# better pictures. Report a score from images, or a judge, that played no
-# part in the choice.
+# B's score rises *by construction*: for every class it is the largest of
+# B's scores over the restarts, whatever the pictures. Only plain's change
+# says whether the kept pictures are better; in some runs it rises about
+# as much, in others less (try another `SEED`). So report a score from
+# images, or a judge, that played no part in the choice.
 #
 # ## 3. Why the course's models were trained adversarially
 #
@@ -161,8 +162,10 @@ fig
 
 # %% [markdown]
 # Top row model A, bottom row `plain`, with the same recipe. B reads
-# plain's class images less often: a clean-trained network's class image
-# carries more of its private noise.
+# plain's class images less often, though to our eyes both rows are
+# strokes and blobs: looking regular is not the same as transferring.
+# B was trained like A, so part of the gap may be kinship; "On your own"
+# asks a clean-trained judge.
 #
 # ## 4. A prior that matches the world: silhouettes
 #
@@ -272,7 +275,8 @@ if net is not None:
 # ## On your own / Further reading
 #
 # * Retrain with a stronger push, `python -m helpers.train --adversarial 0.03 --out my_models`, and compare.
-# * Use `plain` as the maker and A as the judge: does transfer run both ways?
+# * Let `plain` judge the class images of A and of B (`transfer_rate(plain.model, ...)`): does a
+#   clean-trained judge read the adversarially trained models' images too?
 # * Nguyen, Yosinski and Clune, "Deep neural networks are easily fooled", CVPR 2015.
 # * Goodfellow, Shlens and Szegedy, "Explaining and harnessing adversarial examples", ICLR 2015.
 # * Madry et al., "Towards deep learning models resistant to adversarial attacks", ICLR 2018.
