@@ -110,7 +110,7 @@ class ClassesPanel(Panel):
     ``Param`` switches between pixels and the silhouette parameterization
     (one flat-coloured shape; it uses only the robustness transforms, so the
     recipe is ignored, and switching to it sets the step size to 0.1). The
-    title of each picture gives model A's confidence and what an independent
+    title of each picture gives model A's confidence and what a second
     model B thinks it shows, so adversarial noise is easy to spot.
     """
 
