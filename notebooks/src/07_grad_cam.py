@@ -1,11 +1,10 @@
 # %% [markdown]
 # # 07 · Grad-CAM and the CAM family
 #
-# Gradient maps (lessons 05 and 06) go all the way back to the pixels. The
-# **CAM family** stops at the last convolutional layer, whose feature maps
-# still know *where* things are and already know *what* they are. Every
-# member draws the same kind of map, a weighted sum of those feature maps;
-# they differ only in how they choose the weights.
+# Gradient maps (lessons 05 and 06) go back to the pixels. The **CAM
+# family** stops at the last convolutional layer, whose feature maps still
+# know *where* things are and already know *what* they are. Every member
+# draws a weighted sum of those feature maps; they differ in the weights.
 #
 # **What you'll do**
 # * check that plain CAM is the logit spread over space;
@@ -15,7 +14,7 @@
 #
 # **What you'll learn**
 # * what each method's weights are, and which assumption Grad-CAM++'s formula needs;
-# * why a method whose weights can be negative separates two classes better than one whose weights cannot.
+# * why weights that can be negative separate two classes better.
 #
 # **What you'll need:** lessons 01 and 05; lesson 06 for guided backprop.
 
@@ -56,8 +55,8 @@ print(f"Explaining '{spec.class_names[cls]}' on the {name} image, at layer {laye
 # $$z_c = \sum_k w_{kc}\,\frac{1}{Z}\sum_{i,j} A^k_{ij} + b_c
 #       = \frac{1}{Z}\sum_{i,j} M^c_{ij} + b_c, \qquad M^c = \sum_k w_{kc} A^k .$$
 #
-# The CAM $M^c$ *is* the logit, spread over positions, with no gradient.
-# `cams.cam` refuses models built otherwise and says why.
+# The CAM $M^c$ *is* the logit, spread over positions. `cams.cam` refuses
+# models built otherwise and says why.
 
 # %%
 try:
@@ -72,9 +71,8 @@ except cams.CamNotApplicable as err:
 # %% [markdown]
 # ## 2. Grad-CAM
 #
-# Selvaraju et al. (2017) make this work for any CNN. The weight of channel
-# $k$ is its gradient averaged over positions, and a ReLU keeps what speaks
-# *for* the class:
+# Selvaraju et al. (2017) work with any CNN: channel $k$'s weight is its
+# gradient averaged over positions; a ReLU keeps what speaks *for* the class:
 #
 # $$\alpha_k^c = \frac{1}{Z}\sum_{i,j} \frac{\partial z_c}{\partial A^k_{ij}}, \qquad
 # L^c_{\text{Grad-CAM}} = \mathrm{ReLU}\Big(\sum_k \alpha_k^c A^k\Big).$$
@@ -105,9 +103,8 @@ print(f"largest difference, from scratch (upsampled, rescaled) vs the helper: {n
 print(f"{int(np.sum(alpha > 0))} of {alpha.shape[0]} channels have a positive weight.")
 
 # %% [markdown]
-# The map has the feature maps' size; bilinear upsampling lays it over the
-# image. On the shapes CNN one cell of the 16×16 map covers 4×4 pixels:
-# that grid is Grad-CAM's resolution.
+# Bilinear upsampling lays the 16×16 map over the 64×64 image: one cell
+# covers 4×4 pixels, and that grid is Grad-CAM's resolution.
 #
 # ## 3. The family
 #
@@ -124,7 +121,7 @@ print(f"{int(np.sum(alpha > 0))} of {alpha.shape[0]} channels have a positive we
 # * **Score-CAM** (Wang et al., 2020) uses no gradient. Each channel, upsampled and scaled to [0, 1]
 #   ($H^k$), masks the image; its gain $s_k = z_c(x \odot H^k) - z_c(\text{black image})$ becomes a weight
 #   $\alpha_k = e^{s_k}/\sum_{k'} e^{s_{k'}}$ (a softmax); the map is $\mathrm{ReLU}(\sum_k \alpha_k A^k)$.
-#   One forward pass per channel. The paper scores probabilities; the helper, logits.
+#   One forward pass per channel. (The paper scores probabilities; the helper, logits.)
 # * **Layer-CAM** (Jiang et al., 2021) keeps each position's own gradient:
 #   $L_{ij} = \mathrm{ReLU}\big(\sum_k \mathrm{ReLU}(g^k_{ij})\,A^k_{ij}\big)$.
 # * **Guided Grad-CAM** (Selvaraju et al.) multiplies the guided-backprop map (lesson 06) by the upsampled
@@ -146,11 +143,9 @@ for title, method in family.items():
 plotting.map_table(batch, maps, [f"asked: {spec.class_names[c]}" for c in classes])
 
 # %% [markdown]
-# Each row asks for the class of its own object. CAM and Grad-CAM give the
-# same map here, as section 1 predicts. Guided Grad-CAM is the sharpest,
-# since guided backprop works at pixel level. On this network the gradient
-# is the same at every position, so Layer-CAM at the last layer is exactly
-# the ReLU-inside variant above:
+# CAM and Grad-CAM give the same map, as section 1 predicts; guided Grad-CAM
+# is the sharpest. Since this network's gradient is the same at every
+# position, Layer-CAM at the last layer is exactly the ReLU-inside variant:
 
 # %%
 if "CAM" in maps:  # CAM's architecture, at CAM's layer
@@ -162,11 +157,10 @@ if "CAM" in maps:  # CAM's architecture, at CAM's layer
 # ## 4. Two objects, two classes
 #
 # A map is *class-discriminative* when asking for another class moves it.
-# We take every ordered pair of the 8 classes, paste an object of the second
-# class into an image of the first (as far away as the image allows), and
-# ask for each of the two classes: 112 maps per method. For each map we
-# measure the share of its mass on the asked object and on the other one,
-# and whether its peak lies on (or within 3 px of) each.
+# For every ordered pair of the 8 classes we paste an object of the second
+# into an image of the first, far from it, and ask for each class: 112 maps
+# per method. We measure each map's share of mass on the asked object and
+# on the other, and whether its peak lies on (within 3 px of) each.
 
 # %%
 on_shapes = spec.name.startswith("shapes")
@@ -175,15 +169,15 @@ if on_shapes:
     pairs, cls_a, cls_b, mask_a, mask_b = metrics.two_object_pairs(xs, ys, ms)
     X, asked = np.concatenate([pairs, pairs]), np.concatenate([cls_a, cls_b])
     own, other = np.concatenate([mask_a, mask_b]), np.concatenate([mask_b, mask_a])
-    stats = {}
-    print(f"{'':16}{'mass on asked':>14}{'on other':>10}{'more on asked':>15}{'peak on asked':>15}{'on other':>10}")
+    stats, rows = {}, [f"{'':16}{'mass on asked':>14}{'on other':>10}{'more on asked':>15}{'peak on asked':>15}{'on other':>10}"]
     for title, method in family.items():
         if title != "CAM":                                # CAM: identical to Grad-CAM here
             m = method(spec.model, X, asked, layer=layer)
             e_own, e_other = metrics.energy_in_mask(m, own), metrics.energy_in_mask(m, other)
             stats[title] = (e_own.mean(), e_other.mean(), np.mean(e_own > e_other))
-            print(f"{title:16}{e_own.mean():>14.0%}{e_other.mean():>10.0%}{np.mean(e_own > e_other):>15.0%}"
-                  f"{metrics.pointing_game(m, own).mean():>15.0%}{metrics.pointing_game(m, other).mean():>10.0%}")
+            rows.append(f"{title:16}{e_own.mean():>14.0%}{e_other.mean():>10.0%}{np.mean(e_own > e_other):>15.0%}"
+                        f"{metrics.pointing_game(m, own).mean():>15.0%}{metrics.pointing_game(m, other).mean():>10.0%}")
+    print("\n".join(rows))
 else:
     print("The two-object test uses the shapes world's masks; it runs on the shapes CNN only.")
 
@@ -193,39 +187,39 @@ if on_shapes:
     claim("Grad-CAM's mean share of mass on the asked object", float(stats["Grad-CAM"][0]), between=(0.25, 0.45))
     claim("Grad-CAM's mean share of mass on the other object", float(stats["Grad-CAM"][1]), at_most=0.12)
     claim("share of maps where Grad-CAM puts more mass on the asked object", more["Grad-CAM"], at_least=0.75)
-    claim("lead of Grad-CAM over the best positive-weight method",
+    claim("Grad-CAM's lead in that share over the best never-negative method",
           more["Grad-CAM"] - max(more[t] for t in ("Grad-CAM++", "Score-CAM", "Layer-CAM")), at_least=0.15)
-    claim("gap between guided Grad-CAM and Grad-CAM", abs(more["guided Grad-CAM"] - more["Grad-CAM"]), at_most=0.1)
+    claim("gap between guided Grad-CAM and Grad-CAM in that share", abs(more["guided Grad-CAM"] - more["Grad-CAM"]), at_most=0.1)
     raw = np.stack([upsample(r, X.shape[1:3]) for r in cams.cam_coarse(spec.model, X, asked)])  # before the ReLU
     negative = float(np.mean([r[o].mean() < 0 for r, o in zip(raw, other)]))
-    print(f"Before its ReLU, Grad-CAM's sum is negative on average over the other object in {negative:.0%} of the maps.")
+    print(f"Before its ReLU, Grad-CAM's sum (CAM's M^c, up to the factor 1/Z) is negative on average over "
+          f"the other object in {negative:.0%} of the maps.")
     claim("share of maps whose sum before the ReLU is negative over the other object", negative, at_least=0.5)
     k = int(np.flatnonzero((cls_a == 0) & (cls_b == 7))[0])  # the circle with a star pasted in
     two = {t: np.stack([family[t](spec.model, pairs[k][None], c, layer=layer)[0] for c in (0, 7)])
            for t in ("Grad-CAM", "Grad-CAM++", "Score-CAM", "Layer-CAM")}
     display(plotting.map_table(np.stack([pairs[k]] * 2), two, [f"asked: {spec.class_names[c]}" for c in (0, 7)],
-                               outlines=[np.stack([mask_a[k], mask_b[k]]), np.stack([mask_b[k], mask_a[k]])]))
+                               outlines=[np.stack([mask_a[k], mask_b[k]]), np.stack([mask_b[k], mask_a[k]])],
+                               suptitle="solid cyan: the asked object; dashed white: the other"))
 
 # %% [markdown]
-# In the figure the solid cyan outline is the asked object, the dashed white
-# one the other. The table is the evidence. Grad-CAM's map is no tight
-# silhouette: only about a third of its mass lies on the asked object, the
-# rest spreads over the background around it (a 16×16 map, upsampled). But
-# little of it lands on the other object, and in at least three maps in four
-# it puts more mass on the asked object than on the other. Grad-CAM++,
-# Score-CAM and Layer-CAM do that clearly less often.
+# The figure shows one pair; the table is the evidence. Grad-CAM's map is no
+# silhouette: about a third of its mass lies on the asked object, the rest
+# on the background around it (a 16×16 map, upsampled). But on average
+# little lands on the other object (a single map can still light it), and in
+# at least three maps in four it puts more mass on the asked object. Grad-CAM++, Score-CAM and Layer-CAM
+# do that clearly less often.
 #
 # The weights explain why. Over the other object, channels with negative
-# weights for the asked class fire: before its ReLU, Grad-CAM's sum there is
-# negative on average in more than half of the maps (printed above), and the
-# ReLU removes it. A method whose weights are never negative can only give
-# those channels weight 0; the other object still lights up wherever a
-# channel with positive weight also fires on it. Guided Grad-CAM keeps
-# Grad-CAM's region, so it scores close to Grad-CAM.
+# weights for the asked class fire: in more than half of the maps, Grad-CAM's
+# sum there is negative before its ReLU, which removes it. A method whose
+# weights are never negative can only give those channels weight 0; the
+# other object still lights up wherever a positive-weight channel fires on
+# it. Guided Grad-CAM keeps Grad-CAM's region and scores close to it.
 
 # %% [markdown]
 # ## 5. Explore
-# Choose an image (or upload one), a class, a method and a layer. Ask for a
+# Pick an image (or upload one), a class, a method and a layer. Ask for a
 # class that is *not* in the image: what does each method show?
 
 # %%
@@ -239,12 +233,12 @@ panel
 # ## Exercise: Layer-CAM by hand
 #
 # `ACTS` holds three 4×4 feature maps (shape `[4, 4, 3]`, all ≥ 0) and
-# `GRADS` the gradient of a class score with respect to each of their
-# values, $g^k_{ij}$. Compute the Layer-CAM map of section 3: apply a ReLU
-# to the gradients, multiply by the activations, sum over the channels,
-# apply a ReLU to the sum, then divide by the map's maximum. Your answer is
-# a 4×4 array whose maximum is 1; it is compared to within 0.0001. Then
-# ask yourself why the last ReLU changed nothing.
+# `GRADS` the gradient $g^k_{ij}$ of a class score with respect to each
+# value. Compute the Layer-CAM map of section 3: a ReLU on the gradients,
+# times the activations, summed over the channels, a ReLU on the sum, then
+# divided by the map's maximum. Answer with a 4×4 array (maximum 1); it is
+# compared to within 0.0001. Why did the last ReLU change nothing?
+# `q_layer_cam.hint()` gives a nudge, `q_layer_cam.solution()` the answer.
 
 # %%
 from helpers.exercises.lesson07 import ACTS, GRADS, q_layer_cam
@@ -253,21 +247,17 @@ answer = None  # your 4x4 map here
 q_layer_cam.check(answer);
 
 # %% [markdown]
-# `q_layer_cam.hint()` gives a nudge, `q_layer_cam.solution()` the answer.
-
-# %% [markdown]
 # ## On a real ImageNet network
 #
-# The same helpers run on VGG16 (Simonyan & Zisserman, 2015) with the sample
+# The same helpers on VGG16 (Simonyan & Zisserman, 2015) and the sample
 # photos, when its ImageNet weights can be loaded. Its last convolutional
-# layer, `block5_conv3`, has 512 channels of 14×14 for a 224-pixel photo and
-# feeds flattening and three dense layers: CAM does not apply (the cell says
-# why), and Grad-CAM's $\alpha$ averages gradients that really vary over
-# positions. Score-CAM would cost 512 forward passes per photo; we score only
-# the 64 channels with the largest mean activation (`max_channels=64`), a
-# shortcut that is not the paper's method. Grad-CAM (Selvaraju et al.),
-# Score-CAM and Layer-CAM were all introduced with VGG16 as an example
-# network.
+# layer, `block5_conv3` (512 channels, 14×14 for a 224-pixel photo), feeds
+# max pooling, flattening and three dense layers: CAM does not apply (the
+# cell says why), and Grad-CAM's gradients vary over positions. Score-CAM
+# would cost 512 forward passes per photo; we score only the 64 channels
+# with the largest mean activation (`max_channels=64`), a shortcut, not the
+# paper's method. The Grad-CAM, Score-CAM and Layer-CAM papers all show
+# VGG16 examples.
 
 # %%
 from helpers.models import load_imagenet
@@ -289,15 +279,13 @@ if net is not None:
 
 # %% [markdown]
 # ## Summary
-# * CAM, on conv → global average pooling → dense, is the logit spread over space: $\frac1Z\sum M^c + b_c = z_c$.
-# * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A^k)$ with $\alpha_k^c$ the channel's mean gradient; it works on
-#   any CNN, equals CAM's positive part on CAM's architecture, and is as coarse as the layer.
-# * With the ReLU outside, negative weights subtract; with it inside, only positive-weight channels count
-#   (because $A \ge 0$).
-# * Grad-CAM++'s weights assume the score $\exp(z_c)$; Score-CAM weights channels by masked forward passes;
+# * On conv → global average pooling → dense, CAM is the logit spread over space.
+# * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A^k)$, $\alpha_k^c$ the channel's mean gradient: any CNN,
+#   CAM's positive part on CAM's architecture, as coarse as the layer.
+# * ReLU outside: negative weights subtract. ReLU inside: only positive-weight channels count (as $A \ge 0$).
+# * Grad-CAM++ assumes the score $\exp(z_c)$; Score-CAM weights channels by masked forward passes;
 #   Layer-CAM by each position's positive gradient; guided Grad-CAM adds guided backprop's detail.
-# * On two-object images, Grad-CAM separates the classes more often than the methods whose weights are
-#   never negative.
+# * On two-object images Grad-CAM separates the classes more often than the never-negative methods.
 #
 # ## On your own
 # * Compare `relu="sum"` and `relu="channels"` on the two-object images.
