@@ -102,6 +102,46 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, 
     return (1 - alpha) * img + alpha * colored
 
 
+def map_table(images, maps: dict, row_titles=None, outlines=None, cell: float = 2.0, suptitle: str | None = None):
+    """Rows of images, one column per method: the image, then each method's [0, 1] map, with one colour bar.
+
+    Args:
+      images: ``[rows, h, w, 3]``, one per row, shown in the first column.
+      maps: ``{column title: [rows, h, w] maps}``, each map scaled to its own maximum.
+      row_titles: a title for each row's image.
+      outlines: optional ``[rows, h, w]`` boolean masks, or a list of them
+        (solid cyan, then dashed white), drawn as outlines on every map.
+    """
+    images = np.asarray(images)
+    cols = ["image", *maps]
+    rows = len(images)
+    fig, axes = new_figure(cell * len(cols) + 1.0, cell * rows + 0.3 + (0.4 if suptitle else 0),
+                           nrows=rows, ncols=len(cols), squeeze=False)
+    fs = _style()["fontsize"]
+    if outlines is not None and np.asarray(outlines[0]).ndim == 2:
+        outlines = [outlines]
+    for r in range(rows):
+        for c, title in enumerate(cols):
+            ax = axes[r, c]
+            ax.axis("off")
+            if c == 0:
+                ax.imshow(np.clip(images[r], 0, 1), interpolation="nearest")
+                ax.set_title(str(row_titles[r]) if row_titles is not None else "image", fontsize=fs)
+                continue
+            im = ax.imshow(np.asarray(maps[title][r]), cmap=HEATMAP, vmin=0, vmax=1, interpolation="nearest")
+            for m, style in zip(outlines or [], ("solid", "dashed")):
+                ax.contour(np.asarray(m[r], dtype=float), [0.5], colors=["cyan" if style == "solid" else "white"],
+                           linestyles=style, linewidths=1.5)
+            if r == 0:
+                ax.set_title(title, fontsize=fs)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=fs + 1)
+    fig.tight_layout(rect=(0, 0, 0.93, 1))
+    bar = fig.colorbar(im, cax=fig.add_axes((0.945, 0.15, 0.015, 0.7)))
+    bar.set_label("map value (each map scaled to its own maximum)", fontsize=fs - 1)
+    return fig
+
+
 def bar_chart(labels, values, title: str = "", ylabel: str = "", color: str = "tab:blue", ylim=None):
     """A simple labelled bar chart."""
     fig, ax = new_figure(max(4.0, 0.6 * len(labels) + 1), 3.2)

@@ -7,6 +7,10 @@ import numpy as np
 from helpers.widgets.base import Panel, chosen_image, image_source_controls
 
 PREDICTED = "(predicted)"
+#: The one display name of each method, as the lessons write it (the dropdown's values stay the function names).
+LABELS = {"saliency": "saliency", "smoothgrad": "SmoothGrad", "integrated_gradients": "integrated gradients",
+          "guided_backprop": "guided backprop", "grad_cam": "Grad-CAM", "grad_cam_plus_plus": "Grad-CAM++",
+          "guided_grad_cam": "guided Grad-CAM"}
 
 
 class AttributionPanel(Panel):
@@ -39,7 +43,7 @@ class AttributionPanel(Panel):
             raise ValueError(f"unknown method {unknown[0]!r}; choose from {', '.join(METHODS)}")
         dropdown, upload = image_source_controls(spec, self.key)
         classes = w.Dropdown(options=[PREDICTED, *spec.class_names], value=PREDICTED, description="Class")
-        method_dd = w.Dropdown(options=names, value=method or names[0], description="Method")
+        method_dd = w.Dropdown(options=[(LABELS.get(m, m), m) for m in names], value=method or names[0], description="Method")
         layers = spec.conv_layers
         layer_dd = w.Dropdown(options=layers, value=layer or spec.layers.get("last_conv", layers[-1]),
                               description="Layer")
@@ -73,7 +77,7 @@ class AttributionPanel(Panel):
         overlay = plotting.heatmap_overlay(img, self.map, alpha=float(self.value("opacity")))
         fig = plotting.image_grid(
             [img, self.map, overlay],
-            [f"{label}", f"{method}{where}{note}", f"{self.spec.class_names[cls]} (p={prob:.2f})"],
+            [f"{label}", f"{LABELS.get(method, method)}{where}{note}", f"{self.spec.class_names[cls]} (p={prob:.2f})"],
             cols=3, cell=3.6, cmap="inferno")
         progress(3, 3)
         return fig
