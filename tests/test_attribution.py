@@ -202,6 +202,18 @@ def test_attribution_panel_runs_and_reports_bad_input(shapes_spec):
         AttributionPanel(shapes_spec, methods=["lrp"])
 
 
+def test_attribution_panel_offers_a_layer_only_to_methods_that_take_one(shapes_spec):
+    from helpers.widgets.attribution import AttributionPanel
+
+    assert "layer" not in AttributionPanel(shapes_spec, methods=["saliency", "smoothgrad"]).controls
+    panel = AttributionPanel(shapes_spec, methods=["grad_cam", "saliency"])
+    assert not panel.controls["layer"].disabled
+    panel.controls["method"].value = "saliency"
+    assert panel.controls["layer"].disabled
+    panel.controls["method"].value = "grad_cam"
+    assert not panel.controls["layer"].disabled
+
+
 def test_exercises_accept_the_reference_and_reject_wrong_answers(shapes_spec):
     import tensorflow as tf
 
