@@ -7,6 +7,10 @@ import numpy as np
 from helpers.widgets.base import Panel, chosen_image, image_source_controls
 
 PREDICTED = "(predicted)"
+#: The name a learner sees for each method (dropdown and titles).
+LABELS = {"saliency": "saliency", "smoothgrad": "SmoothGrad", "integrated_gradients": "integrated gradients",
+          "guided_backprop": "guided backprop", "grad_cam": "Grad-CAM", "grad_cam_plus_plus": "Grad-CAM++",
+          "guided_grad_cam": "guided Grad-CAM"}
 
 
 class AttributionPanel(Panel):
@@ -41,7 +45,7 @@ class AttributionPanel(Panel):
             raise ValueError(f"unknown method {unknown[0]!r}; choose from {', '.join(METHODS)}")
         dropdown, upload = image_source_controls(spec, self.key)
         classes = w.Dropdown(options=[PREDICTED, *spec.class_names], value=PREDICTED, description="Class")
-        method_dd = w.Dropdown(options=names, value=method or names[0], description="Method")
+        method_dd = w.Dropdown(options=[(LABELS.get(m, m), m) for m in names], value=method or names[0], description="Method")
         controls = {"image": dropdown, "upload": upload, "class": classes, "method": method_dd}
         if any(m in LAYER_METHODS for m in names):
             layers = spec.conv_layers
@@ -81,7 +85,7 @@ class AttributionPanel(Panel):
         overlay = plotting.heatmap_overlay(img, self.map, alpha=float(self.value("opacity")))
         fig = plotting.image_grid(
             [img, self.map, overlay],
-            [f"{label}", f"{method}{where}{note}", f"{self.spec.class_names[cls]} (p={prob:.2f})"],
-            cols=3, cell=3.6, cmap="inferno")
+            [f"{label}", f"{LABELS.get(method, method)}{where}{note}", f"{self.spec.class_names[cls]} (p={prob:.2f})"],
+            cols=3, cell=3.6, vmin=0, vmax=1, colorbar="share of the map's maximum")
         progress(3, 3)
         return fig
