@@ -68,7 +68,7 @@ def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cm
     n = len(imgs)
     cols = cols or min(n, 8)
     rows = int(np.ceil(n / cols))
-    fig, axes = new_figure(cell * cols + (0.9 if colorbar else 0), cell * rows + (0.4 if suptitle else 0),
+    fig, axes = new_figure(cell * cols + (1.1 if colorbar else 0), cell * rows + (0.4 if suptitle else 0),
                            nrows=rows, ncols=cols, squeeze=False)
     mapped = None
     fs = _style()["fontsize"]
@@ -87,7 +87,7 @@ def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cm
         fig.suptitle(suptitle, fontsize=fs + 2)
     fig.tight_layout()
     if colorbar and mapped is not None:
-        right = 1 - 0.9 / fig.get_figwidth()
+        right = 1 - 1.1 / fig.get_figwidth()
         fig.subplots_adjust(right=right)
         cax = fig.add_axes([right + 0.15 * (1 - right), 0.12, 0.2 * (1 - right), 0.76])
         bar = fig.colorbar(mapped, cax=cax)
