@@ -59,28 +59,43 @@ def _style() -> dict:
 
 
 def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cmap: str | None = None,
-               suptitle: str | None = None, vmin=None, vmax=None):
-    """A grid of images (RGB ``[h, w, 3]`` or 2-D maps, drawn with ``cmap``, default :data:`HEATMAP`)."""
+               suptitle: str | None = None, vmin=None, vmax=None, colorbar: str | None = None):
+    """A grid of images (RGB ``[h, w, 3]`` or 2-D maps, drawn with ``cmap``, default :data:`HEATMAP`).
+
+    ``colorbar``: a label; when given, one colour bar for the 2-D maps is drawn
+    at the right (pass ``vmin``/``vmax`` so that every map shares its scale).
+    """
     imgs = list(imgs)
     if not imgs:
         raise ValueError("image_grid needs at least one image")
     n = len(imgs)
     cols = cols or min(n, 8)
     rows = int(np.ceil(n / cols))
-    fig, axes = new_figure(cell * cols, cell * rows + (0.4 if suptitle else 0), nrows=rows, ncols=cols, squeeze=False)
+    fig, axes = new_figure(cell * cols + (1.1 if colorbar else 0), cell * rows + (0.4 if suptitle else 0),
+                           nrows=rows, ncols=cols, squeeze=False)
+    mapped = None
     fs = _style()["fontsize"]
     for ax in axes.ravel():
         ax.axis("off")
     for i, img in enumerate(imgs):
         ax = axes.ravel()[i]
         arr = np.asarray(img)
-        ax.imshow(np.clip(arr, 0, 1) if arr.ndim == 3 else arr, cmap=(cmap or HEATMAP) if arr.ndim == 2 else None,
-                  vmin=vmin, vmax=vmax, interpolation="nearest" if max(arr.shape[:2]) <= 64 else "antialiased")
+        shown = ax.imshow(np.clip(arr, 0, 1) if arr.ndim == 3 else arr,
+                          cmap=(cmap or HEATMAP) if arr.ndim == 2 else None, vmin=vmin, vmax=vmax,
+                          interpolation="nearest" if max(arr.shape[:2]) <= 64 else "antialiased")
+        mapped = shown if arr.ndim == 2 else mapped
         if titles is not None and i < len(titles):
             ax.set_title(str(titles[i]), fontsize=fs)
     if suptitle:
         fig.suptitle(suptitle, fontsize=fs + 2)
     fig.tight_layout()
+    if colorbar and mapped is not None:
+        right = 1 - 1.1 / fig.get_figwidth()
+        fig.subplots_adjust(right=right)
+        cax = fig.add_axes([right + 0.15 * (1 - right), 0.12, 0.2 * (1 - right), 0.76])
+        bar = fig.colorbar(mapped, cax=cax)
+        bar.set_label(colorbar, fontsize=fs)
+        bar.ax.tick_params(labelsize=fs - 1)
     return fig
 
 
