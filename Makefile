@@ -14,6 +14,7 @@ SWITCH := $(if $(MODEL),COURSE_MODEL=$(MODEL)) $(if $(WEIGHTS),COURSE_WEIGHTS=$(
 
 help:
 	@echo "make course        run every notebook (FAST=1 for the quick version) -> build/"
+	@echo "                   SEED=1: every lesson with SEED = 1 (claims must still hold); ONLY=05: one lesson"
 	@echo "                   MODEL=shapes|vgg16|inception_v3|file.keras WEIGHTS=imagenet|random: run on another model"
 	@echo "make test          run the test suite (includes every notebook in fast mode)"
 	@echo "make train-shapes  retrain the offline shapes CNNs -> data/models/"
@@ -30,7 +31,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 course: $(STAMP)
-	COURSE_FAST=$(if $(FAST),1,$${COURSE_FAST:-0}) $(SWITCH) $(PY) -m helpers.runner
+	COURSE_FAST=$(if $(FAST),1,$${COURSE_FAST:-0}) $(SWITCH) $(PY) -m helpers.runner $(if $(SEED),--seed $(SEED)) $(if $(ONLY),--only $(ONLY))
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -5,25 +5,30 @@ not drift away from what the network really does. Instead of typing a figure
 into the Markdown, the lesson states it in a code cell::
 
     from helpers.claims import claim
-    claim("conv2 zero fraction", sparsity["conv2"], between=(0.7, 0.9))
+    claim("the share of zeros in conv2", sparsity["conv2"], between=(0.7, 0.9))
 
-which prints ``✓ conv2 zero fraction: 0.818 (claimed 0.7 to 0.9)`` and, in a
-full-size run (``make course``), raises :class:`ClaimError` when the value
-leaves its range, so the notebook fails instead of teaching something false.
-In fast mode (``COURSE_FAST=1``: tiny images and few steps) the figures are
-not those of the lesson, so the bounds are reported but not enforced, unless
-``fast=True`` says the claim holds there too.
+A learner sees a plain sentence: ``the share of zeros in conv2: 0.818``, or,
+when their settings (another seed, more steps) move the figure out of the
+range the text relies on, ``With your settings the share of zeros in conv2
+came out 0.652; the text describes the default run, where it is between 0.7
+and 0.9.`` A claim never raises in a learner's session.
+
+The build enforces: :mod:`helpers.runner` (``make course``, CI) sets
+``COURSE_CLAIMS=enforce``, and then a claim that misses raises
+:class:`ClaimError`, so the notebook fails instead of teaching something
+false. In fast mode (``COURSE_FAST=1``: tiny images and few steps) the
+figures are not those of the lesson, so only claims made with ``fast=True``
+are enforced there. When ``COURSE_CLAIMS_LOG`` names a file, every claim is
+appended to it as a JSON line (the runner lists them with their ranges).
 
 Other forms::
 
     claim("A beats B", score_a > score_b)            # a boolean claim
-    claim("top class", name, equals="circle")         # an exact value
-    claim("completeness error", err, at_most=0.05)
-    claim("pointing", p, at_least=0.9)
+    claim("the top class", name, equals="circle")     # an exact value
+    claim("the completeness error", err, at_most=0.05)
 
-The environment variable ``COURSE_CLAIMS=off`` turns enforcement off (for
-running a lesson on a model it was not written for; a ``COURSE_MODEL`` other
-than ``auto`` or ``shapes`` implies it, and so does ``COURSE_WEIGHTS=random``);
+``COURSE_CLAIMS=off`` turns enforcement off (a ``COURSE_MODEL`` other than
+``auto`` or ``shapes`` implies it: the text's figures are the shapes CNN's);
 ``COURSE_CLAIMS=strict`` enforces even in fast mode.
 """
 
@@ -54,12 +59,13 @@ class Claim:
 
 
 def _mode() -> str:
+    """``enforce`` / ``strict`` (the build), ``off`` (another model) or ``report`` (a learner's session)."""
     mode = os.environ.get("COURSE_CLAIMS", "").strip().lower()
-    if not mode and os.environ.get("COURSE_MODEL", "auto").strip().lower() not in {"", "auto", "shapes"}:
+    if mode in {"off", "strict"}:
+        return mode
+    if os.environ.get("COURSE_MODEL", "auto").strip().lower() not in {"", "auto", "shapes"}:
         return "off"  # the lessons' figures are those of the shapes CNN; another model has its own
-    if not mode and os.environ.get("COURSE_WEIGHTS", "").strip().lower() == "random":
-        return "off"  # random weights test the code path: no figure of theirs means anything
-    return mode
+    return "enforce" if mode == "enforce" else "report"
 
 
 def _fmt(value: Any) -> str:
@@ -80,25 +86,28 @@ def _fmt(value: Any) -> str:
 
 
 def _line(c: Claim) -> str:
-    mark = "✓" if c.ok else ("✗" if c.enforced else "·")
-    text = f"{mark} {c.name}: {_fmt(c.value)}"
-    if c.expectation:
-        text += f" (claimed {c.expectation})"
-    if not c.ok and not c.enforced:
-        text += " — outside the lesson's range; not checked in this run"
-    return text
+    if c.ok:
+        return f"{c.name}: {_fmt(c.value)}"
+    if _mode() == "off":
+        where = "the text describes the shapes CNN"
+    else:
+        where = "the text describes the default run"
+    if not c.expectation:  # a boolean claim
+        return f"With your settings it is not the case that {c.name}; {where}, where it is."
+    return f"With your settings {c.name} came out {_fmt(c.value)}; {where}, where it is {c.expectation}."
 
 
 def expectation_text(between=None, at_least=None, at_most=None, equals=None) -> str:
+    """The claimed range in words: ``between 0.7 and 0.9``, ``at least 0.9``, ``0.5`` ..."""
     if between is not None:
-        return f"{_fmt(between[0])} to {_fmt(between[1])}"
+        return f"between {_fmt(between[0])} and {_fmt(between[1])}"
     if equals is not None:
-        return f"= {_fmt(equals)}"
+        return _fmt(equals)
     parts = []
     if at_least is not None:
-        parts.append(f"≥ {_fmt(at_least)}")
+        parts.append(f"at least {_fmt(at_least)}")
     if at_most is not None:
-        parts.append(f"≤ {_fmt(at_most)}")
+        parts.append(f"at most {_fmt(at_most)}")
     return " and ".join(parts)
 
 
@@ -126,7 +135,7 @@ def holds(value: Any, between=None, at_least=None, at_most=None, equals=None) ->
 
 def claim(name: str, value: Any, *, between: tuple[float, float] | None = None, at_least: float | None = None,
           at_most: float | None = None, equals: Any = None, fast: bool = False, quiet: bool = False) -> Claim:
-    """Print a figure the lesson relies on and, in a full-size run, check it.
+    """Print a figure the lesson relies on as a sentence and, in the build, check it.
 
     Args:
       name: what the figure is, in the lesson's words.
@@ -141,16 +150,18 @@ def claim(name: str, value: Any, *, between: tuple[float, float] | None = None, 
       a :class:`Claim` record.
 
     Raises:
-      ClaimError: in a full-size run (or ``fast=True``, or
-        ``COURSE_CLAIMS=strict``) when the value misses its claim, unless
-        ``COURSE_CLAIMS=off``.
+      ClaimError: only when the build enforces claims (``COURSE_CLAIMS=enforce``,
+        set by :mod:`helpers.runner`, at full size or with ``fast=True``; or
+        ``COURSE_CLAIMS=strict``) and the value misses its claim. In a
+        learner's session a miss prints a plain sentence instead.
     """
     ok = holds(value, between=between, at_least=at_least, at_most=at_most, equals=equals)
     mode = _mode()
-    enforced = mode != "off" and (mode == "strict" or fast or not config.is_fast())
+    enforced = mode == "strict" or (mode == "enforce" and (fast or not config.is_fast()))
     record = Claim(name, value, ok, expectation_text(between, at_least, at_most, equals), enforced)
     if not quiet:
         print(_line(record))
+    _log(record)
     if enforced and not ok:
         raise ClaimError(
             f"The lesson claims {name} is {record.expectation or 'true'}, but this run measured "
@@ -158,3 +169,17 @@ def claim(name: str, value: Any, *, between: tuple[float, float] | None = None, 
             "and the claim together (or set COURSE_CLAIMS=off when running the lesson on another model)."
         )
     return record
+
+
+def _log(c: Claim) -> None:
+    path = os.environ.get("COURSE_CLAIMS_LOG")
+    if not path:
+        return
+    import json
+
+    value = c.value.item() if hasattr(c.value, "item") else c.value
+    if not isinstance(value, (bool, int, float, str)) and value is not None:
+        value = str(value)
+    with open(path, "a") as f:
+        f.write(json.dumps({"name": c.name, "value": value, "expected": c.expectation, "ok": bool(c.ok),
+                            "enforced": c.enforced}) + "\n")

@@ -374,6 +374,8 @@ def _imagenet(arch: str, weights, side: int | None = None) -> ModelSpec:
 
 #: Environment variables of the course-wide model switch (read by ``load_model("auto")``).
 MODEL_ENV, WEIGHTS_ENV = "COURSE_MODEL", "COURSE_WEIGHTS"
+OTHER_MODEL_NOTE = ("The text of the lessons describes the shapes CNN; with this model the pictures and numbers "
+                    "are its own, and the lesson's checked figures are not checked.")
 RANDOM_NOTE = ("random weights (COURSE_WEIGHTS=random): this run tests the code path offline; "
                "its pictures and numbers mean nothing")
 
@@ -400,49 +402,41 @@ def load_model(name: str = "auto", weights="auto", verbose: bool = True) -> Mode
     """Load a model of the zoo by name, or a ``.keras`` file by path.
 
     Args:
-      name: ``"shapes"`` (offline, the default the course is tested on),
+      name: ``"shapes"`` (offline, the model every lesson's text describes),
         ``"shapes_b"`` (its independent twin), ``"shapes_plain"`` (model A's
         recipe without adversarial training), ``"shapes_shortcut"`` / ``"shapes_honest"``
         (lesson 12's tag-reading cheat and its twin), ``"vgg16"``, ``"inception_v3"``,
         ``"auto"`` or a path to a ``.keras`` file (loaded with ``safe_mode``).
-        ``"auto"`` follows the course-wide switch ``COURSE_MODEL`` when it is
-        set (``shapes``, ``vgg16``, ``inception_v3`` or a path), else picks VGG16
-        when its ImageNet weights are cached or reachable and shapes otherwise.
+        ``"auto"`` is the shapes CNN, unless the course-wide switch
+        ``COURSE_MODEL`` names another model (``shapes``, ``vgg16``,
+        ``inception_v3`` or a path); then it prints one line saying that the
+        lesson's text describes the shapes CNN. For a real ImageNet network
+        beside the shapes CNN, see :func:`load_imagenet`.
       weights: for the ImageNet models, ``"imagenet"``, ``None`` (random), a
         path to a weights file, or ``"auto"``: ``COURSE_WEIGHTS`` (``imagenet``
         by default, ``random`` to test the code path offline: nothing downloads;
         in fast mode the random-weight model is then built at the fast-mode
         image side, at least the architecture's minimum: 32 px VGG16, 75 px InceptionV3).
-      verbose: print one line saying which model ``auto`` chose and why, and
-        one when the weights are random because of ``COURSE_WEIGHTS``.
+      verbose: print one line when ``auto`` follows ``COURSE_MODEL``, and one
+        when the weights are random because of ``COURSE_WEIGHTS``.
     """
     key = str(name).lower()
     from_env = weights == "auto" and course_weights() == "random"
     if weights == "auto":
         weights = None if from_env else "imagenet"
-    if key == "auto" and course_model().lower() != "auto":
-        name = course_model()
-        key = name.lower()
+    if key == "auto":
+        chosen = course_model()
+        if chosen.lower() in ("auto", "shapes", "shapes_a"):
+            return load_shapes("a")
         if verbose:
-            print(f"Using {name} ({MODEL_ENV}={name}).")
-    elif key == "auto":
-        if from_env:
-            spec, msg = _imagenet("vgg16", None, side=_fast_side("vgg16")), "Using VGG16."
-        else:
-            ok, why = weights_reachable("vgg16")
-            if ok:
-                spec = _imagenet("vgg16", weights)
-                msg = f"Using VGG16 with ImageNet weights ({why})."
-            else:
-                spec = load_shapes()
-                msg = f"Using the offline shapes CNN, because VGG16's ImageNet weights are unavailable: {why}."
-        if verbose:
-            print(msg + (f" It has {RANDOM_NOTE}." if from_env and spec.name == "vgg16" else ""))
-        return spec
+            print(f"Using {chosen} ({MODEL_ENV}={chosen}).", end=" ")
+        name, key = chosen, chosen.lower()
     if key in ("shapes", "shapes_a"):
         return load_shapes("a")
     if key in ("shapes_b", "shapes_plain", "shapes_shortcut", "shapes_honest"):
         return load_shapes(key.split("_")[1])
+    if verbose and (key in IMAGENET_SIDES or key.endswith(".keras") or Path(str(name)).is_file()):
+        print(OTHER_MODEL_NOTE)
     if key in ("vgg16", "inception_v3"):
         if from_env and verbose:
             print(f"{key}: {RANDOM_NOTE}.")
@@ -451,3 +445,45 @@ def load_model(name: str = "auto", weights="auto", verbose: bool = True) -> Mode
         return load_keras_file(name)
     raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, vgg16, inception_v3, auto or a .keras path "
                      "(lesson 12 also has shapes_shortcut and shapes_honest)")
+
+
+#: How each ImageNet architecture is called in what a learner reads.
+DISPLAY = {"vgg16": "VGG16", "inception_v3": "InceptionV3"}
+
+
+def load_imagenet(arch: str = "vgg16", verbose: bool = True) -> ModelSpec | None:
+    """A real ImageNet network for a lesson's closing section, or ``None`` with one line saying why not.
+
+    Every lesson's main thread runs on the shapes CNN; its last section shows
+    the same helpers on VGG16 (InceptionV3 for DeepDream). That section runs
+    when the ImageNet weights are cached or downloadable (Colab, any machine
+    online) and is skipped, with one printed line, when they are not (offline,
+    or ``COURSE_OFFLINE=1``). ``COURSE_WEIGHTS=random`` gives the architecture
+    with random weights (small input in fast mode): the code runs, its
+    pictures mean nothing, and nothing downloads.
+
+    Args:
+      arch: ``"vgg16"`` or ``"inception_v3"``.
+      verbose: print the one line.
+    """
+    key = str(arch).lower()
+    if key not in IMAGENET_SIDES:
+        raise ValueError(f"unknown ImageNet network {arch!r}; choose one of {sorted(IMAGENET_SIDES)}")
+    label = DISPLAY[key]
+    say = print if verbose else (lambda *_: None)
+    if course_weights() == "random":
+        say(f"{label} with random weights (COURSE_WEIGHTS=random): this section's code runs, "
+            "but its pictures and numbers mean nothing.")
+        return _imagenet(key, None, side=_fast_side(key))
+    ok, why = weights_reachable(key)
+    if not ok:
+        say(f"This section needs {label}'s ImageNet weights, which cannot be fetched here: {why}. "
+            "It is skipped; on Colab or any machine online it runs.")
+        return None
+    try:
+        spec = _imagenet(key, "imagenet")
+    except WeightsUnavailableError as exc:
+        say(f"This section is skipped: {exc}")
+        return None
+    say(f"{label} with its ImageNet weights ({why}).")
+    return spec

@@ -106,9 +106,27 @@ def _client(nb, check_solutions: bool, **kwargs):
     return client
 
 
+def set_seed(nb, seed: int) -> None:
+    """Rewrite the ``SEED = ...`` line of the lesson's Parameters cell (the first code cell that has one)."""
+    pattern = re.compile(r"^SEED\s*=\s*[^#\n]*", re.M)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and pattern.search(cell.source):
+            cell.source = pattern.sub(f"SEED = {int(seed)}  ", cell.source, count=1)
+            return
+    raise ValueError("this notebook has no `SEED = ...` line in a code cell, so --seed cannot set it")
+
+
 def execute_notebook(path: Path, out_dir: Path | None = None, fast: bool = True, timeout: int = 900,
-                     workdir: Path | None = None, check_solutions: bool = False):
+                     workdir: Path | None = None, check_solutions: bool = False, seed: int | None = None,
+                     claims: str = "enforce"):
     """Run one notebook in a fresh kernel; return the executed ``NotebookNode``.
+
+    The build enforces the lesson's claims (``claims="enforce"`` sets
+    ``COURSE_CLAIMS=enforce`` in the kernel unless the environment already says
+    ``off`` or ``strict``); ``claims="report"`` runs it as a learner's session,
+    where a claim never raises. Every claim is listed, with its range, in
+    ``nb.metadata["course_claims"]``. ``seed`` rewrites ``SEED = ...`` in the
+    Parameters cell first.
 
     The kernel inherits this process's environment plus ``COURSE_FAST``,
     ``COURSE_OFFLINE=1`` (the course never waits on the network when executed
@@ -128,14 +146,26 @@ def execute_notebook(path: Path, out_dir: Path | None = None, fast: bool = True,
     """
     import nbformat
 
+    if claims not in ("enforce", "report"):
+        raise ValueError(f"claims={claims!r}; choose 'enforce' (the build) or 'report' (a learner's session)")
     nb = nbformat.read(path, as_version=4)
+    if seed is not None:
+        set_seed(nb, seed)
     env_backup = dict(os.environ)
     os.environ.update(COURSE_FAST="1" if fast else "0", COURSE_PROGRESS="0", TF_CPP_MIN_LOG_LEVEL="3",
                       MPLBACKEND="module://matplotlib_inline.backend_inline")
     os.environ.setdefault("COURSE_OFFLINE", "1")
+    if os.environ.get("COURSE_CLAIMS", "").strip().lower() not in ("off", "strict"):
+        if claims == "enforce":
+            os.environ["COURSE_CLAIMS"] = "enforce"
+        else:
+            os.environ.pop("COURSE_CLAIMS", None)
     workdir = workdir or (config.repo_root() / "build" / "work")
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{path.stem}.kernel.log"
+    claims_log = workdir / f"{path.stem}.claims.jsonl"
+    claims_log.unlink(missing_ok=True)
+    os.environ["COURSE_CLAIMS_LOG"] = str(claims_log)
     try:
         client = _client(nb, check_solutions, timeout=timeout, kernel_name="python3", allow_errors=False,
                          store_widget_state=True, resources={"metadata": {"path": str(workdir)}},
@@ -145,6 +175,8 @@ def execute_notebook(path: Path, out_dir: Path | None = None, fast: bool = True,
     finally:
         os.environ.clear()
         os.environ.update(env_backup)
+        if claims_log.exists():
+            nb.metadata["course_claims"] = [json.loads(line) for line in claims_log.read_text().splitlines() if line]
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out_dir / path.name)
@@ -207,7 +239,18 @@ def scan_outputs(nb) -> list[str]:
     return found
 
 
-def run_course(fast: bool, out: Path, only: list[str] | None = None, check_solutions: bool = True) -> list[RunResult]:
+def claim_lines(nb) -> list[str]:
+    """The runner's log of a lesson's claims: each with its value and the range the text relies on."""
+    lines = []
+    for c in nb.metadata.get("course_claims", []):
+        mark = "ok" if c["ok"] else ("FAILED" if c["enforced"] else "outside (not enforced)")
+        value = f"{c['value']:.3f}" if isinstance(c["value"], float) else str(c["value"])
+        lines.append(f"    claim {mark}: {c['name']} = {value}" + (f" (expected {c['expected']})" if c["expected"] else ""))
+    return lines
+
+
+def run_course(fast: bool, out: Path, only: list[str] | None = None, check_solutions: bool = True,
+               seed: int | None = None) -> list[RunResult]:
     import nbformat
 
     from helpers import site
@@ -220,9 +263,11 @@ def run_course(fast: bool, out: Path, only: list[str] | None = None, check_solut
         print(f"[{i}/{len(paths)}] {path.name} ...", end=" ", flush=True)
         start = time.perf_counter()
         try:
-            nb = execute_notebook(path, out / "notebooks", fast=fast, check_solutions=check_solutions)
+            nb = execute_notebook(path, out / "notebooks", fast=fast, check_solutions=check_solutions, seed=seed)
             results.append(RunResult(path.name, True, time.perf_counter() - start))
             print(f"ok ({results[-1].seconds:.1f} s)", flush=True)
+            for line in claim_lines(nb):
+                print(line)
             for line in scan_outputs(nb):
                 print(f"    warning: {line}")
         except Exception as exc:  # report and carry on with the other lessons
@@ -246,9 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="run only notebooks whose name starts with or contains these")
     parser.add_argument("--out", type=Path, default=config.repo_root() / "build")
     parser.add_argument("--no-solutions", action="store_true", help="do not check the exercises' own solutions")
+    parser.add_argument("--seed", type=int, help="run each lesson with SEED = this in its Parameters cell "
+                        "(claims are enforced: they must hold for any reasonable seed)")
     args = parser.parse_args(argv)
     fast = args.fast or config.is_fast()
-    results = run_course(fast, args.out, args.only, check_solutions=not args.no_solutions)
+    results = run_course(fast, args.out, args.only, check_solutions=not args.no_solutions, seed=args.seed)
     return 0 if results and all(r.ok for r in results) else 1
 
 

@@ -225,7 +225,7 @@ ol{{list-style:none;padding:0}} .lesson{{display:flex;gap:1.2em;margin:1.2em 0;a
 .none{{background:#f3f3f3}} h2{{margin:0 0 .3em;font-size:1.2em}} .meta{{color:#777;font-size:.85em}}
 .failed{{color:#b00}}</style></head>
 <body><h1>What CNNs See</h1>
-<p>A hands-on course on what convolutional networks learn: a trained classifier $f(x)$ is opened up
+<p>A hands-on course on what convolutional networks learn: a trained classifier <i>f</i>(<i>x</i>) is opened up
 layer by layer, its units are visualised, and its decisions are explained and then tested.
 Executed lessons, {mode}, built {time.strftime('%Y-%m-%d %H:%M')}.</p>
 <ol>{''.join(cards)}</ol></body></html>"""

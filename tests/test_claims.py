@@ -1,4 +1,6 @@
-"""Claims: a figure in the prose fails a full-size run when it drifts."""
+"""Claims: a learner reads a plain sentence and never a traceback; the build fails when a figure drifts."""
+
+import json
 
 import numpy as np
 import pytest
@@ -8,7 +10,18 @@ from helpers.claims import ClaimError, claim, holds
 
 
 @pytest.fixture
-def full_size(monkeypatch):
+def build(monkeypatch):
+    """A full-size build: the runner turns enforcement on."""
+    monkeypatch.setenv("COURSE_CLAIMS", "enforce")
+    monkeypatch.delenv("COURSE_MODEL", raising=False)
+    config.set_fast(False)
+    yield
+    config.set_fast(None)
+
+
+@pytest.fixture
+def learner(monkeypatch):
+    """A learner's own Jupyter session at full size: nothing set."""
     monkeypatch.delenv("COURSE_CLAIMS", raising=False)
     monkeypatch.delenv("COURSE_MODEL", raising=False)
     config.set_fast(False)
@@ -16,31 +29,44 @@ def full_size(monkeypatch):
     config.set_fast(None)
 
 
-def test_a_claim_that_holds_prints_a_tick(full_size, capsys):
-    c = claim("conv2 zeros", np.float64(0.818), between=(0.7, 0.9))
+def test_a_claim_that_holds_prints_a_plain_line(learner, capsys):
+    c = claim("the share of zeros in conv2", np.float64(0.818), between=(0.7, 0.9))
     out = capsys.readouterr().out
-    assert c.ok and out.startswith("✓ conv2 zeros: 0.818")
-    assert "np.float64" not in out
+    assert c.ok and out.strip() == "the share of zeros in conv2: 0.818"
+    assert "np.float64" not in out and "claimed" not in out
     claim("A beats B", np.float64(0.9) > 0.5)
-    assert capsys.readouterr().out.strip() == "✓ A beats B: yes"
+    assert capsys.readouterr().out.strip() == "A beats B: yes"
+
+
+@pytest.mark.parametrize("kwargs, value, words", [
+    ({"between": (0.7, 0.9)}, 0.95, "between 0.700 and 0.900"), ({"at_least": 0.5}, 0.2, "at least 0.500"),
+    ({"at_most": 0.5}, 0.521, "at most 0.500"), ({"equals": "circle"}, "square", "circle"),
+    ({}, False, "where it is."), ({"at_least": 0.0}, float("nan"), "at least 0.000"),
+])
+def test_a_learner_who_turns_a_knob_gets_a_sentence_not_an_error(learner, capsys, kwargs, value, words):
+    c = claim("the figure", value, **kwargs)
+    out = capsys.readouterr().out.strip()
+    assert not c.ok and not c.enforced
+    assert out.startswith("With your settings") and "the text describes the default run" in out and words in out
+    assert "Error" not in out and "claimed" not in out
 
 
 @pytest.mark.parametrize("kwargs, value", [
     ({"between": (0.7, 0.9)}, 0.95), ({"at_least": 0.5}, 0.2), ({"at_most": 0.05}, 0.047 * 2),
     ({"equals": "circle"}, "square"), ({}, False), ({"at_least": 0.0}, float("nan")),
 ])
-def test_a_drifted_claim_fails_a_full_size_run(full_size, kwargs, value):
+def test_a_drifted_claim_fails_the_build(build, kwargs, value):
     with pytest.raises(ClaimError, match="this run measured"):
         claim("figure", value, **kwargs)
 
 
-def test_fast_mode_reports_but_does_not_enforce(monkeypatch, capsys):
-    monkeypatch.delenv("COURSE_CLAIMS", raising=False)
+def test_fast_mode_enforces_only_claims_that_hold_there(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_CLAIMS", "enforce")
     monkeypatch.delenv("COURSE_MODEL", raising=False)
     config.set_fast(True)
     try:
         c = claim("figure", 0.2, at_least=0.5)
-        assert not c.ok and "not checked" in capsys.readouterr().out
+        assert not c.ok and not c.enforced and "With your settings" in capsys.readouterr().out
         with pytest.raises(ClaimError):
             claim("figure", 0.2, at_least=0.5, fast=True)
         monkeypatch.setenv("COURSE_CLAIMS", "strict")
@@ -50,12 +76,30 @@ def test_fast_mode_reports_but_does_not_enforce(monkeypatch, capsys):
         config.set_fast(None)
 
 
-def test_another_model_turns_enforcement_off(full_size, monkeypatch):
+def test_another_model_turns_enforcement_off(build, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_MODEL", "vgg16")
-    assert not claim("figure", 0.2, at_least=0.5, quiet=True).enforced
+    assert not claim("figure", 0.2, at_least=0.5).enforced
+    assert "the text describes the shapes CNN" in capsys.readouterr().out
     monkeypatch.setenv("COURSE_MODEL", "shapes")
     with pytest.raises(ClaimError):
         claim("figure", 0.2, at_least=0.5, quiet=True)
+
+
+def test_random_imagenet_weights_leave_the_shapes_claims_checked(build, monkeypatch):
+    """The main thread runs on the shapes CNN even when the ImageNet section has random weights."""
+    monkeypatch.setenv("COURSE_WEIGHTS", "random")
+    with pytest.raises(ClaimError):
+        claim("figure", 0.2, at_least=0.5, quiet=True)
+
+
+def test_every_claim_is_logged_with_its_range(learner, monkeypatch, tmp_path):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv("COURSE_CLAIMS_LOG", str(log))
+    claim("a", np.float32(0.25), between=(0.2, 0.3), quiet=True)
+    claim("b", 3, at_least=4, quiet=True)
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["name"] for r in rows] == ["a", "b"] and rows[0]["ok"] and not rows[1]["ok"]
+    assert rows[0]["expected"] == "between 0.200 and 0.300" and abs(rows[0]["value"] - 0.25) < 1e-6
 
 
 def test_holds_rejects_inverted_range():

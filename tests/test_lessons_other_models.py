@@ -1,10 +1,11 @@
-"""Every lesson runs on what users bring: the ImageNet architectures and a nested transfer-learning model.
+"""Every lesson runs on what users bring: a nested transfer-learning model, and an ImageNet architecture.
 
 Each lesson executes in fast mode with the course-wide model switch
-(``COURSE_MODEL``, ``COURSE_WEIGHTS=random``: nothing downloads): VGG16 for
-every lesson (lesson 08 switches itself to InceptionV3, the network DeepDream
-was made for), and a user's ``.keras`` file holding a MobileNetV2 base nested
-inside a Sequential with a one-unit sigmoid head. A last cell appended to the
+(``COURSE_MODEL``, ``COURSE_WEIGHTS=random``: nothing downloads) on a user's
+``.keras`` file holding a MobileNetV2 base nested inside a Sequential with a
+one-unit sigmoid head. Every lesson's closing section already runs VGG16 (or
+InceptionV3) in the ordinary notebook test (``tests/test_notebooks.py``), so
+only one lesson is run whole on VGG16 here, to keep the switch working. A last cell appended to the
 notebook reads the kernel's peak resident memory (``VmHWM``); each run prints
 its time and peak and must stay under :data:`PEAK_LIMIT_GB`.
 """
@@ -71,7 +72,11 @@ def _run(path: Path, tmp_path: Path, model: str, label: str, config) -> None:
     copy = tmp_path / path.name
     nbformat.write(nb, copy)
     saved = {k: os.environ.get(k) for k in ("COURSE_MODEL", "COURSE_WEIGHTS")}
-    os.environ.update(COURSE_MODEL=model, COURSE_WEIGHTS="random")
+    os.environ["COURSE_MODEL"] = model
+    if model in ("vgg16", "inception_v3"):
+        os.environ["COURSE_WEIGHTS"] = "random"
+    else:  # the closing ImageNet sections are skipped (offline): tests/test_notebooks.py runs them
+        os.environ.pop("COURSE_WEIGHTS", None)
     start = time.perf_counter()
     try:
         done = execute_notebook(copy, fast=True, timeout=600, workdir=tmp_path)
@@ -88,10 +93,8 @@ def _run(path: Path, tmp_path: Path, model: str, label: str, config) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_lesson_runs_on_vgg16(path, tmp_path, request):
-    label = "incept_v3" if path.stem.startswith("08") else "vgg16"  # lesson 08 dreams with InceptionV3 instead
-    _run(path, tmp_path, "vgg16", label, request.config)
+def test_a_whole_lesson_runs_on_vgg16(tmp_path, request):
+    _run(next(p for p in NOTEBOOKS if p.stem.startswith("01")), tmp_path, "vgg16", "vgg16", request.config)
 
 
 NESTED_CASES = [pytest.param(p, id=p.stem, marks=[pytest.mark.xfail(reason=NESTED_KNOWN[p.stem[:2]], run=False)]
@@ -150,20 +153,3 @@ def test_embedding_data_offline_for_another_model_is_labelled_honestly(monkeypat
     x, y, names = E.dataset(other, 10, seed=3)
     assert x.shape == (10, 40, 40, 3) and names == list(CLASS_NAMES) and y.max() < len(CLASS_NAMES)
     assert "not vgg16's 1000 classes" in capsys.readouterr().out
-
-
-def test_random_weights_turn_claim_enforcement_off(monkeypatch):
-    from helpers import config
-    from helpers.claims import ClaimError, claim
-
-    monkeypatch.delenv("COURSE_MODEL", raising=False)
-    monkeypatch.delenv("COURSE_CLAIMS", raising=False)
-    config.set_fast(False)
-    try:
-        monkeypatch.setenv("COURSE_WEIGHTS", "random")
-        assert not claim("figure", 0.2, at_least=0.5, quiet=True).enforced
-        monkeypatch.setenv("COURSE_WEIGHTS", "imagenet")
-        with pytest.raises(ClaimError):
-            claim("figure", 0.2, at_least=0.5, quiet=True)
-    finally:
-        config.set_fast(None)

@@ -73,12 +73,44 @@ def test_user_keras_file_round_trip_with_safe_mode(tmp_path, tiny_model):
         spec.class_index(7)
 
 
-def test_load_model_auto_offline_picks_shapes(monkeypatch, capsys):
+def test_load_model_auto_is_the_shapes_cnn_online_and_offline(monkeypatch, capsys):
+    """The lessons' main thread: the shapes CNN even where VGG16's weights are at hand (issue 21)."""
+    monkeypatch.delenv("COURSE_MODEL", raising=False)
+    monkeypatch.delenv("COURSE_WEIGHTS", raising=False)
+    for cached in (False, True):
+        monkeypatch.setattr(models, "weights_cached", lambda arch, c=cached: c)
+        assert models.load_model("auto").name == "shapes"
+    assert capsys.readouterr().out == ""
+
+
+def test_load_imagenet_offline_says_why_the_section_is_skipped(monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_WEIGHTS", raising=False)
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.setattr(models, "weights_cached", lambda arch: False)
-    spec = models.load_model("auto")
+    assert models.load_imagenet("vgg16") is None
     out = capsys.readouterr().out
-    assert spec.name == "shapes" and "shapes CNN" in out and "COURSE_OFFLINE" in out
+    assert "VGG16's ImageNet weights" in out and "skipped" in out and "COURSE_OFFLINE" in out
+    assert models.load_imagenet("inception_v3") is None and "InceptionV3" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="inception_v3.*vgg16"):
+        models.load_imagenet("resnet50")
+
+
+def test_load_imagenet_with_random_weights_runs_the_code_path(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_WEIGHTS", "random")
+    spec = models.load_imagenet("vgg16")
+    out = capsys.readouterr().out
+    assert spec is not None and spec.name == "vgg16" and len(spec.class_names) == 1000
+    assert "VGG16 with random weights" in out and "mean nothing" in out
+    assert spec.input_size == (64, 64), "fast mode builds the random-weight network small"
+
+
+def test_load_imagenet_with_weights_at_hand_loads_them(monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_WEIGHTS", raising=False)
+    monkeypatch.setattr(models, "weights_reachable", lambda arch: (True, "weights cached in ~/.keras/models"))
+    seen = {}
+    monkeypatch.setattr(models, "_imagenet", lambda arch, weights, side=None: seen.setdefault("args", (arch, weights)))
+    models.load_imagenet("vgg16")
+    assert seen["args"] == ("vgg16", "imagenet") and "VGG16 with its ImageNet weights" in capsys.readouterr().out
 
 
 def test_missing_weights_give_a_plain_error(monkeypatch):
@@ -141,7 +173,8 @@ def test_switch_course_model_path_loads_the_users_file(monkeypatch, capsys, tmp_
     _switch(monkeypatch, model=str(path))
     spec = models.load_model("auto")
     assert spec.name == "mine" and spec.input_size == (8, 8)
-    assert f"COURSE_MODEL={path}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"COURSE_MODEL={path}" in out and "describes the shapes CNN" in out
     assert models.load_model("shapes").name == "shapes", "an explicit name is not overridden by the switch"
 
 

@@ -37,9 +37,36 @@ def test_an_edited_claim_fails_a_full_size_run_and_says_which(tmp_path, monkeypa
         runner.execute_notebook(_claim_notebook(tmp_path, 41), fast=False, workdir=tmp_path)
     text = runner.describe_failure("98_claims.ipynb", err.value)
     assert "98_claims.ipynb" in text and "claim" in text and "the answer" in text and "42" in text
-    # fast mode reports the same drift without failing
+    # fast mode reports the same drift without failing, as does a learner's own session at full size
     nb = runner.execute_notebook(_claim_notebook(tmp_path, 41), fast=True, workdir=tmp_path)
-    assert "not checked in this run" in nb.cells[2].outputs[0]["text"]
+    assert "With your settings the answer came out 42" in nb.cells[2].outputs[0]["text"]
+    nb = runner.execute_notebook(_claim_notebook(tmp_path, 41), fast=False, workdir=tmp_path, claims="report")
+    assert "With your settings the answer came out 42" in nb.cells[2].outputs[0]["text"]
+    assert nb.metadata["course_claims"] == [{"name": "the answer", "value": 42, "expected": "41", "ok": False,
+                                             "enforced": False}]
+
+
+def test_seed_rewrites_the_parameters_line_only():
+    nb = new_notebook(cells=[new_markdown_cell("SEED = 0 in prose"), new_code_cell("MODEL = 'auto'\nSEED = 0   # any seed\nN = 3"),
+                             new_code_cell("SEED = 5")])
+    runner.set_seed(nb, 2)
+    assert nb.cells[1].source.splitlines()[1].startswith("SEED = 2") and "# any seed" in nb.cells[1].source
+    assert nb.cells[0].source == "SEED = 0 in prose" and nb.cells[2].source == "SEED = 5"
+    with pytest.raises(ValueError, match="no `SEED = ...` line"):
+        runner.set_seed(new_notebook(cells=[new_code_cell("x = 1")]), 1)
+
+
+@pytest.mark.slow
+def test_lesson_10_with_another_seed_runs_to_the_end_in_a_learners_session(tmp_path, monkeypatch):
+    """Issue 21: a learner who sets SEED = 1 in lesson 10 gets sentences, never a ClaimError."""
+    for var in ("COURSE_CLAIMS", "COURSE_MODEL", "COURSE_WEIGHTS"):
+        monkeypatch.delenv(var, raising=False)
+    path = next(runner.NOTEBOOKS.glob("10_*.ipynb"))
+    nb = runner.execute_notebook(path, fast=False, workdir=tmp_path, seed=1, claims="report")
+    assert any("SEED = 1" in c.source for c in nb.cells if c.cell_type == "code")
+    assert nb.metadata["course_claims"], "the lesson states no claims"
+    text = "\n".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "ClaimError" not in text
 
 
 @pytest.mark.slow
