@@ -179,8 +179,8 @@ fig
 
 # %% [markdown]
 # Without a shift the difference is a thin cross on the tile edges. With a
-# shift on the 4 px grid it is the moved cross plus the two wrap-around
-# lines, along the image's top and left borders.
+# shift on the 4 px grid the cross moves with the tiles, and the two
+# wrap-around lines lie along the image's borders.
 # Off the grid the gradient differs everywhere, by about as much as the
 # gradient itself: it is the gradient of a slightly different function.
 # That does the dream no harm: each step climbs the objective at the current
@@ -199,6 +199,9 @@ by_layer = deepdream.dream_grid(spec, photo, picks, steps=STEPS, step_size=STEP_
                                 octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
 plotting.image_grid([r.image for r in by_layer.values()],
                     [f"{t} (×{r.gain:.1f})" for t, r in by_layer.items()], cols=4, cell=3.6)
+gains = [r.gain for r in by_layer.values()]
+claim("gain of conv3 and conv4 (the smaller) over that of conv1 and conv2 (the larger)", min(gains[2:]) / max(gains[:2]),
+      at_least=2.0)
 
 # %% [markdown]
 # On the shapes CNN, `conv1` only pushes contrast and colour (dark areas
