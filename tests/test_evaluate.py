@@ -135,7 +135,7 @@ def test_lesson10_exercise_needs_every_tied_peak_and_names_wrong_answers(shapes_
     first = q.check(0.75, quiet=True)
     assert not first and "argmax" in first.message
     anyone = q.check(1.0, quiet=True)
-    assert not anyone and "one of the tied" in anyone.message
+    assert not anyone and "of the tied maxima" in anyone.message
     count = q.check(1, quiet=True)  # 1 hit of 4 is a count, though 1.0 is also "any"
     assert not count
     named = pointing_exercise(m, k, tolerance=0, maps_name="all_maps['centre']", masks_name="masks")
