@@ -127,8 +127,8 @@ claim("the twin barely notices the tag", abs(acc["honest twin"][0] - acc["honest
 # Suppose we had only the tagged test set, which the cheat passes. Could
 # the maps have warned us? Each method explains the class the model
 # *predicted* ("why did you say that?"): the gradient methods of lessons
-# 04–06, the CAM family, and the perturbation methods (occlusion, RISE,
-# LIME).
+# 05–07, the CAM family of lesson 07, and the perturbation methods of
+# lesson 11 (occlusion, RISE, LIME).
 
 # %%
 table = {m: v for m, v in shortcut.methods().items()
@@ -243,12 +243,35 @@ q.check(answer)
 # %% [markdown]
 # `q.hint()` and `q.solution()` help.
 #
+# ## On a real ImageNet network
+# Real networks take shortcuts too: Lapuschkin et al. (2019) found a
+# classifier trained on PASCAL VOC that recognised horses by a photo
+# archive's watermark, and Geirhos et al. (2019) showed that ImageNet CNNs
+# lean on texture more than on shape. Here, Grad-CAM of VGG16's top class on
+# the sample photos: ask of each map the lesson's question, whether it lies
+# on the object or on something that only comes with it (background, a
+# border, text).
+
+# %%
+from helpers import attribution
+from helpers.models import load_imagenet
+net = load_imagenet("vgg16")
+if net is not None:
+    photos = list(net.sample_images().items())[:3]
+    cells, names = [], []
+    for pname, (photo, _) in photos:
+        top = int(net.predict(photo[None])[0].argmax())
+        cells.append(plotting.heatmap_overlay(photo, attribution.grad_cam(net.model, photo[None], top)[0], 0.5))
+        names.append(f"{pname}: {net.class_names[top]}")
+    plotting.image_grid(cells, names, cols=len(cells), cell=3.4)
+
+# %% [markdown]
 # ## Summary
 # * A shortcut is a feature that predicts the label in your data and not in the world. A test set with the
 #   same accident cannot find it; a test set without it can.
 # * The cheat and its honest twin differ in what the tag means (and in training length); their maps differ on the tag.
-# * Grad-CAM, guided Grad-CAM, CAM, occlusion and LIME put most of the cheat's map on the tag and almost none of the twin's;
-#   pixel-gradient maps spread it over the whole image, so the tag's share stays under half.
+# * Grad-CAM and occlusion put most of the cheat's map on the tag and almost none of the twin's (the printed list
+#   names the others that do); saliency spreads its map over the whole image, so the tag's share stays under half.
 # * Measure maps against a hypothesis (the cue mask), not by eye.
 #
 # ## On your own
