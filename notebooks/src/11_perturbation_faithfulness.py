@@ -254,7 +254,7 @@ claim("two-object lead of Grad-CAM minus saliency's", lead["Grad-CAM"] - lead["s
 #   score depends on edges and contrast, not only on the pixels inside the
 #   outline.
 # * **LIME** deletes faster than a random map but points worse than
-#   Grad-CAM, and no better than the centre baseline: its maximum is a whole superpixel, and the pointing game
+#   Grad-CAM: its maximum is a whole superpixel, and the pointing game
 #   counts a miss when any pixel of that tied maximum lies more than 3 px
 #   off the object. Asked for `SEGMENTS = 40`, SLIC returns a few dozen on a 64 px image, and the
 #   superpixels often split the object into pieces, one of which spills
