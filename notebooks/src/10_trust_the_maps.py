@@ -37,9 +37,8 @@ from helpers.claims import claim
 from helpers.models import load_model
 
 warnings.filterwarnings("ignore", message=".*all zeros.*")   # empty maps are counted below instead
-NAMES = {"saliency": "saliency", "smoothgrad": "SmoothGrad", "integrated_gradients": "integrated gradients",
-         "guided_backprop": "guided backprop", "grad_cam": "Grad-CAM", "grad_cam_plus_plus": "Grad-CAM++",
-         "guided_grad_cam": "guided Grad-CAM", "random": "random map", "centre": "centre map"}
+from helpers.widgets.attribution import LABELS   # one display name per method, shared with the panels
+NAMES = {**LABELS, "random": "random map", "centre": "centre map"}
 spec = load_model(MODEL)
 model = load_model("shapes").model
 x, y, masks = shapes.make_shapes(config.samples(N_IMAGES), seed=SEED + 9)
