@@ -104,7 +104,8 @@ class ActivationGrid:
     tile: tuple[int, int]
 
 
-def activation_grid(act: np.ndarray, channels=None, cols: int | None = None, gap: int = 1) -> ActivationGrid:
+def activation_grid(act: np.ndarray, channels=None, cols: int | None = None, gap: int = 1,
+                    fill: float = 1.0) -> ActivationGrid:
     """Tile the feature maps of one image, each normalised on its own.
 
     Args:
@@ -112,6 +113,8 @@ def activation_grid(act: np.ndarray, channels=None, cols: int | None = None, gap
       channels: which channels to show (indices, a range or a slice); all by default.
       cols: tiles per row (default: about square).
       gap: pixels of background between tiles.
+      fill: value of the gap pixels; ``np.nan`` lets a plot draw them in a colour
+        outside the colour map (see :data:`helpers.plotting.HEATMAP_GAPS`).
     """
     a = np.asarray(act)
     if a.ndim == 4:
@@ -125,7 +128,7 @@ def activation_grid(act: np.ndarray, channels=None, cols: int | None = None, gap
     cols = cols or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     h, w = a.shape[:2]
-    grid = np.ones((rows * (h + gap) - gap, cols * (w + gap) - gap), dtype=np.float32)
+    grid = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill, dtype=np.float32)
     for t, c in enumerate(chans):
         r, q = divmod(t, cols)
         grid[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = normalize_channel(a[..., c])

@@ -151,16 +151,19 @@ def layer_cam(model, images, class_index="auto", layer: str | None = None) -> np
 
 
 def score_cam(model, images, class_index="auto", layer: str | None = None, score: str = "logit",
-              progress: bool | None = None) -> np.ndarray:
+              progress: bool | None = None, max_channels: int | None = None) -> np.ndarray:
     """Score-CAM maps (Wang et al. 2020): each channel is weighted by the score of the input it reveals.
 
     Costs one forward pass per channel per image (64 for the shapes CNN's
-    last layer), batched.
+    last layer, 512 for VGG16's), batched; ``max_channels`` caps that.
 
     Args:
       layer: the feature-map layer; default the last convolutional one.
       score: ``"logit"`` (the course's convention) or ``"probability"`` (the paper's).
       progress: show a progress bar (default: when there are several images).
+      max_channels: if set, score only this many channels per image, those
+        with the largest mean activation; the softmax and the sum then run
+        over them alone (the other channels get weight 0). ``None``: all.
     """
     from helpers.activations import get_activations
     from helpers.attribution import _bar
@@ -168,6 +171,9 @@ def score_cam(model, images, class_index="auto", layer: str | None = None, score
 
     if score not in ("logit", "probability"):
         raise ValueError(f"score must be 'logit' or 'probability'; got {score!r}")
+    if max_channels is not None and (isinstance(max_channels, bool) or int(max_channels) != max_channels
+                                     or max_channels < 1):
+        raise ValueError(f"max_channels must be a positive integer or None; got {max_channels!r}")
     x, cls, logits = _prepare(model, images, class_index)
     name = _layer(model, layer, "Score-CAM")
     acts = get_activations(model, x, [name], batch_size=CHUNK)[name]     # [n, h', w', K]
@@ -176,6 +182,8 @@ def score_cam(model, images, class_index="auto", layer: str | None = None, score
     with _bar(len(x), "Score-CAM", progress if progress is not None else len(x) > 1) as bar:
         for i in range(len(x)):
             a = np.moveaxis(acts[i], -1, 0)                                 # [K, h', w']
+            if max_channels is not None and len(a) > max_channels:         # top channels by mean activation
+                a = a[np.sort(np.argsort(-a.mean(axis=(1, 2)), kind="stable")[:int(max_channels)])]
             h = _upsampled(a, x.shape[1:3])
             lo, hi = h.min(axis=(1, 2), keepdims=True), h.max(axis=(1, 2), keepdims=True)
             h = np.where(hi > lo, (h - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0).astype(np.float32)

@@ -11,7 +11,9 @@ A learner sees a plain sentence: ``the share of zeros in conv2: 0.818``, or,
 when their settings (another seed, more steps) move the figure out of the
 range the text relies on, ``With your settings the share of zeros in conv2
 came out 0.652; the text describes the default run, where it is between 0.7
-and 0.9.`` A claim never raises in a learner's session.
+and 0.9.`` A claim never raises in a learner's session. Lessons usually print the
+figure in their own words and pass ``quiet=True``: then nothing extra shows
+while the figure holds, and only a miss prints the sentence.
 
 The build enforces: :mod:`helpers.runner` (``make course``, CI) sets
 ``COURSE_CLAIMS=enforce``, and then a claim that misses raises
@@ -144,7 +146,8 @@ def claim(name: str, value: Any, *, between: tuple[float, float] | None = None, 
       between, at_least, at_most, equals: the claimed range or value. With
         none of them, ``value`` itself must be true.
       fast: the claim holds in fast mode too (check it there as well).
-      quiet: do not print the line.
+      quiet: print nothing while the figure holds (the lesson prints it in its
+        own sentence); a miss still prints the plain sentence for the learner.
 
     Returns:
       a :class:`Claim` record.
@@ -159,7 +162,7 @@ def claim(name: str, value: Any, *, between: tuple[float, float] | None = None, 
     mode = _mode()
     enforced = mode == "strict" or (mode == "enforce" and (fast or not config.is_fast()))
     record = Claim(name, value, ok, expectation_text(between, at_least, at_most, equals), enforced)
-    if not quiet:
+    if not quiet or not ok:
         print(_line(record))
     _log(record)
     if enforced and not ok:

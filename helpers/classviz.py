@@ -12,7 +12,7 @@ plus random jitter/scale/rotation for robustness.
 
 How to tell a good visualization from adversarial noise? Not by model A's
 confidence: noise reaches >99% in a few steps. Instead :func:`transfer_rate`
-asks an *independent* model (same architecture and data, different seed,
+asks a second model (same architecture, data and training, another seed,
 ``load_model("shapes_b")``) to classify model A's images. Features that
 look like the class transfer; adversarial noise mostly does not.
 
@@ -342,7 +342,7 @@ def ablation_figure(results: dict, names, judge_model=None, classes=None, rows: 
 
 
 def classviz_report(n: int = 64, seed: int = 0, steps: int = 200, judge: str | None = None) -> dict[str, float]:
-    """Transfer of model A's class visualizations to the independent model B.
+    """Transfer of model A's class visualizations to a second model B (another seed).
 
     Renders ``n`` images (all 8 classes, ``ceil(n / 8)`` start seeds) with the
     naive recipe (plain normalized-gradient ascent, no regularizer) and with the

@@ -19,6 +19,9 @@ from helpers import config
 #: The one colour map of the course for non-negative maps (activations, saliency, Grad-CAM, ...):
 #: perceptually uniform, readable in grey and on a projector. Every heatmap helper uses it.
 HEATMAP = "inferno"
+#: :data:`HEATMAP` with NaN pixels drawn mid-grey, a colour it does not contain: separators between tiles
+#: (``activation_grid(..., fill=np.nan)``) then never look like activation.
+HEATMAP_GAPS = matplotlib.colormaps[HEATMAP].with_extremes(bad="0.55")
 #: The colour map for signed maps (weights, raw gradients): blue below zero, red above.
 DIVERGING = "RdBu_r"
 #: The screen a figure must fit (pixels) and the resolution figures are drawn at.
@@ -56,8 +59,12 @@ def _style() -> dict:
 
 
 def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cmap: str | None = None,
-               suptitle: str | None = None, vmin=None, vmax=None):
-    """A grid of images (RGB ``[h, w, 3]`` or 2-D maps, drawn with ``cmap``, default :data:`HEATMAP`)."""
+               suptitle: str | None = None, vmin=None, vmax=None, colorbar: str | None = None):
+    """A grid of images (RGB ``[h, w, 3]`` or 2-D maps, drawn with ``cmap``, default :data:`HEATMAP`).
+
+    ``colorbar``: a label; when given, one colour bar for the 2-D maps is drawn
+    at the right (pass ``vmin``/``vmax`` so that every map shares its scale).
+    """
     imgs = list(imgs)
     if not imgs:
         raise ValueError("image_grid needs at least one image")
@@ -68,20 +75,31 @@ def image_grid(imgs, titles=None, cols: int | None = None, cell: float = 2.0, cm
 
     cols = positive_int("cols", cols) if cols is not None else min(n, 8)
     rows = int(np.ceil(n / cols))
-    fig, axes = new_figure(cell * cols, cell * rows + (0.4 if suptitle else 0), nrows=rows, ncols=cols, squeeze=False)
+    fig, axes = new_figure(cell * cols + (1.1 if colorbar else 0), cell * rows + (0.4 if suptitle else 0),
+                           nrows=rows, ncols=cols, squeeze=False)
+    mapped = None
     fs = _style()["fontsize"]
     for ax in axes.ravel():
         ax.axis("off")
     for i, img in enumerate(imgs):
         ax = axes.ravel()[i]
         arr = np.asarray(img)
-        ax.imshow(np.clip(arr, 0, 1) if arr.ndim == 3 else arr, cmap=(cmap or HEATMAP) if arr.ndim == 2 else None,
-                  vmin=vmin, vmax=vmax, interpolation="nearest" if max(arr.shape[:2]) <= 64 else "antialiased")
+        shown = ax.imshow(np.clip(arr, 0, 1) if arr.ndim == 3 else arr,
+                          cmap=(cmap or HEATMAP) if arr.ndim == 2 else None, vmin=vmin, vmax=vmax,
+                          interpolation="nearest" if max(arr.shape[:2]) <= 64 else "antialiased")
+        mapped = shown if arr.ndim == 2 else mapped
         if titles is not None and i < len(titles):
             ax.set_title(str(titles[i]), fontsize=fs)
     if suptitle:
         fig.suptitle(suptitle, fontsize=fs + 2)
     fig.tight_layout()
+    if colorbar and mapped is not None:
+        right = 1 - 1.1 / fig.get_figwidth()
+        fig.subplots_adjust(right=right)
+        cax = fig.add_axes([right + 0.15 * (1 - right), 0.12, 0.2 * (1 - right), 0.76])
+        bar = fig.colorbar(mapped, cax=cax)
+        bar.set_label(colorbar, fontsize=fs)
+        bar.ax.tick_params(labelsize=fs - 1)
     return fig
 
 
@@ -101,6 +119,46 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, 
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1]; got {alpha}")
     return (1 - alpha) * img + alpha * colored
+
+
+def map_table(images, maps: dict, row_titles=None, outlines=None, cell: float = 2.0, suptitle: str | None = None):
+    """Rows of images, one column per method: the image, then each method's [0, 1] map, with one colour bar.
+
+    Args:
+      images: ``[rows, h, w, 3]``, one per row, shown in the first column.
+      maps: ``{column title: [rows, h, w] maps}``, each map scaled to its own maximum.
+      row_titles: a title for each row's image.
+      outlines: optional ``[rows, h, w]`` boolean masks, or a list of them
+        (solid cyan, then dashed white), drawn as outlines on every map.
+    """
+    images = np.asarray(images)
+    cols = ["image", *maps]
+    rows = len(images)
+    fig, axes = new_figure(cell * len(cols) + 1.0, cell * rows + 0.3 + (0.4 if suptitle else 0),
+                           nrows=rows, ncols=len(cols), squeeze=False)
+    fs = _style()["fontsize"]
+    if outlines is not None and np.asarray(outlines[0]).ndim == 2:
+        outlines = [outlines]
+    for r in range(rows):
+        for c, title in enumerate(cols):
+            ax = axes[r, c]
+            ax.axis("off")
+            if c == 0:
+                ax.imshow(np.clip(images[r], 0, 1), interpolation="nearest")
+                ax.set_title(str(row_titles[r]) if row_titles is not None else "image", fontsize=fs)
+                continue
+            im = ax.imshow(np.asarray(maps[title][r]), cmap=HEATMAP, vmin=0, vmax=1, interpolation="nearest")
+            for m, style in zip(outlines or [], ("solid", "dashed")):
+                ax.contour(np.asarray(m[r], dtype=float), [0.5], colors=["cyan" if style == "solid" else "white"],
+                           linestyles=style, linewidths=1.5)
+            if r == 0:
+                ax.set_title(title, fontsize=fs)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=fs + 1)
+    fig.tight_layout(rect=(0, 0, 0.93, 1))
+    bar = fig.colorbar(im, cax=fig.add_axes((0.945, 0.15, 0.015, 0.7)))
+    bar.set_label("map value (each map scaled to its own maximum)", fontsize=fs - 1)
+    return fig
 
 
 def bar_chart(labels, values, title: str = "", ylabel: str = "", color: str = "tab:blue", ylim=None):

@@ -94,3 +94,9 @@ def test_kernel_images_put_zero_at_grey_and_share_one_scale():
     assert np.all(imgs[0, 1:, :] == 0.5)  # zero weights are grey
     with pytest.raises(ValueError, match="first-layer"):
         activations.kernel_images(np.zeros((3, 3, 16, 4)))
+
+
+def test_grid_gaps_can_be_nan_so_they_never_look_like_activation():
+    act = np.ones((4, 4, 2), dtype=np.float32)
+    grid = activations.activation_grid(act, cols=2, gap=1, fill=np.nan)
+    assert np.all(np.isnan(grid.image[:, 4])) and not np.any(np.isnan(grid.image[:, :4]))

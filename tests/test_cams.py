@@ -75,3 +75,18 @@ def test_score_cam_weights_channels_by_the_softmax_of_their_score_gains():
     assert np.all(m[~(red | green)] == 0)
     with pytest.raises(ValueError, match="probability"):
         cams.score_cam(_colour_model(), img, 0, score="odds")
+
+
+def test_score_cam_max_channels_keeps_the_most_active_channels():
+    red, _ = _masks()
+    img = _two_squares()
+    model = _colour_model()
+    # Mean activations: red channel 4 * 1.0 / 64, green 9 * 0.25 / 64: the cap of 1 keeps the red one alone,
+    # whose softmax weight is then 1, so the map is the red square.
+    capped = cams.score_cam(model, img, 1, layer="feat", max_channels=1)[0]
+    np.testing.assert_allclose(capped, red.astype(np.float32), atol=1e-6)
+    np.testing.assert_allclose(cams.score_cam(model, img, 0, layer="feat", max_channels=2),
+                               cams.score_cam(model, img, 0, layer="feat"), atol=1e-7)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="max_channels"):
+            cams.score_cam(model, img, 0, layer="feat", max_channels=bad)

@@ -105,3 +105,11 @@ def test_every_claim_is_logged_with_its_range(learner, monkeypatch, tmp_path):
 def test_holds_rejects_inverted_range():
     with pytest.raises(ValueError, match="lower bound"):
         holds(0.5, between=(0.9, 0.1))
+
+
+def test_quiet_claim_is_silent_when_it_holds_and_speaks_when_it_misses(learner, capsys):
+    claim("the share on the object", 0.8, at_least=0.5, quiet=True)
+    assert capsys.readouterr().out == ""
+    claim("the share on the object", 0.3, at_least=0.5, quiet=True)
+    out = capsys.readouterr().out
+    assert "With your settings the share on the object came out 0.300" in out and "at least 0.500" in out

@@ -143,19 +143,61 @@ def test_clean_scoring_makes_best_and_picks_meaningful(shapes_spec):
 
 
 def test_exercises(shapes_spec):
-    from helpers.exercises import lesson02, lesson03
+    from helpers.exercises import lesson02
 
     W = lesson02.class_weights(shapes_spec)
     q = lesson02.filter_vote_exercise(shapes_spec, 5)
     assert q.check(shapes_spec.class_names[int(W[5].argmax())], quiet=True)
     assert not q.check(shapes_spec.class_names[int(W[5].argmin())], quiet=True)
-    multi = C.restarts(shapes_spec.model, [0, 3, 7], n=3, seed=1, steps=4, progress=False)
-    q3 = lesson03.pick_exercise(multi, [0, 3, 7])
-    ns = {"multi": multi, "classes": [0, 3, 7], "np": np}
-    exec(q3._solution, ns)  # the solution defines what the lesson's check cell passes
-    assert q3.check(ns["answer"], quiet=True)
-    wrong = (np.asarray(ns["answer"]) + 1) % 3
-    assert not q3.check(wrong, quiet=True) and not q3.check([0, 1], quiet=True) and not q3.check([5, 5, 5], quiet=True)
+
+
+def test_lesson03_norm_clip_exercise_names_its_wrong_answers():
+    from helpers.exercises import lesson03
+
+    img = np.random.default_rng(0).uniform(0, 1, (16, 16, 3)).astype("float32")
+    q = lesson03.norm_clip_exercise(img)
+    ns = {"img": img, "np": np}
+    exec(q._solution, ns)  # the solution defines what the lesson's check cell passes
+    assert q.check(ns["answer"], quiet=True)
+    dist = np.linalg.norm(img - 0.5, axis=-1)
+    flat = np.sort(dist.ravel())  # the transform's own threshold, as an independent reference
+    ref = np.where((dist >= flat[dist.size // 2])[..., None], img, 0.5)
+    assert q.check(ref, quiet=True)
+    per_value = np.where(np.abs(img - 0.5) >= np.median(np.abs(img - 0.5)), img, 0.5)
+    v = q.check(per_value, quiet=True)
+    assert not v and "whole pixels" in v.message
+    v = q.check(np.where((dist >= np.median(dist))[..., None], img, 0.0), quiet=True)
+    assert not v and "grey" in v.message and "not black" in v.message
+    v = q.check(np.where((dist < np.median(dist))[..., None], img, 0.5), quiet=True)
+    assert not v and "other way round" in v.message
+    v = q.check(img, quiet=True)
+    assert not v and "unchanged" in v.message
+    assert not q.check(img[:8], quiet=True)
+
+
+def test_lesson04_honest_score_exercise_names_its_wrong_answers(shapes_spec):
+    from helpers.exercises import lesson04
+    from helpers.models import load_model
+
+    judge, plain = load_model("shapes_b"), load_model("shapes_plain")
+    classes = [0, 3, 7]
+    multi = C.restarts(shapes_spec.model, classes, n=3, seed=1, steps=4, progress=False)
+    q = lesson04.honest_score_exercise(multi, classes, plain, judge)
+    ns = {"multi": multi, "classes": classes, "np": np, "plain": plain, "judge": judge}
+    exec(q._solution, ns)
+    assert q.check(ns["answer"], quiet=True)
+    assert q.check(round(float(ns["answer"]), 3), quiet=True)  # the task's rounding passes
+    pb = judge.predict(multi.images)[np.arange(9), classes * 3].reshape(3, 3)
+    pp = plain.predict(multi.images)[np.arange(9), classes * 3].reshape(3, 3)
+    kept = pp.argmax(0)
+    wrong = {"own favourites": (pp[kept, [0, 1, 2]].mean(), "score you chose by"),
+             "B chose": (pb.max(0).mean(), "chose as well as scored"),
+             "no choice": (pb.mean(), "no choice made")}
+    for value, phrase in wrong.values():
+        if abs(value - ns["answer"]) > 1e-3:
+            v = q.check(float(value), quiet=True)
+            assert not v and phrase in v.message
+    assert not q.check("half", quiet=True) and not q.check([0.1, 0.2], quiet=True)
 
 
 def test_panels_run_and_report_bad_input(shapes_spec):

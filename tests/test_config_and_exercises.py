@@ -49,6 +49,10 @@ def test_lesson_exercises_accept_the_solution_and_reject_wrong_answers(shapes_sp
     assert q0.check(32, quiet=True)
     for wrong in (16, 8, 64, 128):
         assert not q0.check(wrong, quiet=True)
+    # named wrong answers get their own message
+    assert "model's own 64×64 input" in q0.check(16, quiet=True).message
+    assert "halved 1 time(s)" in q0.check(64, quiet=True).message
+    assert "no pooling at all" in q0.check(128, quiet=True).message
     assert feature_size_exercise(shapes_spec, side=256).check(64, quiet=True)
     ns = {"spec": shapes_spec}
     exec(q0._solution, ns)
@@ -67,6 +71,34 @@ def test_lesson_exercises_accept_the_solution_and_reject_wrong_answers(shapes_sp
         verdict = q1.check(whole, quiet=True)
         assert not verdict and "whole batch" in verdict.message
     assert not q1.check(1.5, quiet=True)
+    truth = ns["answer"]
+    assert q1.check(round(truth, 3), quiet=True)  # rounded as the task allows
+    verdict = q1.check(100 * truth, quiet=True)
+    assert not verdict and "percentage" in verdict.message
+    if abs(1 - 2 * truth) >= 0.005:
+        verdict = q1.check(1 - truth, quiet=True)
+        assert not verdict and "not* zero" in verdict.message
+    other = activations.sparsity(activations.get_activations(shapes_spec.model, x[y == cls], "conv4")["conv4"])
+    if abs(other - truth) >= 0.005:
+        verdict = q1.check(other, quiet=True)
+        assert not verdict and "on conv4" in verdict.message
+
+    # lesson 02: the flat colour that drives a first-layer filter highest
+    W1 = shapes_spec.layer("conv1").get_weights()[0]
+    for k in range(W1.shape[-1]):
+        sums = W1[..., k].sum(axis=(0, 1))
+        q = lesson02.flat_colour_exercise(shapes_spec, "conv1", k)
+        ns = {"spec": shapes_spec, "lesson02": lesson02}
+        exec(q._solution, ns)
+        assert q.check(ns["answer"], quiet=True) and q.check(ns["answer"].upper() + " ", quiet=True)
+        opposite = lesson02.COLOURS[tuple(bool(v <= 0) for v in sums)]
+        verdict = q.check(opposite, quiet=True)
+        assert not verdict and "reversed" in verdict.message
+        assert "not one of" in q.check("grey", quiet=True).message
+        strongest = int(np.argmax(np.abs(sums)))
+        name = ("red", "green", "blue")[strongest]
+        if sums[strongest] > 0 and name != ns["answer"]:
+            assert "largest weight sum" in q.check(name, quiet=True).message
 
     # lesson 02: the class a filter votes against
     W = lesson02.class_weights(shapes_spec)

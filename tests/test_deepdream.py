@@ -148,12 +148,29 @@ def test_save_png_roundtrip(shapes_spec, tmp_path):
 def test_exercises_accept_the_solution_and_reject_wrong_answers():
     from helpers.exercises import lesson08 as L
 
+    ns = {"np": np, "PHOTO_SHAPE": L.PHOTO_SHAPE, "N_OCTAVES": L.N_OCTAVES, "SCALE": L.SCALE,
+          "GRAD": L.GRAD, "STEP": L.STEP, "X0": L.X0}
+    exec(L.q_octaves._solution, ns)
+    assert L.q_octaves.check(ns["answer"], quiet=True)
     assert L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.N_OCTAVES, L.SCALE), quiet=True)
-    assert not L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.N_OCTAVES, L.SCALE)[::-1], quiet=True)
-    good = np.clip(L.X0 + L.STEP * L.GRAD / np.abs(L.GRAD).mean(), 0, 1)
-    assert L.q_step.check(good, quiet=True)
-    descent = L.q_step.check(np.clip(L.X0 - L.STEP * L.GRAD / np.abs(L.GRAD).mean(), 0, 1), quiet=True)
+    reverse = L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.N_OCTAVES, L.SCALE)[::-1], quiet=True)
+    assert not reverse and "order" in reverse.message
+    cut = [(int(300 / 1.5**i), int(200 / 1.5**i)) for i in (3, 2, 1, 0)]
+    truncated = L.q_octaves.check(cut, quiet=True)
+    assert not truncated and "round" in truncated.message
+    shifted = L.q_octaves.check([(round(300 / 1.5**i), round(200 / 1.5**i)) for i in (4, 3, 2, 1)], quiet=True)
+    assert not shifted and "photo itself" in shifted.message
+    exec(L.q_step._solution, ns)
+    assert L.q_step.check(ns["answer"], quiet=True)
+    g = L.GRAD / np.abs(L.GRAD).mean()
+    unclipped = L.X0 + L.STEP * g
+    assert unclipped.min() < 0 and unclipped.max() > 1  # the clip matters
+    no_clip = L.q_step.check(unclipped, quiet=True)
+    assert not no_clip and "clip" in no_clip.message
+    descent = L.q_step.check(np.clip(L.X0 - L.STEP * g, 0, 1), quiet=True)
     assert not descent and "descent" in descent.message
+    raw = L.q_step.check(np.clip(L.X0 + L.STEP * L.GRAD, 0, 1), quiet=True)
+    assert not raw and "normalise" in raw.message
 
 
 def test_panel_dreams_and_reports_bad_layer_mix(shapes_spec):

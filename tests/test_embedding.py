@@ -132,11 +132,21 @@ def test_exercise_accepts_the_solution_and_rejects_counting_yourself():
     from helpers.exercises import lesson09 as L
 
     right = float((E.knn_predictions(L.POINTS, L.LABELS, k=L.K) == L.LABELS).mean())
+    assert 0.5 < right < 1.0
     assert L.q_knn.check(right, quiet=True)
+    ns = {"np": np, "POINTS": L.POINTS, "LABELS": L.LABELS, "K": L.K}
+    exec(L.q_knn._solution, ns)
+    assert L.q_knn.check(ns["answer"], quiet=True)
     d = ((L.POINTS[:, None] - L.POINTS[None]) ** 2).sum(-1)
-    votes = np.stack([np.bincount(L.LABELS[r], minlength=3) for r in np.argsort(d, 1)[:, :L.K]])
+    votes = np.stack([np.bincount(L.LABELS[r], minlength=2) for r in np.argsort(d, 1)[:, :L.K]])
     selfish = L.q_knn.check(float((votes.argmax(1) == L.LABELS).mean()), quiet=True)
     assert not selfish and "itself" in selfish.message
+    error = L.q_knn.check(1 - right, quiet=True)
+    assert not error and "wrongly" in error.message
+    count = L.q_knn.check(right * len(L.LABELS), quiet=True)
+    assert not count and "number of points" in count.message
+    five = float((E.knn_predictions(L.POINTS, L.LABELS, k=5) == L.LABELS).mean())
+    assert five != right and "5-NN" in L.q_knn.check(five, quiet=True).message
 
 
 def test_panel_maps_features_and_rejects_a_too_large_perplexity(shapes_spec):

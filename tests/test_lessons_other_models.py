@@ -82,7 +82,7 @@ def _run(path: Path, tmp_path: Path, model: str, label: str, config) -> None:
         done = execute_notebook(copy, fast=True, timeout=600, workdir=tmp_path)
     finally:
         for k, v in saved.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     seconds = time.perf_counter() - start
     text = "".join(o.get("text", "") for o in done.cells[-1].get("outputs", []))
     fields = text.split("VmHWM", 1)[1].split()

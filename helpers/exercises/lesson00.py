@@ -49,8 +49,8 @@ def feature_size_exercise(spec, side: int = 128) -> Exercise:
     return Exercise(
         f"height of {last}'s maps for a {side}×{side} input",
         check,
-        hint=f"'same' 3×3 convolutions keep the size and every 2×2 max pooling halves it. In the Output Shape "
-        f"column of spec.model.summary(), count the pooling layers above {last}.",
+        hint=f"In the Output Shape column of the summary, which layers above {last} change the maps' height, "
+        "and by what factor? Those factors do not depend on the input size.",
         solution="last = spec.layers['last_conv']\n"
         "# how many times the network shrinks its input before that layer (2 ** number of 2x2 poolings here)\n"
         "factor = spec.input_size[0] // spec.layer(last).output.shape[1]\n"

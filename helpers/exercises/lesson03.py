@@ -1,4 +1,4 @@
-"""Lesson 03 exercises."""
+"""Lesson 03 exercise: one round of small-norm clipping (Yosinski et al. 2015) by hand."""
 
 from __future__ import annotations
 
@@ -7,32 +7,60 @@ import numpy as np
 from helpers.exercises import Exercise
 
 
-def pick_exercise(result, classes) -> Exercise:
-    """Pick, for each class, the restart of :func:`helpers.classviz.restarts` with the highest objective.
+def _clip_small(img, dist, grey=0.5):
+    keep = dist >= np.median(dist)
+    return np.where(keep[..., None], img, grey)
 
-    ``result`` holds ``n`` restarts of every class in ``classes``, restart
-    ``r`` of class ``i`` at index ``r * len(classes) + i``; its
-    ``best_values`` are the images' own objectives. The answer is one restart
-    index per class.
+
+def norm_clip_exercise(img) -> Exercise:
+    """Set to grey every pixel of ``img`` whose colour distance from grey is strictly below the median.
+
+    ``img`` is one image ``[h, w, 3]`` in [0, 1]; the distance of pixel
+    :math:`(i, j)` is :math:`\\lVert x_{ij} - \\tfrac12\\rVert_2` over the
+    colour channels. The answer is the clipped image.
     """
-    k = len(classes)
-    n = len(result.images) // k
-    truth = np.asarray(result.best_values).reshape(n, k).argmax(axis=0)
+    img = np.asarray(img, np.float32)
+    if img.ndim != 3:
+        raise ValueError(f"img must be one image [height, width, channels]; got shape {img.shape}")
+    dist = np.linalg.norm(img - 0.5, axis=-1)
+    truth = _clip_small(img, dist)
+    wrong = {  # plausible mistakes, each with its own message
+        "per value": np.where(np.abs(img - 0.5) >= np.median(np.abs(img - 0.5)), img, 0.5),
+        "black": np.where((dist >= np.median(dist))[..., None], img, 0.0),
+        "inverted": np.where((dist < np.median(dist))[..., None], img, 0.5),
+        "from black": _clip_small(img, np.linalg.norm(img, axis=-1)),
+    }
+    messages = {
+        "per value": "You compared each colour value on its own; the rule compares whole pixels, by the length "
+                     "of the colour vector x_ij - 0.5 over the three channels,"
+                     " so a pixel is kept or greyed as a whole.",
+        "black": "The small pixels should become grey (0.5 in every channel), not black: grey is the image's "
+                 "'nothing here' colour, the one decay pulls toward.",
+        "inverted": "You kept the pixels closest to grey and greyed the strong ones; it is the other way round.",
+        "from black": "Measure the distance from grey (0.5), not from black (0): a dark pixel is a strong one.",
+    }
 
     def check(answer):
-        a = np.asarray(answer).ravel()
-        if a.size != k:
-            return False, f"give one restart index per class: {k} numbers, not {a.size}."
-        a = a.astype(int)
-        if a.min() < 0 or a.max() >= n:
-            return False, f"restart indices run from 0 to {n - 1}."
-        if np.array_equal(a, truth):
-            return True, "these are the restarts with the highest objective, class by class."
-        return False, f"{int((a != truth).sum())} of {k} classes point at another restart than the best one."
+        a = np.asarray(answer, np.float32)
+        if a.shape != img.shape:
+            return False, f"The answer must be an image shaped like img, {img.shape}; got {a.shape}."
+        if np.allclose(a, truth, atol=1e-4):
+            n = int((dist < np.median(dist)).sum())
+            return True, (f"{n} of {dist.size} pixels became grey; what is left is the image's strongest half, "
+                          "which is why norm clip sprinkles grey through the speckle.")
+        for key, w in wrong.items():
+            if np.allclose(a, w, atol=1e-4):
+                return False, messages[key]
+        if np.allclose(a, img, atol=1e-4):
+            return False, "This is img unchanged: half of its pixels should have become grey."
+        off = int(np.any(np.abs(a - truth) > 1e-4, axis=-1).sum())
+        return False, f"{off} of {dist.size} pixels differ from the clipped image."
 
     return Exercise(
-        "best of N by objective",
+        "small-norm clipping",
         check,
-        hint="Reshape `multi.best_values` to (restarts, classes) and take the argmax over the restarts axis.",
-        solution="scores = multi.best_values.reshape(-1, len(classes))\nanswer = scores.argmax(axis=0)",
+        hint="First compute one distance per pixel (an array of shape [h, w]); then decide, pixel by pixel, "
+             "whether all three of its channels stay or become 0.5.",
+        solution="dist = np.linalg.norm(img - 0.5, axis=-1)\n"
+                 "answer = np.where((dist >= np.median(dist))[..., None], img, 0.5)",
     )

@@ -1,4 +1,4 @@
-"""Lesson 05 exercises: saliency from scratch, and integrated gradients' completeness."""
+"""Lesson 05 exercise: integrated gradients from scratch (trapezoid rule, mean-colour baseline)."""
 
 from __future__ import annotations
 
@@ -6,57 +6,101 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
+#: Intervals of the path the exercise asks for (m in the lesson's formula).
+STEPS = 16
 
-def saliency_exercise(spec, image, class_index: int, image_name: str = "last_image",
-                      class_name: str = "last_cls") -> Exercise:
-    """Check a from-scratch vanilla saliency map against :func:`helpers.attribution.saliency`.
 
-    The student's answer is a 2-D map (any positive scale) for ``image`` and
-    ``class_index``; it passes when its Spearman correlation with the helper's
-    map is above 0.99. ``image_name`` and ``class_name`` are the names the
-    lesson gives them; the reference solution uses those names.
+def _path_gradients(spec, image, class_index, baseline, alphas):
+    """Gradients of the class logit at ``baseline + alpha * (image - baseline)`` for each alpha."""
+    import tensorflow as tf
+
+    path = baseline[None] + np.asarray(alphas, np.float32)[:, None, None, None] * (image - baseline)[None]
+    x = tf.constant(path.astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        score = tf.reduce_sum(spec.logits_model(x)[:, class_index])
+    return tape.gradient(score, x).numpy()
+
+
+def candidates(spec, image, class_index, steps: int = STEPS) -> dict[str, np.ndarray]:
+    """The right answer and the plausible wrong ones, by name (``"right"`` is the trapezoid rule)."""
+    image = np.asarray(image, dtype=np.float32)
+    mean = np.broadcast_to(image.mean(axis=(0, 1)), image.shape).astype(np.float32)
+    alphas = np.linspace(0.0, 1.0, steps + 1)
+    trapezoid = np.full(steps + 1, 1.0 / steps)
+    trapezoid[[0, -1]] *= 0.5
+    g = _path_gradients(spec, image, class_index, mean, alphas)
+    g_black = _path_gradients(spec, image, class_index, np.zeros_like(image), alphas)
+    avg = np.tensordot(trapezoid, g, axes=1)
+    return {
+        "right": (image - mean) * avg,
+        "right Riemann sum": (image - mean) * g[1:].mean(0),
+        "left Riemann sum": (image - mean) * g[:-1].mean(0),
+        "no difference factor": avg,
+        "black baseline": image * np.tensordot(trapezoid, g_black, axes=1),
+    }
+
+
+WRONG = {
+    "right Riemann sum": "this is the right Riemann sum (alpha = 1/m ... 1, each weighted 1/m); the trapezoid rule "
+    "also uses alpha = 0 and gives the two end points half the weight of the others.",
+    "left Riemann sum": "this is the left Riemann sum (alpha = 0 ... (m-1)/m); the trapezoid rule uses all m + 1 "
+    "points and gives the two end points half the weight of the others.",
+    "no difference factor": "this is the average gradient along the path; integrated gradients multiply it by "
+    "(x - x') pixel by pixel.",
+    "black baseline": "these are integrated gradients against the black baseline; the task asks for the mean-colour "
+    "one.",
+}
+
+
+def ig_exercise(spec, image, class_index: int, image_name: str = "last_image",
+                class_name: str = "last_cls") -> Exercise:
+    """Check from-scratch integrated gradients (mean-colour baseline, trapezoid rule, 16 intervals).
+
+    The answer is the signed attribution array ``[h, w, 3]``; it passes when it
+    is within 0.1 % (relative L2 distance) of the reference. The named wrong
+    answers (right or left Riemann sum, no ``x - x'`` factor, black baseline,
+    a 2-D map, absolute values) get their own message.
     """
-    from helpers import attribution, metrics
+    cache: dict[str, np.ndarray] = {}
 
     def check(answer):
+        if not cache:
+            cache.update(candidates(spec, image, class_index))
+        ref = cache["right"]
         ans = np.asarray(answer, dtype=np.float32)
-        ref = attribution.saliency(spec.model, np.asarray(image)[None], class_index)[0]
+        if ans.shape == ref.shape[:2]:
+            return False, "that is a 2-D map; the task asks for the signed attributions, one per pixel and colour " \
+                          f"channel, shape {ref.shape}."
         if ans.shape != ref.shape:
-            return False, f"your map has shape {ans.shape}; expected {ref.shape} (one value per pixel)."
+            return False, f"your answer has shape {ans.shape}; expected {ref.shape}."
         if not np.all(np.isfinite(ans)):
-            return False, "your map contains NaN or infinite values."
-        rho = float(metrics.spearman(ans[None], ref[None])[0])
-        if rho > 0.99:
-            return True, f"rank correlation with the helper's map: {rho:.3f}."
-        if np.any(ans < 0) and rho < 0.9:
-            return False, f"rank correlation {rho:.2f}; saliency keeps the size of the gradient, not its sign."
-        return False, f"rank correlation with the helper's map is only {rho:.2f}."
+            return False, "your answer contains NaN or infinite values."
+
+        def dist(other):
+            return float(np.linalg.norm(ans - other) / (np.linalg.norm(other) + 1e-12))
+
+        if dist(ref) < 1e-3:
+            return True, (f"your attributions add up to {ans.sum():.3f}; completeness says "
+                          "z_c(x) - z_c(x'), up to the error of the 16-step sum.")
+        if dist(np.abs(ref)) < 1e-3:
+            return False, "you kept only the size of each attribution; integrated gradients keep the sign."
+        for name, message in WRONG.items():
+            if dist(cache[name]) < 1e-3:
+                return False, message
+        return False, f"your attributions are {dist(ref):.1%} away from the reference (relative L2 distance)."
 
     return Exercise(
-        "vanilla saliency from scratch", check,
-        hint="Watch the image with tf.GradientTape, take the class *logit* from spec.logits_model, "
-        "then the absolute gradient and its maximum over the 3 colour channels.",
-        solution=f"""x = tf.constant({image_name}[None])
+        "integrated gradients from scratch", check,
+        hint="Build the 17 images on the straight path in one batch, get the logit gradients with one "
+        "GradientTape, then weight them as the formula of section 4 does.",
+        solution=f"""m = 16
+base = np.broadcast_to({image_name}.mean(axis=(0, 1)), {image_name}.shape)   # x': the mean colour
+alphas = np.linspace(0, 1, m + 1)                                  # alpha = k/m, k = 0..m
+path = tf.constant((base + alphas[:, None, None, None] * ({image_name} - base)).astype("float32"))
 with tf.GradientTape() as tape:
-    tape.watch(x)
-    score = spec.logits_model(x)[0, {class_name}]
-grad = tape.gradient(score, x)[0].numpy()
-answer = np.abs(grad).max(axis=-1)""")
-
-
-def _completeness(answer):
-    text = str(answer).strip().lower()
-    if text in {"b", "f(x) - f(baseline)", "f(x)-f(baseline)"}:
-        return True, "completeness: the attributions add up to the change of the score along the path."
-    if text == "a":
-        return False, "f(x) alone ignores what the baseline already scores."
-    return False, f"{answer!r} is not one of the options a, b, c."
-
-
-q_completeness = Exercise(
-    "what integrated gradients add up to",
-    _completeness,
-    hint="Integrate the gradient along the straight path from x' to x: the fundamental theorem of calculus "
-    "for path integrals says what the integral of a gradient along a path equals.",
-    solution='answer = "b"   # sum_i IG_i(x) = f(x) - f(baseline)',
-)
+    tape.watch(path)
+    score = tf.reduce_sum(spec.logits_model(path)[:, {class_name}])
+grads = tape.gradient(score, path).numpy()                        # [m + 1, h, w, 3]
+w = np.full(m + 1, 1 / m); w[[0, -1]] /= 2                         # trapezoid weights
+answer = ({image_name} - base) * np.tensordot(w, grads, axes=1)""")

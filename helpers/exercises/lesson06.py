@@ -24,6 +24,10 @@ def _guided(answer):
         return False, "that is plain backprop: it gates by the forward input only."
     if np.allclose(ans, backward_rule(X, G, "deconvnet")):
         return False, "that is the deconvnet rule: it gates by the gradient's sign only."
+    if np.allclose(ans, X * (X > 0) * (G > 0)):
+        return False, "you sent back the forward input X; a backward rule sends back (part of) the gradient G."
+    if np.allclose(ans, G * ((X > 0) | (G > 0))):
+        return False, "you let G through where either gate is open; guided backprop needs both."
     wrong = int((~np.isclose(ans, want)).sum())
     return False, f"{wrong} of 9 values are off."
 
@@ -31,6 +35,7 @@ def _guided(answer):
 q_guided_rule = Exercise(
     "the guided ReLU rule by hand",
     _guided,
-    hint="Keep G where X > 0 and G > 0, and put 0 everywhere else.",
+    hint="Go through the nine units one at a time and ask the two questions of the table in section 1: "
+    "was the unit active going forward, and does the arriving gradient push the score up?",
     solution="answer = G * (X > 0) * (G > 0)",
 )

@@ -43,8 +43,8 @@ def occlusion_exercise(spec, image, class_index: int, row: int, col: int, patch:
 
     return Exercise(
         "occlusion by hand", check,
-        hint=f"Copy the image, set rows {row}:{row + patch} and columns {col}:{col + patch} to image.mean(axis=(0, 1)), "
-        "run both images through spec.logits_model and subtract the class logits.",
+        hint="Section 1's scratch cell hides many patches at once; do it for this one patch only, "
+        "on a copy of the image, and compare the two logits.",
         solution=f"""hidden = image.copy()
 hidden[{row}:{row + patch}, {col}:{col + patch}] = image.mean(axis=(0, 1))
 z = np.asarray(spec.logits_model(np.stack([image, hidden])))[:, cls]

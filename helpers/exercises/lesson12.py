@@ -46,6 +46,6 @@ def lying_tag_exercise(model, data) -> Exercise:
 
     return Exercise(
         "believe the lying tag", check,
-        hint="Paint tags with shortcut.paint_tag(data.without_cue, shortcut.tag_corner(data.masks), "
-        "shortcut.PALETTE[lying]) where lying = (data.labels + 1) % 8, then compare the model's top class with lying.",
+        hint="Start from the images without a tag; the colour of class k is shortcut.PALETTE[k], and "
+        "paint_tag needs the corner each image's tag goes in.",
         solution=SOLUTION)

@@ -1,4 +1,4 @@
-"""Lesson 01 panel: feature-map grids and activation masks for any layer."""
+"""Lesson 01 panel: feature-map grids and maps laid over the image, for any layer."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from helpers.widgets.base import Panel, chosen_image, image_source_controls
 class ActivationsPanel(Panel):
     """Pick an image (or upload one), a layer and a channel range; see the maps.
 
-    The picture shows the input, the grid of the chosen channels' feature
-    maps, and the strongest channel laid over the image as a mask. It updates
+    The picture shows the input and either the grid of the chosen channels'
+    feature maps (each scaled on its own, grey separators) or the eight
+    strongest of them laid over the image as heatmaps. It updates
     live as the controls move: one forward pass is quick.
     """
 
@@ -27,7 +28,7 @@ class ActivationsPanel(Panel):
         n = self._channels(layer_dd.value)
         chans = w.IntRangeSlider(value=(0, min(n, 16) - 1), min=0, max=n - 1, description="Channels",
                                  continuous_update=False)
-        mode = w.ToggleButtons(options=["grid", "masks"], value="grid", description="Show")
+        mode = w.ToggleButtons(options=["grid", "overlay"], value="grid", description="Show")
         super().__init__("Intermediate activations",
                          {"image": dropdown, "upload": upload, "layer": layer_dd, "channels": chans, "mode": mode},
                          live=True, projector=projector)
@@ -50,7 +51,7 @@ class ActivationsPanel(Panel):
 
     def compute(self, progress):
         from helpers import plotting
-        from helpers.activations import activation_grid, activation_mask, get_activations
+        from helpers.activations import activation_grid, get_activations
 
         img, _, label = chosen_image(self.spec, self.controls["image"], self.controls["upload"])
         layer = self.value("layer")
@@ -59,12 +60,13 @@ class ActivationsPanel(Panel):
         progress(1, 2)
         chans = list(range(lo, hi + 1))
         if self.value("mode") == "grid":
-            grid = activation_grid(act, chans)
-            fig = plotting.image_grid([img, grid.image], [label, f"{layer}: channels {lo}–{hi}"],
-                                      cols=2, cell=4.0)
+            grid = activation_grid(act, chans, fill=np.nan)
+            fig = plotting.image_grid([img, grid.image], [label, f"{layer}: channels {lo}–{hi}, each map scaled on its own"],
+                                      cols=2, cell=4.0, cmap=plotting.HEATMAP_GAPS, vmin=0, vmax=1)
         else:
             order = sorted(chans, key=lambda c: -float(act[..., c].mean()))[:8]
-            masks = [activation_mask(img, act[..., c]) for c in order]
-            fig = plotting.image_grid([img, *masks], [label, *[f"channel {c}" for c in order]], cols=3, cell=2.6)
+            over = [plotting.heatmap_overlay(img, act[..., c], alpha=0.6) for c in order]
+            fig = plotting.image_grid([img, *over], [label, *[f"channel {c}" for c in order]], cols=3, cell=2.6,
+                                      suptitle="strongest channels over the image, each map scaled on its own")
         progress(2, 2)
         return fig

@@ -7,14 +7,20 @@ import numpy as np
 from helpers.widgets.base import Panel, chosen_image, image_source_controls
 
 PREDICTED = "(predicted)"
+#: The name a learner sees for each method (dropdown and titles).
+LABELS = {"saliency": "saliency", "smoothgrad": "SmoothGrad", "integrated_gradients": "integrated gradients",
+          "guided_backprop": "guided backprop", "grad_cam": "Grad-CAM", "grad_cam_plus_plus": "Grad-CAM++",
+          "guided_grad_cam": "guided Grad-CAM"}
 
 
 class AttributionPanel(Panel):
     """Pick an image (or upload one), a class, a method and a layer; see the map over the image.
 
     The picture shows the input, the map alone, and the map laid over the
-    image with the chosen opacity. ``layer`` only matters for the Grad-CAM
-    family; the other methods always go back to the input.
+    image with the chosen opacity. The Layer control is offered only when a
+    method that takes a layer (the Grad-CAM family,
+    :data:`helpers.attribution.LAYER_METHODS`) is on the list, and it is
+    greyed out while a method that always goes back to the input is chosen.
 
     Args:
       spec: a :class:`helpers.models.ModelSpec`.
@@ -30,7 +36,7 @@ class AttributionPanel(Panel):
                  projector: bool | None = None):
         import ipywidgets as w
 
-        from helpers.attribution import METHODS
+        from helpers.attribution import LAYER_METHODS, METHODS
 
         self.spec = spec
         names = list(methods or METHODS)
@@ -39,16 +45,22 @@ class AttributionPanel(Panel):
             raise ValueError(f"unknown method {unknown[0]!r}; choose from {', '.join(METHODS)}")
         dropdown, upload = image_source_controls(spec, self.key)
         classes = w.Dropdown(options=[PREDICTED, *spec.class_names], value=PREDICTED, description="Class")
-        method_dd = w.Dropdown(options=names, value=method or names[0], description="Method")
-        layers = spec.conv_layers
-        layer_dd = w.Dropdown(options=layers, value=layer or spec.layers.get("last_conv", layers[-1]),
-                              description="Layer")
-        opacity = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="Opacity",
-                                continuous_update=False)
-        super().__init__("Where does the network look?",
-                         {"image": dropdown, "upload": upload, "class": classes, "method": method_dd,
-                          "layer": layer_dd, "opacity": opacity},
-                         live=False, projector=projector)
+        method_dd = w.Dropdown(options=[(LABELS.get(m, m), m) for m in names], value=method or names[0], description="Method")
+        controls = {"image": dropdown, "upload": upload, "class": classes, "method": method_dd}
+        if any(m in LAYER_METHODS for m in names):
+            layers = spec.conv_layers
+            layer_dd = w.Dropdown(options=layers, value=layer or spec.layers.get("last_conv", layers[-1]),
+                                  description="Layer")
+
+            def _grey_out(_change=None):
+                layer_dd.disabled = method_dd.value not in LAYER_METHODS
+
+            method_dd.observe(_grey_out, names="value")
+            _grey_out()
+            controls["layer"] = layer_dd
+        controls["opacity"] = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="Opacity",
+                                            continuous_update=False)
+        super().__init__("Where does the network look?", controls, live=False, projector=projector)
 
     def class_index(self, img) -> int:
         """The chosen class, or the model's top prediction for ``img``."""
@@ -64,7 +76,7 @@ class AttributionPanel(Panel):
         cls = self.class_index(img)
         progress(1, 3)
         method = self.value("method")
-        layer = self.value("layer")
+        layer = self.value("layer") if method in attribution.LAYER_METHODS else None
         self.map = attribution.attribute(self.spec.model, img[None], cls, method=method, layer=layer)[0]
         progress(2, 3)
         prob = float(self.spec.predict(img[None])[0, cls])
@@ -73,7 +85,7 @@ class AttributionPanel(Panel):
         overlay = plotting.heatmap_overlay(img, self.map, alpha=float(self.value("opacity")))
         fig = plotting.image_grid(
             [img, self.map, overlay],
-            [f"{label}", f"{method}{where}{note}", f"{self.spec.class_names[cls]} (p={prob:.2f})"],
-            cols=3, cell=3.6, cmap="inferno")
+            [f"{label}", f"{LABELS.get(method, method)}{where}{note}", f"{self.spec.class_names[cls]} (p={prob:.2f})"],
+            cols=3, cell=3.6, vmin=0, vmax=1, colorbar="share of the map's maximum")
         progress(3, 3)
         return fig

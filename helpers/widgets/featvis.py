@@ -80,15 +80,28 @@ class FiltersPanel(Panel):
         from helpers import plotting
         from helpers.render import render
 
+        from helpers import param as P
+
         first, count, layer = int(self.value("filter")), int(self.value("count")), self.value("layer")
         size = self.spec.input_size[0]  # the zoo's models take their own input size only
-        res = render(self.spec.model, O.channel(layer, list(range(first, first + count))), size=size,
+        side = int(self.spec.layer(layer).output.shape[1])
+        crop = min(2, max(0, (side - 2) // 2))  # leave the border units out, as lesson 02 does
+        res = render(self.spec.model, O.channel(layer, list(range(first, first + count)), crop=crop), size=size,
                      param=self.value("param"), transforms=_transforms(self.value("transforms"), size, 0),
                      steps=config.steps(int(self.value("steps"))), lr=float(self.value("lr")),
                      callback=progress, progress=False)
         titles = [f"{layer}:{first + i}" + (" (dead)" if d else "") for i, d in enumerate(res.dead)]
         cols = min(8, count)
-        return plotting.image_grid(list(res.images), titles, cols=cols, cell=2.0 if count > 1 else 4.0)
+        # the first layer wants flat washes, which have no pattern to normalize: shown as rendered;
+        # every other layer with lesson 02's display normalization
+        first_layer = layer == self.spec.conv_layers[0]
+        shown = res.images if first_layer else P.deprocess(res.images)
+        how = "as rendered" if first_layer else "display-normalized"
+        fig = plotting.image_grid(list(shown), titles, cols=cols, cell=2.0 if count > 1 else 4.0,
+                                  suptitle=f"{layer}, border cropped ({crop}), {how}")
+        if count > cols:
+            fig.subplots_adjust(hspace=0.3)
+        return fig
 
 
 class ClassesPanel(Panel):
@@ -97,7 +110,7 @@ class ClassesPanel(Panel):
     ``Param`` switches between pixels and the silhouette parameterization
     (one flat-coloured shape; it uses only the robustness transforms, so the
     recipe is ignored, and switching to it sets the step size to 0.1). The
-    title of each picture gives model A's confidence and what an independent
+    title of each picture gives model A's confidence and what a second
     model B thinks it shows, so adversarial noise is easy to spot.
     """
 

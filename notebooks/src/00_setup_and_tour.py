@@ -1,32 +1,43 @@
 # %% [markdown]
 # # 00 · Setup and tour
 #
-# Welcome to **What CNNs See**. Over ten short lessons you will open up a
-# convolutional network and look at what it has learned: its feature maps, the
-# images its filters and classes dream of, where it looks when it decides, and
-# how far we can trust those pictures.
+# Welcome to **What CNNs See**. In short lessons, one idea each, you will open
+# up a convolutional network and look at what it has learned:
+#
+# * **inside the network:** 01 feature maps, 02 what a filter wants to see,
+#   03 what a class wants to see, 04 how to judge those class images;
+# * **where it looks:** 05 saliency, 06 guided backprop, 07 Grad-CAM and the
+#   CAM family, 08 DeepDream, 09 t-SNE of its features;
+# * **how far to trust the pictures:** 10 can we trust these maps?,
+#   11 perturbation and faithfulness, 12 the tank story (a model that
+#   cheats), 13 what a unit means (dataset examples, dissection, TCAV),
+#   14 fool it, then fix it (adversarial examples, repairing the cheat).
+#
+# The main thread of every lesson runs on the course's own small **shapes
+# CNN**, here and on Colab alike, so that what the text says is what you see.
+# Each lesson then closes with a short section, "On a real ImageNet network",
+# that runs the same tools on VGG16 when its ImageNet weights can be reached
+# (on Colab, or any machine online).
 #
 # **What you'll do**
 # * check that your environment works;
-# * meet the two models of the course: the small offline *shapes CNN* and,
-#   when you are online, *VGG16* trained on ImageNet;
-# * run both on images and read their top predictions.
+# * meet the shapes world and the shapes CNN, and read its predictions;
+# * (online) meet VGG16 and classify photos with it.
 #
 # **What you'll learn**
 # * why the course ships its own model and data, and what the ground-truth
 #   masks are for;
-# * what a *model spec* is, and how it keeps every lesson model-agnostic.
+# * what a *model spec* is, and how it keeps the lessons' code model-agnostic.
 #
-# **What you'll need:** nothing beyond the setup cell above. No GPU, no internet.
+# **What you'll need:** nothing beyond the setup cell above. No GPU; internet
+# only for the closing VGG16 section.
 
 # %% [markdown]
 # ## Parameters
-# Change these and re-run the notebook. `MODEL = "auto"` uses VGG16 when its
-# ImageNet weights are available and the offline shapes CNN otherwise;
-# `"shapes"` forces the offline model.
+# Change these and re-run the notebook.
 
 # %%
-MODEL = "auto"        # "auto", "shapes", "vgg16" or "inception_v3"
+MODEL = "auto"        # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
 N_SHAPES = 16         # how many shapes images to look at
 SEED = 0              # every random choice in the course takes a seed
 
@@ -42,8 +53,8 @@ print(environment.report())
 # %% [markdown]
 # ## 2. The shapes world
 #
-# ImageNet models need a download of half a gigabyte of weights. So the course
-# also brings a world of its own: images of eight kinds of shapes, drawn by a
+# ImageNet models need a download of half a gigabyte of weights. So the
+# course brings a world of its own: images of eight kinds of shapes, drawn by a
 # program at a random position, size and colour on a smooth, noisy
 # background. Because the program drew every object, it also knows exactly
 # which pixels belong to it: every image comes with a **mask**. Later lessons
@@ -69,8 +80,8 @@ plotting.image_grid(list(x[:8]) + list(masks[:8]), [shapes.CLASS_NAMES[i] for i 
 # `load_model` returns a **spec**: the Keras model plus everything a lesson
 # needs to know about it (input size, class names, which layers to look at,
 # sample images). Every model in the course takes RGB images with values in
-# [0, 1] and does its own preprocessing inside, so the lessons never need to
-# know which model they run on.
+# [0, 1] and does its own preprocessing inside, so the lessons' code runs
+# unchanged on any of them.
 
 # %%
 from helpers.models import load_model
@@ -91,9 +102,12 @@ spec.model.summary(line_length=90)
 # `conv4`, work at 16×16 with no pooling between them ("same" padding keeps
 # the size). Global average pooling turns each of `conv4`'s maps into one
 # number, and a dense layer with a softmax turns those into class
-# probabilities: the pattern of VGG16, in miniature. The model was trained
-# (`make train-shapes`) on images pushed slightly toward its own mistakes
-# (adversarial training; lesson 03 shows why that matters).
+# probabilities. The stacked 3×3 convolutions and 2×2 poolings follow VGG
+# (Simonyan & Zisserman 2014); the ending does not: VGG16 flattens its last
+# maps into three large dense layers, while the shapes CNN averages each map
+# (global average pooling, as in Lin et al. 2013's *Network in Network*).
+# The model was trained on images pushed slightly toward its own mistakes
+# (adversarial training; lessons 04 and 14 come back to why that matters).
 #
 # Its last layer is a **softmax**, as in `keras.applications` models:
 #
@@ -130,7 +144,7 @@ plotting.topk_bars(decoded[0], title=f"top-5 class probabilities for '{names[0]}
 
 # %% [markdown]
 # How good is the shapes CNN? Accuracy on images it has never seen (a fresh
-# seed). The same figure comes out of `python -m helpers.evaluate accuracy`.
+# seed).
 
 # %%
 from helpers.train import accuracy
@@ -138,45 +152,7 @@ acc = accuracy(load_model("shapes").model, n=config.samples(2000), seed=777_001)
 print(f"accuracy on fresh shapes: {acc:.3f}")
 
 # %% [markdown]
-# ## 5. VGG16
-#
-# VGG16's *architecture* needs no download: `weights=None` builds it with
-# random weights, which is enough to read its architecture: thirteen 3×3
-# convolutions in five blocks, each block ending in a 2×2 max pooling (the
-# side halves from block to block below), then three dense layers. Compare
-# its parameter count with the shapes CNN's total in the summary above.
-
-# %%
-vgg_arch = load_model("vgg16", weights=None)
-conv_shapes = [(n, tuple(vgg_arch.layer(n).output.shape[1:])) for n in vgg_arch.conv_layers]
-print(f"{vgg_arch.model.count_params():,} parameters; input {vgg_arch.input_size}")
-for n, shp in conv_shapes:
-    print(f"{n:>14}: {shp}")
-del vgg_arch
-
-# %% [markdown]
-# With internet access, `load_model("vgg16")` loads the ImageNet weights
-# (about half a gigabyte, downloaded once into `~/.keras/models`) and classifies the course's
-# sample photos below. Offline, this cell only shows the photos.
-
-# %%
-from helpers import images
-photos = {name: images.load_image(name, size=224) for name in images.SAMPLE_PHOTOS}
-plotting.image_grid(list(photos.values()), list(photos), cols=6, cell=1.8)
-
-# %%
-from helpers.models import weights_reachable
-ok, why = weights_reachable("vgg16")
-if ok:
-    vgg = load_model("vgg16")
-    vbatch = np.stack(list(photos.values()))
-    for name, top in zip(photos, vgg.decode(vgg.predict(vbatch), top=5)):
-        print(f"{name:>10}: " + ", ".join(f"{n} {p:.2f}" for _, n, p in top))
-else:
-    print(f"VGG16 skipped: {why}.")
-
-# %% [markdown]
-# ## 6. Explore: a first panel
+# ## 5. Explore: a first panel
 # Every lesson has a panel like this one. Pick an image and a layer and see
 # its feature maps: the subject of the next lesson. Press **Run** (or move a
 # control) to update it.
@@ -192,8 +168,8 @@ panel
 # The convolutions and poolings do not care about the image size: the same
 # layers would run on a bigger image. If you fed the network a **128×128**
 # image, what height would the feature maps of its last convolution
-# (`spec.layers["last_conv"]`) have? Work it out from the summary, replace
-# `None` with your number and run the cell.
+# (`spec.layers["last_conv"]`) have? Work it out from the summary above (no
+# need to build anything), replace `None` with a whole number and run the cell.
 
 # %%
 from helpers.exercises.lesson00 import feature_size_exercise
@@ -205,9 +181,35 @@ q_size.check(answer);
 # Stuck? `q_size.hint()` gives a hint, `q_size.solution()` the answer.
 
 # %% [markdown]
+# ## On a real ImageNet network
+#
+# VGG16 (Simonyan & Zisserman 2014) was trained on the 1.2 million photos of
+# ImageNet's 1000 classes. Its thirteen 3×3 convolutions come in five
+# blocks, each ending in a 2×2 max pooling, so the side halves from block to
+# block; three dense layers follow. Below: its parameter count (compare with
+# the shapes CNN's total above), the output shape of each convolution, and
+# its top five classes for the course's sample photos. This section runs
+# when the ImageNet weights can be reached (Colab, or online); otherwise the
+# next cell says in one line why it is skipped.
+
+# %%
+from helpers.models import load_imagenet
+net = load_imagenet("vgg16")
+if net is not None:
+    print(f"{net.model.count_params():,} parameters; input {net.input_size}")
+    for n in net.conv_layers:
+        print(f"{n:>14}: {tuple(net.layer(n).output.shape[1:])}")
+    photos = net.sample_images()
+    vbatch = np.stack([im for im, _ in photos.values()])
+    for pname, top in zip(photos, net.decode(net.predict(vbatch), top=5)):
+        print(f"{pname:>10}: " + ", ".join(f"{n} {p:.2f}" for _, n, p in top))
+    display(plotting.image_grid(list(vbatch), list(photos), cols=len(photos), cell=2.0))
+
+# %% [markdown]
 # ## Summary
-# * The course runs anywhere, offline, on its own shapes world and CNN; online
-#   it uses VGG16 and InceptionV3 with ImageNet weights.
+# * The main thread of every lesson runs on the course's own shapes world
+#   and CNN, anywhere, offline; each lesson ends with the same tools on
+#   VGG16 (InceptionV3 for DeepDream) when ImageNet weights can be reached.
 # * Every shapes image has a ground-truth mask, so later lessons can measure
 #   the quality of their maps.
 # * A *spec* carries the model and what lessons need; the original model is
@@ -217,10 +219,11 @@ q_size.check(answer);
 # ## On your own
 # * Draw 1000 shapes and count the classes: is the dataset balanced?
 # * Print `spec.layers` for `load_model("vgg16", weights=None)`: a VGG16 with
-#   random weights needs no download.
+#   random weights needs no download, and its architecture is all there.
 #
 # ## Further reading
 # * K. Simonyan, A. Zisserman, *Very Deep Convolutional Networks for
 #   Large-Scale Image Recognition*, 2014 (VGG16).
+# * M. Lin, Q. Chen, S. Yan, *Network in Network*, 2013 (global average pooling).
 # * F. Chollet, *Deep Learning with Python*, chapter 9: interpreting what
 #   convnets learn.

@@ -9,12 +9,12 @@
 # * pull the feature maps of any layer out of a trained network;
 # * tile them into a grid and compare the layers, from first to last;
 # * measure how their size, number and sparsity change with depth;
-# * lay single maps over the image as masks, to see what each filter lights up.
+# * lay single maps over the image, to see what each filter lights up.
 #
 # **What you'll learn**
 # * what one number in a feature map means, by computing it by hand;
-# * the "information distillation pipeline": early layers keep a lot of
-#   the image, later ones keep less of it, but more abstractly.
+# * how the maps change with depth: from the object's colour and outline to
+#   coarse rings and parts of it, in more and smaller maps.
 #
 # **What you'll need:** lesson 00.
 
@@ -22,12 +22,13 @@
 # ## Parameters
 
 # %%
-MODEL = "auto"          # "auto" picks VGG16 online, the shapes CNN offline
+MODEL = "auto"          # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
 IMAGE = None            # a sample name (see below), a path or a URL; None = first sample
 N_STATS = 64            # images used to measure sparsity
 SEED = 0
 
 # %%
+import matplotlib
 import numpy as np
 from helpers import activations, config, images, plotting, shapes
 from helpers.models import load_model
@@ -94,27 +95,31 @@ for n, a in zip(layer_names, outs):
 
 # %% [markdown]
 # `helpers.activations.get_activations` does the same in batches and returns
-# a dict. `activation_grid` tiles the maps, each scaled on its own so that
+# a dict. `activation_grid` tiles the maps, **each scaled on its own** so that
 # weak and strong filters are equally visible (a map that is zero everywhere
-# shows as one flat colour). Below, for every conv layer, the 16 maps with
-# the highest mean activation on this image, all drawn at the same size
-# whatever their resolution (the tile size is in the title).
+# is black). Below, for every conv layer, the 16 maps with the highest mean
+# activation on this image, all drawn at the same size whatever their
+# resolution (the tile size is in the title); grey lines separate the tiles.
 
 # %%
 shown = spec.conv_layers if len(spec.conv_layers) <= 4 else [spec.layers[k] for k in ("early", "middle", "late", "last_conv")]
 acts = activations.get_activations(spec.model, img[None], shown)
-grids = [activations.activation_grid(acts[n][0], channels=activations.top_channels(acts[n][0], k=16), cols=4)
-         for n in shown]
-plotting.image_grid([g.image for g in grids], [f"{n}: 16 most active of {acts[n].shape[-1]}, {g.tile[0]}×{g.tile[1]}"
-                                               for n, g in zip(shown, grids)], cols=len(shown), cell=3.0)
+grids = [activations.activation_grid(acts[n][0], channels=activations.top_channels(acts[n][0], k=16), cols=4,
+                                     fill=np.nan) for n in shown]
+fig = plotting.image_grid([g.image for g in grids], [f"{n}: 16 of {acts[n].shape[-1]}, {g.tile[0]}×{g.tile[1]}"
+                                                     for n, g in zip(shown, grids)], cols=len(shown), cell=3.0,
+                          cmap=plotting.HEATMAP_GAPS, vmin=0, vmax=1)
+fig.colorbar(fig.axes[0].images[0], ax=fig.axes, fraction=0.015, ticks=[0, 0.5, 1]).set_ticklabels(
+    ["weak", "map's mean", "strong"])
+fig
 
 # %% [markdown]
-# The first layer's maps are as large as the image and still look like it:
-# some light up the whole object (its colour), others only its outline.
-# With depth the maps get coarser, and many fire on one part of the
-# outline (an arc on one side of the circle) or on the background around
-# the object rather than on its pixels. Compare with the image at the top
-# of the notebook.
+# Compare with the image at the top of the notebook. The first layer's maps
+# are as large as the image and still look like it: they light up the whole
+# disc (its colour) or the background's texture, a few only the disc's
+# outline. In `conv2` many maps keep only an **arc**, one side of the
+# outline. In `conv3` and `conv4`, at 16×16, most maps are a **ring** around
+# the disc or a blob on part of it, and the background is mostly dark.
 
 # %% [markdown]
 # ## 3. Size, count and sparsity with depth
@@ -134,30 +139,30 @@ for s in stats:
 plotting.bar_chart([s["layer"] for s in stats], [s["zeros"] for s in stats],
                    title="fraction of exactly-zero activations", ylabel="zeros", ylim=(0, 1))
 
-# %% [markdown]
 # %%
 from helpers.claims import claim
 if spec.name.startswith("shapes"):
     zeros = {s["layer"]: s["zeros"] for s in stats}
-    claim("conv1 zero fraction (about half)", zeros["conv1"], between=(0.4, 0.65))
-    claim("conv2 zero fraction (about four fifths)", zeros["conv2"], between=(0.72, 0.9))
-    claim("conv3 zero fraction (about four fifths)", zeros["conv3"], between=(0.72, 0.9))
-    claim("conv4 denser than conv3", zeros["conv4"] < zeros["conv3"] - 0.05)
+    claim("share of conv1's activations that are zero", zeros["conv1"], between=(0.4, 0.65))
+    claim("share of conv2's activations that are zero", zeros["conv2"], between=(0.72, 0.9))
+    claim("share of conv3's activations that are zero", zeros["conv3"], between=(0.72, 0.9))
+    claim("conv4 has fewer zeros than conv3, by more than 0.05", zeros["conv4"] < zeros["conv3"] - 0.05)
 
 # %% [markdown]
-# Maps shrink and multiply with depth, and past the first layer most of them
-# are silent: each deeper filter responds to something more specific. On the
-# shapes CNN about half of the first layer's activations are zero and about
-# four fifths of `conv2`'s and `conv3`'s. The very last convolution is
-# denser again: it feeds global average pooling, which needs evidence spread
-# over the whole map. Don't take a slogan for a law: measure.
+# Maps shrink and multiply with depth, and past the first layer most
+# activations are zero: on the shapes CNN about half of the first layer's
+# and about four fifths of `conv2`'s and `conv3`'s. Sparsity does not simply
+# grow with depth, though: the last convolution, `conv4`, has clearly fewer
+# zeros than `conv3`. These numbers say *that*, not *why*; a slogan such as
+# "deeper is sparser" is something to measure, not to assume.
 
 # %% [markdown]
 # ## 4. Which filters care about which class?
 #
 # Average each last-layer map over the image, then over all images of a
 # class, and scale each column (channel) to its maximum. The brightest cell
-# of a column is the class that channel fires for most.
+# of a column is the class that channel fires for most; a column bright in
+# several rows belongs to a channel that several classes share.
 
 # %%
 if spec.name.startswith("shapes"):
@@ -166,30 +171,52 @@ if spec.name.startswith("shapes"):
     fig = plotting.matrix_plot(means, xlabel=f"{spec.layers['last_conv']} channel", ylabel="class",
                                yticklabels=spec.class_names,
                                title="mean activation per class (each channel scaled to its maximum)")
+    fig.axes[1].set_ylabel("share of the channel's maximum")
+    peak = means.argmax(0)
+    stripes = [spec.class_names.index(c) for c in ("horizontal stripes", "vertical stripes")]
+    on_stripes = float(np.isin(peak, stripes).mean())
+    shared = int(np.sum((means > 0.5).sum(0) >= 3))
+    print(f"{on_stripes:.0%} of the {means.shape[1]} channels fire most on one of the two stripe classes; "
+          f"{shared} channels reach half their maximum on 3 or more classes.")
+    claim("share of conv4 channels that fire most on a stripe class", on_stripes, at_least=0.5)
+    claim("conv4 channels reaching half their maximum on 3 or more classes", shared, at_least=12)
 else:
     fig = None
 fig
 
 # %% [markdown]
-# ## 5. Activations as masks
+# Two rows dominate: most channels fire most on the **stripe** images
+# (lesson 02 shows that many of them want gratings). The other channels
+# peak on the other six classes, and many columns are bright in several
+# rows: a last-layer channel is seldom a detector of one class. Lesson 02
+# also shows how the classifier combines them.
+
+# %% [markdown]
+# ## 5. Maps laid over the image
 #
-# A grid of maps is abstract. Laying one map over the image, as a mask,
-# shows what the filter lights up: the brighter the region, the stronger the
-# filter fires there. Here are the eight maps of the late layer with the
-# highest mean on this image: on the circle most of them light a rim of the
-# disc, and a few the background beside it.
+# A grid of maps is abstract. Laying one map over the image, upsampled to
+# its size and blended with it, shows *where* on the object the filter
+# fires. Here are the eight maps of the late layer with the highest mean on
+# this image, each scaled on its own (0 = its minimum, 1 = its maximum).
 
 # %%
 late_name = spec.layers["late"]
 act = activations.get_activations(spec.model, img[None], late_name)[late_name][0]
 top = activations.top_channels(act, k=8)
-plotting.image_grid([img] + [activations.activation_mask(img, act[..., c]) for c in top],
-                    [name] + [f"{late_name} #{c}" for c in top], cols=5, cell=2.2)
+fig = plotting.image_grid([img] + [plotting.heatmap_overlay(img, act[..., c], alpha=0.6) for c in top],
+                          [name] + [f"{late_name} #{c}" for c in top], cols=5, cell=2.4)
+fig.colorbar(matplotlib.cm.ScalarMappable(cmap=plotting.HEATMAP), ax=fig.axes, fraction=0.015,
+             label="map, scaled on its own")
+fig
+
+# %% [markdown]
+# On the circle most of these maps light the disc's rim, or one side of
+# it; one or two light the background beside it.
 
 # %% [markdown]
 # ## 6. Explore
 # Choose an image (or upload your own), a layer and a range of channels;
-# switch between the grid and the masks. The panel updates as you move the
+# switch between the grid and the overlays. The panel updates as you move the
 # controls.
 
 # %%
@@ -200,10 +227,12 @@ panel
 
 # %% [markdown]
 # ## Exercise
-# The fractions above are averages over all classes. Does the class matter?
-# Compute the fraction of exactly-zero activations of layer `ex_layer` on
-# the images of class `ex_class` **only** (a number between 0 and 1), then
-# compare it with the whole batch.
+# The fractions of section 3 are averages over all classes. Does the class
+# matter? Compute the fraction of exactly-zero activations of layer
+# `ex_layer` on the images of class `ex_class` **only** (the images of
+# `batch` whose entry in `labels` is `ex_class`). Give it as a fraction
+# between 0 and 1, not a percentage; an answer within 0.005 of the true
+# value passes. The check then tells you how it compares with the whole batch.
 
 # %%
 from helpers.exercises.lesson01 import class_sparsity_exercise
@@ -218,19 +247,55 @@ q_class_zeros.check(answer);
 # `q_class_zeros.hint()` and `q_class_zeros.solution()` are there if you need them.
 
 # %% [markdown]
+# ## On a real ImageNet network
+#
+# The same helpers read the maps of VGG16 (Simonyan & Zisserman 2014)
+# trained on ImageNet, here on one of the course's sample photos: from the
+# first block, the third and the last. Zeiler & Fergus (2014) describe what
+# to expect from such a network: the first layers respond to edges and
+# colour blobs, middle layers to textures and repeated patterns, the last
+# ones to object parts. This section runs when the ImageNet weights can be
+# reached (Colab, or online); otherwise the next cell says why it is skipped.
+
+# %%
+from helpers.models import load_imagenet
+net = load_imagenet("vgg16")
+if net is not None:
+    photos = net.sample_images()
+    pname = next(iter(photos))
+    photo = photos[pname][0]
+    vlayers = [net.layers[k] for k in ("early", "middle", "last_conv")]
+    vacts = activations.get_activations(net.model, photo[None], vlayers)
+    vgrids = [activations.activation_grid(vacts[n][0], channels=activations.top_channels(vacts[n][0], k=16),
+                                          cols=4, fill=np.nan) for n in vlayers]
+    fig = plotting.image_grid([photo] + [g.image for g in vgrids],
+                              [pname] + [f"{n}: 16 of {vacts[n].shape[-1]}, {g.tile[0]}×{g.tile[1]}"
+                                         for n, g in zip(vlayers, vgrids)],
+                              cols=4, cell=3.0, cmap=plotting.HEATMAP_GAPS, vmin=0, vmax=1)
+    for s in activations.layer_statistics(net.model, np.stack([im for im, _ in photos.values()]), vlayers):
+        print(f"{s['layer']:>14}: {s['height']:>3}x{s['width']:<3} x {s['channels']:>4} maps, {s['zeros']:.0%} zeros")
+    display(fig)
+
+# %% [markdown]
+# Compare the zero fractions with the shapes CNN's: measure before you
+# generalise from one network to another.
+
+# %% [markdown]
 # ## Summary
 # * A feature map $A_{:,:,k}$ says where filter $k$'s pattern occurs; the
-#   ReLU makes most of its values exactly zero.
+#   ReLU makes many of its values exactly zero.
 # * A second Keras model that outputs inner layers reads them without
 #   changing the network.
-# * With depth, maps get smaller, more numerous and (mostly) sparser: the
-#   network distils the image into fewer, more abstract signals.
-# * Laying a map over the image as a mask shows what a filter lights up.
+# * With depth, maps get smaller and more numerous; on the shapes CNN most
+#   activations past the first layer are zero, though the last layer has
+#   fewer zeros than the one before it. The pictures go from the object's
+#   colour and outline to arcs, then to coarse rings and parts.
+# * A map laid over the image shows where on the object a filter fires.
 #
 # ## On your own
-# * Compare the masks of the same channel on two different classes.
+# * Compare the overlays of the same channel on two different classes.
 # * Find a channel of the last layer that fires for exactly one class in the
-#   class-by-channel picture, and check it with masks.
+#   class-by-channel picture, and check it with overlays.
 #
 # ## Further reading
 # * F. Chollet, *Deep Learning with Python*, §9.4 "Interpreting what convnets learn".

@@ -2,20 +2,19 @@
 # # 02 · What does a filter want to see?
 #
 # Lesson 01 showed how filters respond to real images. Now turn the question
-# around: start from noise and change the *image* until one filter fires as
-# strongly as it can. The picture that comes out is what the filter is
-# looking for.
+# around: change the *image* until one filter fires as strongly as it can.
 #
 # **What you'll do**
 # * write gradient ascent on the input by hand, then use `helpers.render`;
-# * render the most active filters of a layer as one batch and compare early and late layers;
+# * render a layer's most active filters as one batch;
 # * compare raw-pixel and Fourier image parameterizations;
 # * link last-layer filters to the classes they vote for.
 #
 # **What you'll learn**
 # * why the gradient is normalized, why the border is cropped from the objective,
 #   and why transforms (jitter, scale, rotation) help;
-# * that batching many filters into one optimization is much cheaper than a loop.
+# * why a first-layer filter wants a flat colour, and what a smooth
+#   (Fourier) parameterization changes.
 #
 # **What you'll need:** lessons 00 and 01.
 
@@ -23,7 +22,7 @@
 # ## Parameters
 
 # %%
-MODEL = "auto"      # "auto": VGG16 online, the shapes CNN offline
+MODEL = "auto"      # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
 FILTER = 0          # the filter studied by hand
 STEPS = 128         # optimization steps (fast mode caps them)
 LR = 0.05           # step size of the normalized gradient step
@@ -87,20 +86,25 @@ plotting.image_grid([x.numpy()[0], P.deprocess(x.numpy()[0])], ["result", "resul
 
 # %% [markdown]
 # No pattern at all: a saturated strip at the left border over the grey
-# noise of the start, where nearly all of the gradient sits (printed). A
-# `padding="same"` convolution reads zeros beyond the image, so the border
-# is an edge every image has, always in the same place; on grey noise it is
-# the only structure this filter responds to. (The right panel uses the
-# Keras example's display normalization, `P.deprocess`: standardize, spread
-# 0.15 around grey. From now on patterns are shown that way.)
+# noise of the start, where nearly all of the gradient sits (printed).
+# Why? Every convolution here uses `padding="same"`: it reads zeros
+# beyond its input. The model first maps [0, 1] to [−1, 1], so for
+# `conv1` that zero is mid-grey, like our start: no edge. But `conv2`,
+# `conv3` and `conv4` pad their inputs, the ReLU outputs of the layer
+# before, with zeros, while inside the image those outputs are not all zero
+# (a filter with a positive bias fires even on flat grey). From `conv2` on,
+# the border is a step that every image has, always in the same place.
+# Which side a filter reacts to depends on its weights; this one, the left.
+# (The right panel uses the Keras example's display normalization,
+# `P.deprocess`: standardize, spread 0.15 around grey. From now on patterns
+# are shown that way.)
 #
 # The fix, as in the Keras example: leave the border units out of the
 # objective, averaging over $c \le i < H - c$, $c \le j < W - c$ only
 # (`O.channel(late, k, crop=CROP)`, i.e. `activation[:, 2:-2, 2:-2, k]`).
-# On grey noise a cropped filter may find nothing to respond to (its ReLUs
-# never open, the gradient is exactly zero), so we also start from a smooth
-# random image with some contrast. `helpers.render.render` runs the loop
-# with a compiled step, a progress bar and optional transforms.
+# We also start from a *smooth* random image (the Fourier start of section 3)
+# rather than pixel noise. `helpers.render.render` runs the loop with a
+# compiled step, a progress bar and optional transforms.
 
 # %%
 start = P.FourierParam(1, size, size, seed=SEED).numpy()
@@ -120,12 +124,11 @@ claim("grey-noise start: gradient share in the left 12 columns", left_share[0], 
 claim(f"smooth start, crop={CROP}: gradient share in the left 12 columns", share[CROP], at_most=0.3);
 
 # %% [markdown]
-# From the smooth start, and with the border cropped, the gradient no longer
+# From the smooth start, with the border cropped, the gradient no longer
 # piles up at the edge. But with no regularizer the picture (middle, below)
-# is still speckled with pixel-level noise: the gradient of a CNN is
-# sharpest at the pixel level. Small random **transforms** at
-# every step (jitter, padding, scaling, rotation) force the picture to work
-# even when shifted a little, which removes most of that noise.
+# is speckled with pixel-level noise. Small random **transforms** at every
+# step (jitter, padding, scaling, rotation) force the picture to work even
+# when shifted a little, which removes most of that noise.
 
 # %%
 robust = T.standard(size, seed=SEED)
@@ -139,9 +142,10 @@ plotting.image_grid(P.deprocess(np.concatenate([x.numpy(), res.images, res_robus
 # ## 2. A whole layer in one batch
 #
 # `O.channel(layer, [k0, k1, ...])` means "image $i$ maximizes filter
-# $k_i$": independent optimizations in one batch, much cheaper per image
-# than a loop (`benchmarks/featvis.py`). We show the filters that fire most
-# on real images (`activations.most_active_channels`), not the first ones.
+# $k_i$": independent optimizations in one batch, so that each step's one
+# forward and backward pass serves all of them. We show the filters that
+# fire most on real images (`activations.most_active_channels`), not the
+# first ones.
 
 # %%
 grids, tops = {}, {}
@@ -152,8 +156,10 @@ for name in (spec.layers["early"], spec.layers["middle"], late):
     grids[name] = render(spec.model, O.channel(name, tops[name], crop=CROP), transforms=robust, steps=STEPS,
                          lr=LR, seed=SEED, size=size, init=init)
     print(f"{name}: {n} filters, {int(grids[name].dead.sum())} flagged dead, {grids[name].seconds:.1f} s")
-plotting.image_grid(P.deprocess(grids[late].images), [f"{late}:{k}" for k in tops[late]], cols=8, cell=1.6,
-                    suptitle=f"{late}: the {len(tops[late])} most active filters")
+fig = plotting.image_grid(P.deprocess(grids[late].images), [f"{late}:{k}" for k in tops[late]], cols=8, cell=1.6,
+                          suptitle=f"{late}: the {len(tops[late])} most active filters")
+fig.subplots_adjust(hspace=0.3)
+fig
 
 # %%
 early, middle = spec.layers["early"], spec.layers["middle"]
@@ -161,11 +167,11 @@ plotting.image_grid(P.deprocess(grids[middle].images[:8]), [f"{middle}:{k}" for 
                     cols=8, cell=1.6, suptitle=f"{middle}: the 8 most active filters")
 
 # %% [markdown]
-# A first-layer filter is small enough to look at directly: its $3\times3\times3$
-# kernel is a tiny colour image (grey is a zero weight; all filters share one
-# scale). Below, the eight most active first-layer filters: their kernels,
-# with the sum of each kernel's weights, and under them their renders, as
-# rendered (framed, since some are white).
+# A first-layer kernel ($3\times3\times3$) is a tiny colour image (grey is
+# a zero weight; one scale for all). Below, the eight most active
+# first-layer filters: kernels with the sum of all their weights, and their
+# renders shown as rendered (a flat image has no pattern to normalize;
+# framed, since some are white).
 
 # %%
 eight1 = tops[early][:8]
@@ -188,46 +194,48 @@ if spec.name.startswith("shapes"):
           int(np.all(pushes_up == bright, axis=0).sum()), at_least=6);
 
 # %% [markdown]
-# On the shapes CNN the first layer's kernels are far from summing to zero
-# (printed above).
-# For a filter $k$ with colour weight sums $s_c = \sum_{u,v} W_{u,v,c,k}$, a
-# flat image of colour $v$ (the model first maps [0, 1] to [−1, 1]) gives
-# every unit $b_k + \sum_c s_c v_c$, so the best flat image sets each colour
-# to its extreme with the sign of $s_c$: a saturated **flat wash** (white,
-# black or one colour), which is what the renders are (the claim counts them; a flat image has no
-# pattern to normalize, so they are shown as rendered). The middle layer
-# wants lattices of coloured dots or wavy gratings, the last layer
-# horizontal or vertical gratings and lattices of blobs, repeated
-# everywhere: the objective is a *mean over positions*. A filter flagged
-# "dead" had an identically zero gradient at every step; `render` returns
-# its start image and says so.
+# These kernels are far from summing to zero (printed above). For filter
+# $k$ with colour weight sums $s_c = \sum_{u,v} W_{u,v,c,k}$, a flat image of
+# colour $v \in [0, 1]^3$ becomes $u = 2v - 1$ inside the model and gives
+# every unit $b_k + \sum_c s_c u_c$. The best flat image puts each colour at
+# its extreme with the sign of $s_c$: a saturated **flat wash** (white,
+# black or one colour), which is what the renders are (the claim counts
+# them). The objective, a mean over positions, explains this; the
+# transforms do not. The middle layer wants lattices of coloured dots or
+# wavy gratings, the last one horizontal or vertical gratings and lattices
+# of blobs. A filter flagged "dead" had a zero gradient at every step.
 
 # %% [markdown]
 # ## 3. Pixels or a Fourier basis?
 #
 # Olah et al. (2017) optimize the image through a **Fourier parameterization**:
 # $x = \sigma\big(C\,\mathcal{F}^{-1}[s(f)\,\hat v]\big)$ with $s(f) \propto 1/f$,
-# a colour-decorrelation matrix $C$ and a sigmoid. A step in $\hat v$ moves
-# low and high frequencies about equally, so the picture stays smooth without
-# any blur. Its random start has some contrast (printed below): from a
-# near-grey start, several live filters of this small network never open a
-# ReLU and would be flagged dead.
+# a colour-decorrelation matrix $C$ and a sigmoid. The gradient reaches
+# $\hat v$ multiplied by $s(f)$, and the step in $\hat v$ reaches the image
+# multiplied by $s(f)$ again: compared with a step on the pixels, frequency
+# $f$ moves $s(f)^2 \propto 1/f^2$ as much, so **low frequencies move far more
+# than high ones** and the picture stays smooth without any blur. Its random
+# start is smooth too, and no more contrasted than grey noise (both pixel
+# standard deviations are printed below).
 
 # %%
 eight = tops[late][:8]
 fourier = render(spec.model, O.channel(late, eight, crop=CROP), param="fourier", transforms=robust[:-1],
                  steps=STEPS, lr=LR, seed=SEED, size=size)
-print(f"Fourier start: pixel standard deviation {P.FourierParam(8, size, size, seed=SEED).numpy().std():.3f}")
+print(f"pixel standard deviation of the start: Fourier {P.FourierParam(8, size, size, seed=SEED).numpy().std():.3f}, "
+      f"grey noise of section 1 {rng.uniform(-0.1, 0.1, (8, size, size, 3)).std():.3f}")
 claim("Fourier renders flagged dead", int(fourier.dead.sum()), equals=0)
-plotting.image_grid(P.deprocess(np.concatenate([grids[late].images[:8], fourier.images])),
-                    [f"pixel {k}" for k in eight] + [f"Fourier {k}" for k in eight], cols=8, cell=1.6,
-                    suptitle=f"{late}: the same filters, two parameterizations")
+fig = plotting.image_grid(P.deprocess(np.concatenate([grids[late].images[:8], fourier.images])),
+                          [f"pixel {k}" for k in eight] + [f"Fourier {k}" for k in eight], cols=8, cell=1.6,
+                          suptitle=f"{late}: the same filters, two parameterizations")
+fig.subplots_adjust(hspace=0.3)
+fig
 
 # %% [markdown]
 # The Fourier renders are smoother, with wider stripes and no pixel
-# speckle, and each keeps its filter's orientation: horizontal gratings stay
-# horizontal, vertical ones vertical, and the lattice of blobs stays a
-# lattice.
+# speckle. Most keep the orientation of their pixel version; a few turn
+# into broader blobs or mazes: the parameterization changes which pattern
+# the ascent finds, not only how clean it looks.
 #
 # ## 4. From filters to classes
 #
@@ -246,6 +254,7 @@ try:
                                title=f"{late} filter → class weight", cmap="coolwarm")
     fig.axes[0].set_xticks(range(len(top)), [str(k) for k in top])
     fig.axes[0].images[0].set_clim(-np.abs(W[top]).max(), np.abs(W[top]).max())   # white = 0
+    fig.axes[1].set_ylabel("weight $W_{k,c}$ (vote)")
 except ValueError as err:  # VGG16 has fully connected layers in between
     top, fig = np.arange(8), None
     print(err)
@@ -259,11 +268,11 @@ plotting.image_grid(P.deprocess(imgs), labels, cols=8, cell=1.6, suptitle="stron
 
 # %% [markdown]
 # Some votes are readable: the filters that vote for *vertical stripes*
-# want vertical gratings, and one *triangle* voter wants oblique lines
-# crossing, like a triangle's slanted sides. Many are not: horizontal
-# gratings vote for *square* or *star*, a near-vertical one for *triangle*.
-# A last-layer filter is a part that several classes share, weighted
-# differently by each; its largest vote alone does not name it.
+# want vertical gratings, and filter 2, a *triangle* voter, wants oblique
+# lines crossing, like a triangle's slanted sides. Many are not: horizontal
+# gratings vote for *square* or *star*. A last-layer filter is a part that
+# several classes share, weighted differently by each; its largest vote
+# alone does not name it.
 
 # %% [markdown]
 # ## 5. Your turn: the panel
@@ -280,14 +289,50 @@ panel
 # %% [markdown]
 # ## 6. Exercise
 #
-# The titles above show the class each filter votes *for*. Which class does
-# filter `top[0]` (the first column of the weight picture) vote **against**
-# most strongly? Read it off the weights, not the colours. Give a class name.
+# Take first-layer filter `ex_filter` (printed below), whose kernel and
+# render section 2 did not show. Among all **flat** images (one colour
+# everywhere), which makes its mean activation (border left out) largest?
+# Answer with one of `"black"`, `"white"`, `"red"`, `"green"`, `"blue"`,
+# `"cyan"`, `"magenta"`, `"yellow"` (no colour weight sum is exactly zero,
+# so there is no tie). Compute with `spec`; don't render.
 
 # %%
-q = lesson02.filter_vote_exercise(spec, int(top[0]), against=True) if fig is not None else None
-answer = None   # e.g. "ring"
-q.check(answer) if q else print("This exercise needs the shapes CNN.");
+ex_filter = int(tops[early][8]) if len(tops[early]) > 8 else None
+try:
+    q = lesson02.flat_colour_exercise(spec, early, ex_filter) if ex_filter is not None else None
+except ValueError:  # not a plain convolution on the RGB image, or a silent filter
+    q = None
+print(f"layer {early}, filter {ex_filter}" if q else "This exercise needs a first layer that is a plain convolution "
+      "with bias and ReLU on the image, as in the shapes CNN.")
+answer = None   # e.g. "magenta"
+q.check(answer) if q else None;
+
+# %% [markdown]
+# ## On a real ImageNet network
+#
+# The same `render` call on VGG16 trained on ImageNet: for a middle and
+# the last block, the four filters that fire most on the sample photos.
+# Chollet's blog post (2016) rendered VGG16's filters: the first block
+# wants colours and edges, the middle ones textures, the last ones motifs
+# that look like parts of natural objects. This runs when the ImageNet
+# weights can be reached (Colab, online); otherwise the next cell says why not.
+
+# %%
+from helpers.models import load_imagenet
+net = load_imagenet("vgg16")
+if net is not None:
+    photos = np.stack([im for im, _ in net.sample_images().values()])
+    vsize, vshown, vtitles = net.input_size[0], [], []
+    for vlayer in (net.layers["middle"], net.layers["late"]):
+        ks = activations.most_active_channels(net.model, photos, vlayer, k=4)
+        vcrop = min(CROP, max(0, (int(net.layer(vlayer).output.shape[1]) - 2) // 2))
+        vres = render(net.model, O.channel(vlayer, ks, crop=vcrop), param="fourier",
+                      transforms=T.standard(vsize, seed=SEED)[:-1], steps=STEPS, lr=LR, seed=SEED, size=vsize)
+        vshown += list(P.deprocess(vres.images))
+        vtitles += [f"{vlayer}:{k}" for k in ks]
+    fig = plotting.image_grid(vshown, vtitles, cols=4, cell=2.6, suptitle="VGG16, Fourier parameterization")
+    fig.subplots_adjust(hspace=0.3)
+    display(fig)
 
 # %% [markdown]
 # ## Summary
@@ -295,18 +340,17 @@ q.check(answer) if q else print("This exercise needs the shapes CNN.");
 # * Feature visualization is gradient ascent on the image:
 #   $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$; crop the border units out of the
 #   objective, or the ascent can pile up against the zero padding.
-# * Objectives compose; a per-image index turns a layer into one batch.
+# * A per-image channel index renders a whole layer in one batch.
+# * A mean over positions makes a first-layer filter want a flat wash, whose
+#   colour follows the signs of its weight sums.
 # * Transforms and the Fourier parameterization turn pixel noise into
-#   patterns: here flat washes (first layer), dot lattices and gratings
-#   (middle), gratings and blob lattices (last), each last-layer filter
-#   voting for several classes.
-# * Show filters that fire on real data, with a display normalization.
+#   patterns: dot lattices and gratings (middle layer), gratings and blob
+#   lattices (last), each last-layer filter voting for several classes.
 #
 # ## On your own / Further reading
 #
 # * Try `O.neuron(late, k)` (one position) against `O.channel(late, k)`; and
 #   `O.channel(late, a) + O.channel(late, b)`.
-# * Add `0.05 * O.diversity(late)` to a batch of the same filter.
 # * Chollet, "How convolutional neural networks see the world", Keras blog, 2016.
 # * Olah, Mordvintsev and Schubert, "Feature Visualization", Distill, 2017.
 # * Erhan, Bengio, Courville and Vincent, "Visualizing higher-layer features of a deep network", 2009.

@@ -1,10 +1,11 @@
 # %% [markdown]
 # # 06 · Guided backprop: change the ReLU's backward rule
 #
-# Saliency maps (lesson 05) are speckled. In 2014 Springenberg et al. found
-# that one small change to back-propagation gives much crisper pictures
-# of real photos: let a ReLU pass a gradient back only when it is
-# *positive*. This lesson shows the rule, what it does, and a warning sign.
+# Saliency maps (lesson 05) are speckled. Springenberg et al. (2014)
+# reported that one small change to back-propagation gives sharper-looking
+# pictures of ImageNet photos: let a ReLU pass a gradient back only when it
+# is *positive*. This lesson shows the rule, what it does on the shapes CNN,
+# and a warning sign.
 #
 # **What you'll do**
 # * compare the backward rules of backprop, the deconvnet and guided backprop, side by side;
@@ -13,7 +14,7 @@
 #
 # **What you'll learn**
 # * how one line of the backward pass changes the picture;
-# * why crisp is not the same as faithful.
+# * why a map that looks clean is not necessarily faithful to the class.
 #
 # **What you'll need:** lesson 05.
 
@@ -21,7 +22,7 @@
 # ## Parameters
 
 # %%
-MODEL = "auto"     # "auto", "shapes", "vgg16"
+MODEL = "auto"     # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
 N_IMAGES = 4       # images in the comparison grid
 SEED = 0
 
@@ -75,8 +76,8 @@ v = tf.constant([1.0, -1.0, 2.0, 0.5])
 with tf.GradientTape() as tape:
     tape.watch(v)
     out = tf.reduce_sum(guided_relu(v) * tf.constant([1.0, 1.0, -3.0, 2.0]))
-print("guided gradient:", tape.gradient(out, v).numpy())
-print("numpy rule     :", backward_rule(v.numpy(), [1.0, 1.0, -3.0, 2.0], "guided"))
+print("guided gradient from TensorFlow:", tape.gradient(out, v).numpy() + 0.0)    # + 0.0 turns -0 into 0
+print("the rule of the table, in NumPy:", backward_rule(v.numpy(), [1.0, 1.0, -3.0, 2.0], "guided") + 0.0)
 
 # %% [markdown]
 # In a real network the ReLUs hide inside the layers
@@ -90,11 +91,13 @@ print("numpy rule     :", backward_rule(v.numpy(), [1.0, 1.0, -3.0, 2.0], "guide
 logits = spec.logits_model
 guided_net = guided_model(logits)
 before = attribution.input_gradients(spec.model, batch, classes)
-print("same forward pass:", np.allclose(guided_net(batch), logits(batch), atol=1e-4))
+yes = {True: "yes", False: "no"}
+same = bool(np.allclose(guided_net(batch), logits(batch), atol=1e-4))
+print("Does the guided graph give the model's logits?", yes[same])
 guided = attribution.input_gradients(spec.model, batch, classes, guided="guided")
 after = attribution.input_gradients(spec.model, batch, classes)
-print("original gradients unchanged:", np.array_equal(before, after))
-print("guided gradients differ:", not np.allclose(guided, before))
+print("Are the model's own gradients unchanged afterwards?", yes[bool(np.array_equal(before, after))])
+print("Do the guided gradients differ from them?", yes[not np.allclose(guided, before)])
 
 # %% [markdown]
 # ## 3. What the rules draw
@@ -114,19 +117,25 @@ plotting.image_grid([im for row in rows for im in row], [l for l in labels for _
                     cols=len(names), cell=1.7)
 
 # %% [markdown]
-# All three find the object. The deconvnet rule covers the whole image with
-# a fine grid-like texture: it ignores the forward gate, so every position
-# sends a signal back, object or not. Guided backprop draws the object's
-# outline a little more cleanly than plain backprop. As maps (the largest
-# absolute value over colours, like saliency):
+# Backprop and guided backprop both mark the object and leave the
+# background flat grey. The deconvnet covers the whole image with a fine
+# grid-like texture in which the object is faint, on some images hardly
+# visible: it ignores the forward gate, so every position sends a signal
+# back, object or not. On this small network guided backprop is not the
+# crisp picture Springenberg et al. showed for ImageNet photos: it is only
+# a little less speckled than plain backprop. As maps (the largest absolute
+# value over colours, like saliency; each map scaled to its own maximum):
 
 # %%
 gb_maps = attribution.guided_backprop(spec.model, batch, classes)
 sal_maps = attribution.saliency(spec.model, batch, classes)
 plotting.image_grid([*sal_maps, *gb_maps], [f"saliency: {n}" for n in names] + [f"guided: {n}" for n in names],
-                    cols=len(names), cell=2.2)
+                    cols=len(names), cell=2.2, vmin=0, vmax=1, colorbar="share of the map's maximum")
 
 # %% [markdown]
+# The two rows look much alike: speckle over and around each object, with
+# no clean edges in either.
+#
 # ## 4. A warning sign: does it care about the class?
 #
 # A map that explains a *class* should change when we ask about another
@@ -145,20 +154,23 @@ xs, ys, ms = shapes.make_shapes(config.samples(200), seed=SEED + 5)
 pairs, cls_a, cls_b, mask_a, mask_b = metrics.two_object_pairs(xs, ys, ms)
 print(f"{len(pairs)} two-object images")
 two = {}
-for m in ("guided_backprop", "saliency", "grad_cam"):
+for m, label in (("guided_backprop", "guided backprop"), ("saliency", "saliency"), ("grad_cam", "Grad-CAM")):
     for_a = attribution.METHODS[m](world.model, pairs, cls_a)
     for_b = attribution.METHODS[m](world.model, pairs, cls_b)
     two[m] = dict(a=for_a, b=for_b, same=metrics.spearman(for_a, for_b).mean(),
                   on_b=metrics.energy_in_mask(for_b, mask_b), on_a=metrics.energy_in_mask(for_b, mask_a))
-    print(f"{m:<16} map for a vs map for b: Spearman {two[m]['same']:.2f} | map for b: "
+    print(f"{label:>15}: maps for a and b correlate at {two[m]['same']:.2f}; the map for b has "
           f"{two[m]['on_b'].mean():.0%} of its mass on object b, {two[m]['on_a'].mean():.0%} on object a")
 gb, gc = two["guided_backprop"], two["grad_cam"]
 claim("guided backprop: Spearman between the maps for a and for b", gb["same"], at_least=0.85)
+claim("saliency: Spearman between the maps for a and for b", two["saliency"]["same"], at_least=0.8)
 claim("Grad-CAM: Spearman between the maps for a and for b", gc["same"], at_most=0.3)
 claim("guided backprop's map for b: mass on object a / mass on object b",
       gb["on_a"].mean() / gb["on_b"].mean(), between=(0.7, 1.6))
 claim("Grad-CAM's map for b: mass on object b / mass on object a", gc["on_b"].mean() / gc["on_a"].mean(),
-      at_least=2.0);
+      at_least=2.0)
+claim("the share of Grad-CAM's map for b that lies on neither object",
+      1 - gc["on_b"].mean() - gc["on_a"].mean(), at_least=0.5);
 
 # %% [markdown]
 # One of the images: the one whose Grad-CAM ratio (mass on $b$ / mass on
@@ -170,17 +182,21 @@ k = int(np.argsort(ratio)[len(ratio) // 2])
 ka, kb = world.class_names[cls_a[k]], world.class_names[cls_b[k]]
 plotting.image_grid([pairs[k], gb["a"][k], gb["b"][k], gc["a"][k], gc["b"][k]],
                     ["two objects", f"guided: a = {ka}", f"guided: b = {kb}", f"Grad-CAM: a = {ka}",
-                     f"Grad-CAM: b = {kb}"], cols=5, cell=2.4)
+                     f"Grad-CAM: b = {kb}"], cols=5, cell=2.4, vmin=0, vmax=1,
+                    colorbar="share of the map's maximum")
 
 # %% [markdown]
 # Guided backprop draws nearly the same picture whichever class we ask
-# about, both objects included: the positive-only gates throw away the
+# about, both objects included, and its map for $b$ puts about as much mass
+# on object $a$ as on object $b$: the positive-only gates throw away the
 # signal that tells classes apart, and what is left mostly reconstructs the
-# image's edges (Nie, Zhang & Patel, 2018). Plain saliency is not much more
+# image's edges (Nie, Zhang & Patel, 2018). Plain saliency is hardly more
 # class-sensitive on this network. Grad-CAM's two maps are unrelated, and
-# each puts most of its mass on the object asked about, though not all of
-# it. Lesson 10 tests the gradient maps further by
-# randomizing the weights.
+# its map for $b$ puts several times more mass on object $b$ than on object
+# $a$. Most of Grad-CAM's mass, though, lies on neither object: at the last
+# conv layer's coarse resolution (lesson 07) the map spills over the
+# background around the object. Lesson 10 tests the gradient maps further
+# by randomizing the weights.
 #
 # ## 5. Explore
 # Switch between guided backprop and saliency, and between classes.
@@ -194,7 +210,9 @@ panel
 # %% [markdown]
 # ## Exercise: the guided rule by hand
 # `X` is a ReLU's forward input, `G` the gradient arriving from above. What
-# does guided backprop send back? Give a 3×3 array.
+# does guided backprop send back to `X`? Work it out from the table in
+# section 1 (by hand or with NumPy comparisons) and give a 3×3 array. A gate
+# is open only for a strictly positive value; a closed gate sends 0.
 
 # %%
 from helpers.exercises.lesson06 import G, X, q_guided_rule
@@ -205,14 +223,40 @@ q_guided_rule.check(answer);
 # %% [markdown]
 # `q_guided_rule.hint()` and `q_guided_rule.solution()` help.
 #
+# ## On a real ImageNet network
+# The same comparison on VGG16 (Simonyan & Zisserman 2014), trained on
+# ImageNet, with two of the course's sample photos: the raw gradient images
+# of plain backprop and guided backprop, drawn as in section 3. This needs
+# VGG16's ImageNet weights: online (Colab) it runs; offline it says in one
+# line why it is skipped. What the literature reports for such networks:
+# guided backprop's pictures of photos look far sharper than plain
+# gradients (Springenberg et al. 2014), but they hardly change when the
+# network's weights are replaced by random ones (Adebayo et al. 2018), and
+# they largely reconstruct the image's edges (Nie et al. 2018).
+
+# %%
+from helpers.models import load_imagenet
+net = load_imagenet("vgg16")
+if net is not None:
+    photos = list(net.sample_images().items())[:2]
+    pics = np.stack([p for _, (p, _) in photos])
+    pcls = [c for _, (_, c) in photos]
+    grey = [0.5 + 0.5 * g / (np.abs(g).max(axis=(1, 2, 3), keepdims=True) + 1e-12)
+            for g in (attribution.input_gradients(net.model, pics, pcls),
+                      attribution.input_gradients(net.model, pics, pcls, guided="guided"))]
+    display(plotting.image_grid([im for i in range(len(pics)) for im in (pics[i], grey[0][i], grey[1][i])],
+                                [t for n, (_, c) in photos for t in (f"{n}: {net.class_names[c]}", "backprop",
+                                                                     "guided backprop")], cols=3, cell=3.2))
+
+# %% [markdown]
 # ## Summary
 # * The three rules differ only at the ReLU: backprop gates by $x>0$, the
 #   deconvnet by $g>0$, guided backprop by both.
 # * `guided_model` rebuilds the network's graph over its own layers with guided
 #   ReLUs; forward is unchanged and the original model keeps its true gradients.
-# * Guided backprop draws clean edges, but with two objects in the image its
-#   map is nearly the same for either class, while Grad-CAM's moves to the
-#   object asked about: clean is not the same as faithful.
+# * With two objects in the image, guided backprop's map is nearly the same
+#   for either class, while Grad-CAM's moves to the object asked about: a map
+#   that looks clean is not necessarily faithful to the class.
 #
 # ## On your own
 # * Use the deconvnet rule in the panel's place: `attribution.input_gradients(..., guided="deconvnet")`.

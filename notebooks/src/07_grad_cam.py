@@ -1,254 +1,303 @@
 # %% [markdown]
-# # 07 · Grad-CAM: class activation maps
+# # 07 · Grad-CAM and the CAM family
 #
-# Gradient maps (lessons 05 and 06) go all the way back to the pixels.
-# **Grad-CAM** stops at the last convolutional layer, whose feature maps
-# still know *where* things are and already know *what* they are, and asks
-# which of those maps matter for a class.
+# Gradient maps (lessons 05 and 06) go back to the pixels. The **CAM
+# family** stops at the last convolutional layer, whose feature maps still
+# know *where* things are and already know *what* they are. Every member
+# draws a weighted sum of those feature maps; they differ in the weights.
 #
 # **What you'll do**
-# * compute Grad-CAM from scratch from the lecture's formula, then with the helper;
-# * see that plain CAM, on a conv → pooling → dense network, is the logit itself, and equals Grad-CAM there;
-# * look at Grad-CAM layer by layer;
-# * put two objects in one image and ask for each class in turn;
-# * meet Grad-CAM++ and guided Grad-CAM.
+# * check that plain CAM is the logit spread over space;
+# * compute Grad-CAM from scratch, then with the helper;
+# * compare CAM, Grad-CAM, Grad-CAM++, Score-CAM, Layer-CAM and guided Grad-CAM on the same images;
+# * put two objects in one image and ask for each class.
 #
 # **What you'll learn**
-# * what the channel weights $\alpha_k^c$ are and why there is a ReLU;
-# * why Grad-CAM is coarse but class-discriminative.
+# * what each method's weights are, and which assumption Grad-CAM++'s formula needs;
+# * why weights that can be negative separate two classes better.
 #
-# **What you'll need:** lessons 01 and 05.
+# **What you'll need:** lessons 01 and 05; lesson 06 for guided backprop.
 
 # %% [markdown]
 # ## Parameters
 
 # %%
-MODEL = "auto"        # "auto", "shapes", "vgg16"
-LAYER = None          # None = the last convolutional layer
-N_IMAGES = 3
-SEED = 0
+MODEL = "auto"  # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
+LAYER = None    # None = the last convolutional layer
+N_IMAGES = 3    # sample images in the family figure
+SEED = 0        # which shapes are drawn for the two-object test
 
 # %%
+import warnings
 import numpy as np
 import tensorflow as tf
-from helpers import attribution, metrics, plotting, shapes
-from helpers.claims import claim
+from helpers import attribution, cams, metrics, plotting, shapes
 from helpers.activations import feature_model, upsample
+from helpers.claims import claim
 from helpers.models import load_model
 
+warnings.filterwarnings("ignore", message=".*all zeros.*")
 spec = load_model(MODEL)
 layer = LAYER or spec.layers["last_conv"]
 samples = spec.sample_images()
-name = next(iter(samples))
-image, cls = samples[name]
-print(f"explaining '{spec.class_names[cls]}' on {name} at layer {layer}")
+name, (image, cls) = next(iter(samples.items()))
+print(f"Explaining '{spec.class_names[cls]}' on the {name} image, at layer {layer}.")
 
 # %% [markdown]
-# ## 1. The formula
+# ## 1. CAM: the logit spread over space
 #
-# Let $A^{(L)}_{i,j,k}$ be the activations of the final convolutional layer
-# $L$ (row $i$, column $j$, channel $k$) and $f_c(I)$ the score of class $c$
-# for image $I$ (its logit). How much does the score depend on channel $k$?
-# Average the gradient over the channel's positions:
+# Write $x$ for the image, $A^k$ for channel $k$ of the last convolutional
+# layer (an $h'\times w'$ map, $Z = h'w'$ positions $(i,j)$) and $z_c(x)$ for
+# the logit of class $c$. The shapes CNN ends as CAM (Zhou et al., 2016)
+# requires: that layer, global average pooling, then one dense layer with
+# weights $w_{kc}$ and bias $b_c$. So
 #
-# $$\alpha_k^c = \frac{1}{|I \times J|}\sum_{i,j} \frac{\partial f_c(I)}{\partial A^{(L)}_{i,j,k}}.$$
+# $$z_c = \sum_k w_{kc}\,\frac{1}{Z}\sum_{i,j} A^k_{ij} + b_c
+#       = \frac{1}{Z}\sum_{i,j} M^c_{ij} + b_c, \qquad M^c = \sum_k w_{kc} A^k .$$
 #
-# The heatmap is the $\alpha$-weighted sum of the feature maps, with a ReLU
-# $\phi$ that keeps only what speaks *for* the class, scaled by its maximum:
-#
-# $$S_{i,j} = \frac{1}{S_{\max}}\,\phi\Big(\sum_k \alpha_k^c A^{(L)}_{i,j,k}\Big).$$
-#
-# This is Selvaraju et al. (2017). The lecture notes write the ReLU *inside*
-# the sum, $\sum_k \phi(\alpha_k^c A_{i,j,k})$: that keeps every channel with
-# a positive weight and drops the ones that vote against the class. The
-# helper does both (`relu="sum"`, the default, or `relu="channels"`).
-#
-# ## 2. From scratch
+# The CAM $M^c$ *is* the logit, spread over positions. `cams.cam` refuses
+# models built otherwise and says why.
 
 # %%
-grad_model = feature_model(spec.logits_model, [layer, spec.logits_model.layers[-1].name])
-x = tf.constant(image[None])
-with tf.GradientTape() as tape:
-    A, logits = grad_model(x)                     # A: [1, h', w', K]
-    f_c = logits[:, cls]
-grads = tape.gradient(f_c, A)                     # df_c / dA
-alpha = tf.reduce_mean(grads, axis=(1, 2))[0]     # alpha_k^c: one weight per channel
-S = tf.nn.relu(tf.reduce_sum(A[0] * alpha, axis=-1)).numpy()
-S = S / S.max()
-print("feature maps:", A.shape, " heatmap:", S.shape)
-
-# %% [markdown]
-# The map has the feature maps' size (printed above: 16×16 on the shapes
-# CNN, 14×14 on VGG16); to lay it over the image we upsample it bilinearly.
-# That grid is Grad-CAM's resolution: one cell of the shapes CNN's map
-# covers 4×4 pixels, and lesson 10 shows what that costs on thin shapes.
-# The helper does all of this for a batch in one compiled function:
-
-# %%
-helper = attribution.grad_cam(spec.model, image[None], cls, layer=layer)[0]
-print("Spearman, scratch (upsampled) vs helper:",
-      metrics.spearman(upsample(S, image.shape[:2])[None], helper[None])[0].round(4))
-plotting.image_grid([image, S, plotting.heatmap_overlay(image, helper, 0.5)],
-                    [name, f"S at {layer} {S.shape}", "Grad-CAM over the image"], cols=3, cell=4)
-
-# %% [markdown]
-# ## 3. Plain CAM: where Grad-CAM is exact
-#
-# Grad-CAM generalises an older method, **CAM** (Zhou et al., 2016), which
-# needs one architecture: the last conv layer, then global average pooling
-# (GAP), then one dense layer with weights $w_{kc}$ and bias $b_c$. The
-# shapes CNN is built that way. Then the logit is
-#
-# $$f_c = \sum_k w_{kc}\,\frac{1}{HW}\sum_{i,j} A_{ijk} + b_c = \frac{1}{HW}\sum_{i,j} M^c_{ij} + b_c,
-# \qquad M^c = \sum_k w_{kc} A_k:$$
-#
-# the map $M^c$ *is* the logit, spread over space, with no gradient. Its
-# gradient is constant, $\partial f_c/\partial A_{ijk} = w_{kc}/HW$, so
-# Grad-CAM's $\alpha_k^c$ is $w_{kc}/HW$ and Grad-CAM at that layer is CAM.
-# `helpers.cams` checks the architecture and says why when CAM does not
-# apply (VGG16's classifier, for one, flattens instead of pooling):
-
-# %%
-from helpers import cams
-
 try:
-    feat, dense = cams.cam_layers(spec.model)
     M = cams.cam_coarse(spec.model, image[None], cls)[0]
-    b = float(np.asarray(spec.logits_model.get_layer(dense).bias)[cls])
-    print(f"CAM layers: {feat} → GAP → {dense} | mean(M) + b = {M.mean() + b:.4f}, logit = {float(logits[0, cls]):.4f}")
-    claim("|mean(M) + b − logit|", abs(M.mean() + b - float(logits[0, cls])), at_most=1e-3, fast=True)
-    if layer == feat:
-        relu_M = np.maximum(M, 0) / np.maximum(M, 0).max()
-        claim("largest difference, CAM vs the from-scratch Grad-CAM S", np.abs(relu_M - S).max(), at_most=1e-4, fast=True)
+    bias = float(spec.logits_model.get_layer(cams.cam_layers(spec.model)[1]).bias[cls])
+    logit = float(spec.logits_model(image[None])[0, cls])
+    print(f"CAM is {M.shape[0]}x{M.shape[1]}; its mean plus the bias is {M.mean() + bias:.4f}, the logit {logit:.4f}.")
+    claim("gap between CAM's mean plus bias and the logit", abs(M.mean() + bias - logit), at_most=1e-3, fast=True)
 except cams.CamNotApplicable as err:
     print("CAM does not apply to this model:", err)
 
 # %% [markdown]
-# ## 4. Layer by layer
+# ## 2. Grad-CAM
 #
-# Any feature-map layer can play $L$, but the method was designed for the
-# last one, whose channels already stand for parts of the class.
+# Selvaraju et al. (2017) work with any CNN: channel $k$'s weight is its
+# gradient averaged over positions; a ReLU keeps what speaks *for* the class:
+#
+# $$\alpha_k^c = \frac{1}{Z}\sum_{i,j} \frac{\partial z_c}{\partial A^k_{ij}}, \qquad
+# L^c_{\text{Grad-CAM}} = \mathrm{ReLU}\Big(\sum_k \alpha_k^c A^k\Big).$$
+#
+# On CAM's architecture the gradient is the constant $w_{kc}/Z$, so Grad-CAM
+# there is CAM with its negative part cut off. The ReLU acts on the *sum*: a
+# channel with a negative weight subtracts wherever it fires. Some texts put
+# it inside, $\sum_k \mathrm{ReLU}(\alpha_k^c A^k)$. Because $A^k \ge 0$ (the
+# layer ends in a ReLU), $\mathrm{ReLU}(\alpha_k^c A^k) = \mathrm{ReLU}(\alpha_k^c)\,A^k$:
+# that variant keeps the positive-weight channels and nothing subtracts
+# (`relu="channels"` in the helper).
+#
+# From scratch:
 
 # %%
-layers = spec.conv_layers[-4:]
-per_layer = [attribution.grad_cam(spec.model, image[None], cls, layer=l)[0] for l in layers]
-plotting.image_grid([plotting.heatmap_overlay(image, m, 0.5) for m in per_layer], layers, cols=len(layers),
-                    cell=3, suptitle=f"Grad-CAM for '{spec.class_names[cls]}'")
+grad_model = feature_model(spec.logits_model, [layer, spec.logits_model.layers[-1].name])
+with tf.GradientTape() as tape:
+    A, logits = grad_model(tf.constant(image[None]))  # A: [1, h', w', K]
+    z_c = logits[:, cls]
+grads = tape.gradient(z_c, A)                           # dz_c / dA
+alpha = tf.reduce_mean(grads, axis=(1, 2))[0]           # alpha_k^c: one weight per channel
+L = tf.nn.relu(tf.reduce_sum(A[0] * alpha, axis=-1)).numpy()
+L = L / L.max()
+helper = attribution.grad_cam(spec.model, image[None], cls, layer=layer)[0]
+print(f"feature maps {tuple(A.shape)}, Grad-CAM {L.shape}, upsampled to the image's {helper.shape}")
+up = upsample(L, helper.shape)
+print(f"largest difference, from scratch (upsampled, rescaled) vs the helper: {np.abs(up / up.max() - helper).max():.5f}")
+print(f"{int(np.sum(alpha > 0))} of {alpha.shape[0]} channels have a positive weight.")
 
 # %% [markdown]
-# On the shapes CNN, `conv3` and `conv4` outline the circle; `conv2` lights
-# one small spot under it and `conv1` only a faint edge. Early channels
-# detect edges and colours everywhere, and one average gradient per channel
-# says little about where the class is.
-
-# %% [markdown]
-# ## 5. Two objects, two classes
+# Bilinear upsampling lays the 16×16 map over the 64×64 image: one cell
+# covers 4×4 pixels, and that grid is Grad-CAM's resolution.
 #
-# Grad-CAM is *class-discriminative*: ask for another class and the map
-# moves. We take an image of a circle and paste a star into it (through the
-# star's mask, as far from the circle as the image allows), then ask for each
-# class in turn. With VGG16 there is no two-object photo among the samples:
-# the cell then shows one photo's two best classes, which are often two
-# names for the same object, so it is no test of this property.
+# ## 3. The family
+#
+# Each member is a weighted sum of the same $A^k$; with $g^k_{ij} = \partial z_c/\partial A^k_{ij}$:
+#
+# * **Grad-CAM++** (Chattopadhay et al., 2018) weighs each position's gradient:
+#   $$\alpha_k^c = \sum_{i,j} a^{kc}_{ij}\,\mathrm{ReLU}(g^k_{ij}), \qquad
+#   a^{kc}_{ij} = \frac{(g^k_{ij})^2}{2(g^k_{ij})^2 + \sum_{a,b} A^k_{ab}\,(g^k_{ij})^3}.$$
+#   The paper derives $a$ from second and third derivatives of the score. This closed form holds only under
+#   its assumption that the score explained is $\exp(z_c)$, with $z_c$ piecewise linear in $A$ (a ReLU
+#   network): then those derivatives are $e^{z_c}g^2$ and $e^{z_c}g^3$, and $e^{z_c}$ cancels.
+#   On this network $g^k_{ij} = w_{kc}/Z$, so $\alpha_k^c = \mathrm{ReLU}(w_{kc})/(2 + w_{kc}\bar A^k)$,
+#   with $\bar A^k$ the channel's mean.
+# * **Score-CAM** (Wang et al., 2020) uses no gradient. Each channel, upsampled and scaled to [0, 1]
+#   ($H^k$), masks the image; its gain $s_k = z_c(x \odot H^k) - z_c(\text{black image})$ becomes a weight
+#   $\alpha_k = e^{s_k}/\sum_{k'} e^{s_{k'}}$ (a softmax); the map is $\mathrm{ReLU}(\sum_k \alpha_k A^k)$.
+#   One forward pass per channel. (The paper scores probabilities; the helper, logits.)
+# * **Layer-CAM** (Jiang et al., 2021) keeps each position's own gradient:
+#   $L_{ij} = \mathrm{ReLU}\big(\sum_k \mathrm{ReLU}(g^k_{ij})\,A^k_{ij}\big)$.
+# * **Guided Grad-CAM** (Selvaraju et al.) multiplies the guided-backprop map (lesson 06) by the upsampled
+#   Grad-CAM: guided backprop's detail, kept where Grad-CAM is.
+#
+# Grad-CAM++, Score-CAM and Layer-CAM share one trait: **no weight is ever negative**.
 
 # %%
-if spec.name.startswith("shapes"):
-    xs, ys, ms = shapes.make_shapes(64, seed=SEED + 5)
-    i, j = int(np.flatnonzero(ys == 0)[0]), int(np.flatnonzero(ys == 7)[0])
-    pair, mask_a, mask_b = metrics.two_object_image(xs, ms, i, j)
-    pair_classes = [0, 7]
-else:
-    pair = image
-    pair_classes = [int(c) for c in np.argsort(-spec.predict(image[None])[0])[:2]]
-cams = attribution.grad_cam(spec.model, np.stack([pair, pair]), pair_classes)
-probs = spec.predict(pair[None])[0]
-if spec.name.startswith("shapes"):
-    for c, cam_c, own, other in zip(pair_classes, cams, (mask_a, mask_b), (mask_b, mask_a)):
-        print(f"map for {spec.class_names[c]}: {metrics.energy_in_mask(cam_c, own)[0]:.0%} of its mass on its own "
-              f"object, {metrics.energy_in_mask(cam_c, other)[0]:.0%} on the other one")
-    claim("each map has more mass on its own object than on the other",
-          all(metrics.energy_in_mask(c, o)[0] > metrics.energy_in_mask(c, t)[0]
-              for c, o, t in zip(cams, (mask_a, mask_b), (mask_b, mask_a))))
-plotting.image_grid([pair, *[plotting.heatmap_overlay(pair, c, 0.5) for c in cams]],
-                    ["two objects", *[f"{spec.class_names[c]} (p={probs[c]:.2f})" for c in pair_classes]],
-                    cols=3, cell=4)
-
-# %% [markdown]
-# One image, two answers: each map lies mostly on its own object, though
-# not only there (a little of each map spills onto the other object), and
-# the network's probabilities (in the titles) need not be balanced for the
-# maps to separate. Lesson 06 measured the same on every pair of classes.
-#
-# ## 6. Grad-CAM++ and guided Grad-CAM
-#
-# **Grad-CAM++** (Chattopadhay et al., 2018) weighs each position's
-# gradient before averaging, so that several instances of a class, or a
-# large object, count fully:
-#
-# $$\alpha_k^c = \sum_{i,j} a^{kc}_{ij}\,\mathrm{ReLU}\Big(\frac{\partial f_c}{\partial A_{ijk}}\Big),
-# \qquad a^{kc}_{ij} = \frac{g_{ijk}^2}{2 g_{ijk}^2 + \sum_{a,b} A_{abk}\, g_{ijk}^3},\quad g = \frac{\partial f_c}{\partial A}.$$
-#
-# **Guided Grad-CAM** multiplies the coarse, class-discriminative Grad-CAM
-# map with the fine, class-blind guided-backprop map (lesson 06): sharp
-# details, only where the class is.
-
-# %%
+family = {"CAM": cams.cam, "Grad-CAM": attribution.grad_cam, "Grad-CAM++": attribution.grad_cam_plus_plus,
+          "Score-CAM": cams.score_cam, "Layer-CAM": cams.layer_cam, "guided Grad-CAM": attribution.guided_grad_cam}
 names = list(samples)[:N_IMAGES]
-batch = np.stack([samples[n][0] for n in names])
-classes = [samples[n][1] for n in names]
-methods = ["grad_cam", "grad_cam_plus_plus", "guided_backprop", "guided_grad_cam"]
-maps = {m: attribution.attribute(spec.model, batch, classes, method=m) for m in methods}
-cells = [im for k in range(len(names)) for im in (batch[k], *[maps[m][k] for m in methods])]
-plotting.image_grid(cells, ["image", *methods] * len(names), cols=5, cell=2.2)
+batch, classes = np.stack([samples[n][0] for n in names]), [samples[n][1] for n in names]
+maps = {}
+for title, method in family.items():
+    try:
+        maps[title] = method(spec.model, batch, classes, layer=layer)
+    except cams.CamNotApplicable as err:
+        print(f"{title} skipped: {err}")
+plotting.map_table(batch, maps, [f"asked: {spec.class_names[c]}" for c in classes])
 
 # %% [markdown]
-# Grad-CAM++ looks much like Grad-CAM here, often a little fuller (on the
-# circle it covers the whole outline where Grad-CAM draws part of it).
-# Lesson 10 shows why: its weights are never negative, so its map stays
-# close to the layer's total activity, whatever the class, and it keeps
-# much of its picture even on a network with random weights. Guided
-# Grad-CAM is guided backprop's detail cut to Grad-CAM's region.
+# CAM and Grad-CAM give the same map, as section 1 predicts; guided Grad-CAM
+# is the sharpest. Since this network's gradient is the same at every
+# position, Layer-CAM at the last layer is exactly the ReLU-inside variant:
+
+# %%
+if "CAM" in maps:  # CAM's architecture, at CAM's layer
+    inside = attribution.grad_cam(spec.model, batch, classes, layer=layer, relu="channels")
+    claim("largest difference, Layer-CAM vs Grad-CAM with the ReLU inside",
+          float(np.abs(maps["Layer-CAM"] - inside).max()), at_most=1e-4, fast=True)
 
 # %% [markdown]
-# ## 7. Explore
-# Choose a layer and a class: the map follows. Try the two-object idea on
-# your own uploaded photo.
+# ## 4. Two objects, two classes
+#
+# A map is *class-discriminative* when asking for another class moves it.
+# For every ordered pair of the 8 classes we paste an object of the second
+# into an image of the first, far from it, and ask for each class: 112 maps
+# per method. We measure each map's share of mass on the asked object and
+# on the other, and whether its peak lies on (within 3 px of) each.
+
+# %%
+on_shapes = spec.name.startswith("shapes")
+if on_shapes:
+    xs, ys, ms = shapes.make_shapes(64, seed=SEED + 5)
+    pairs, cls_a, cls_b, mask_a, mask_b = metrics.two_object_pairs(xs, ys, ms)
+    X, asked = np.concatenate([pairs, pairs]), np.concatenate([cls_a, cls_b])
+    own, other = np.concatenate([mask_a, mask_b]), np.concatenate([mask_b, mask_a])
+    stats, rows = {}, [f"{'':16}{'mass on asked':>14}{'on other':>10}{'more on asked':>15}{'peak on asked':>15}{'on other':>10}"]
+    for title, method in family.items():
+        if title != "CAM":                                # CAM: identical to Grad-CAM here
+            m = method(spec.model, X, asked, layer=layer)
+            e_own, e_other = metrics.energy_in_mask(m, own), metrics.energy_in_mask(m, other)
+            stats[title] = (e_own.mean(), e_other.mean(), np.mean(e_own > e_other))
+            rows.append(f"{title:16}{e_own.mean():>14.0%}{e_other.mean():>10.0%}{np.mean(e_own > e_other):>15.0%}"
+                        f"{metrics.pointing_game(m, own).mean():>15.0%}{metrics.pointing_game(m, other).mean():>10.0%}")
+    print("\n".join(rows))
+else:
+    print("The two-object test uses the shapes world's masks; it runs on the shapes CNN only.")
+
+# %%
+if on_shapes:
+    more = {t: float(v[2]) for t, v in stats.items()}
+    claim("Grad-CAM's mean share of mass on the asked object", float(stats["Grad-CAM"][0]), between=(0.25, 0.45))
+    claim("Grad-CAM's mean share of mass on the other object", float(stats["Grad-CAM"][1]), at_most=0.12)
+    claim("share of maps where Grad-CAM puts more mass on the asked object", more["Grad-CAM"], at_least=0.75)
+    claim("Grad-CAM's lead in that share over the best never-negative method",
+          more["Grad-CAM"] - max(more[t] for t in ("Grad-CAM++", "Score-CAM", "Layer-CAM")), at_least=0.15)
+    claim("gap between guided Grad-CAM and Grad-CAM in that share", abs(more["guided Grad-CAM"] - more["Grad-CAM"]), at_most=0.1)
+    raw = np.stack([upsample(r, X.shape[1:3]) for r in cams.cam_coarse(spec.model, X, asked)])  # before the ReLU
+    negative = float(np.mean([r[o].mean() < 0 for r, o in zip(raw, other)]))
+    print(f"Before its ReLU, Grad-CAM's sum (CAM's M^c, up to the factor 1/Z) is negative on average over "
+          f"the other object in {negative:.0%} of the maps.")
+    claim("share of maps whose sum before the ReLU is negative over the other object", negative, at_least=0.5)
+    k = int(np.flatnonzero((cls_a == 0) & (cls_b == 7))[0])  # the circle with a star pasted in
+    two = {t: np.stack([family[t](spec.model, pairs[k][None], c, layer=layer)[0] for c in (0, 7)])
+           for t in ("Grad-CAM", "Grad-CAM++", "Score-CAM", "Layer-CAM")}
+    display(plotting.map_table(np.stack([pairs[k]] * 2), two, [f"asked: {spec.class_names[c]}" for c in (0, 7)],
+                               outlines=[np.stack([mask_a[k], mask_b[k]]), np.stack([mask_b[k], mask_a[k]])],
+                               suptitle="solid cyan: the asked object; dashed white: the other"))
+
+# %% [markdown]
+# The figure shows one pair; the table is the evidence. Grad-CAM's map is no
+# silhouette: about a third of its mass lies on the asked object, the rest
+# on the background around it (a 16×16 map, upsampled). But on average
+# little lands on the other object (a single map can still light it), and in
+# at least three maps in four it puts more mass on the asked object. Grad-CAM++, Score-CAM and Layer-CAM
+# do that clearly less often.
+#
+# The weights explain why. Over the other object, channels with negative
+# weights for the asked class fire: in more than half of the maps, Grad-CAM's
+# sum there is negative before its ReLU, which removes it. A method whose
+# weights are never negative can only give those channels weight 0; the
+# other object still lights up wherever a positive-weight channel fires on
+# it. Guided Grad-CAM keeps Grad-CAM's region and scores close to it.
+
+# %% [markdown]
+# ## 5. Explore
+# Pick an image (or upload one), a class, a method and a layer. Ask for a
+# class that is *not* in the image: what does each method show?
 
 # %%
 from helpers.widgets.attribution import AttributionPanel
+
 panel = AttributionPanel(spec, methods=["grad_cam", "grad_cam_plus_plus", "guided_grad_cam"], layer=layer)
 panel.run()
 panel
 
 # %% [markdown]
-# ## Exercise: Grad-CAM by hand
-# `ACTS` holds three 4×4 feature maps (`[4, 4, 3]`) and `GRADS` the gradient
-# of a class score with respect to them. Compute the Grad-CAM map: a 4×4
-# array scaled so that its maximum is 1.
+# ## Exercise: Layer-CAM by hand
+#
+# `ACTS` holds three 4×4 feature maps (shape `[4, 4, 3]`, all ≥ 0) and
+# `GRADS` the gradient $g^k_{ij}$ of a class score with respect to each
+# value. Compute the Layer-CAM map of section 3: a ReLU on the gradients,
+# times the activations, summed over the channels, a ReLU on the sum, then
+# divided by the map's maximum. Answer with a 4×4 array (maximum 1); it is
+# compared to within 0.0001. Why did the last ReLU change nothing?
+# `q_layer_cam.hint()` gives a nudge, `q_layer_cam.solution()` the answer.
 
 # %%
-from helpers.exercises.lesson07 import ACTS, GRADS, q_cam
-answer = None    # your 4x4 map here
-q_cam.check(answer);
+from helpers.exercises.lesson07 import ACTS, GRADS, q_layer_cam
+
+answer = None  # your 4x4 map here
+q_layer_cam.check(answer);
 
 # %% [markdown]
-# `q_cam.hint()` and `q_cam.solution()` help.
+# ## On a real ImageNet network
 #
+# The same helpers on VGG16 (Simonyan & Zisserman, 2015) and the sample
+# photos, when its ImageNet weights can be loaded. Its last convolutional
+# layer, `block5_conv3` (512 channels, 14×14 for a 224-pixel photo), feeds
+# max pooling, flattening and three dense layers: CAM does not apply (the
+# cell says why), and Grad-CAM's gradients vary over positions. Score-CAM
+# would cost 512 forward passes per photo; we score only the 64 channels
+# with the largest mean activation (`max_channels=64`), a shortcut, not the
+# paper's method. The Grad-CAM, Score-CAM and Layer-CAM papers all show
+# VGG16 examples.
+
+# %%
+from helpers.models import load_imagenet
+
+net = load_imagenet("vgg16")
+if net is not None:
+    photos = net.sample_images()
+    pnames = list(photos)[:2]
+    pbatch, pclasses = np.stack([photos[n][0] for n in pnames]), [photos[n][1] for n in pnames]
+    try:
+        cams.cam(net.model, pbatch[:1], pclasses[:1])
+    except cams.CamNotApplicable as err:
+        print("CAM:", err)
+    vgg = {"Grad-CAM": attribution.grad_cam(net.model, pbatch, pclasses),
+           "Grad-CAM++": attribution.grad_cam_plus_plus(net.model, pbatch, pclasses),
+           "Score-CAM (64 channels)": cams.score_cam(net.model, pbatch, pclasses, max_channels=64),
+           "Layer-CAM": cams.layer_cam(net.model, pbatch, pclasses)}
+    display(plotting.map_table(pbatch, vgg, [f"asked: {net.class_names[c]}" for c in pclasses], cell=2.6))
+
+# %% [markdown]
 # ## Summary
-# * $\alpha_k^c$ is the average gradient of the class score over channel $k$ of the last conv layer.
-# * On conv → GAP → dense, CAM's $\sum_k w_{kc} A_k$ averages to the logit, and Grad-CAM there equals CAM.
-# * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A_k)$, upsampled: coarse, but it moves with the class.
-# * Grad-CAM++ weights positions; guided Grad-CAM adds guided backprop's detail.
-# * With two objects, each class's map lies mostly on its own object.
-# * Grad-CAM++ looks fuller, but is close to class-free activity (lesson 10).
+# * On conv → global average pooling → dense, CAM is the logit spread over space.
+# * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A^k)$, $\alpha_k^c$ the channel's mean gradient: any CNN,
+#   CAM's positive part on CAM's architecture, as coarse as the layer.
+# * ReLU outside: negative weights subtract. ReLU inside: only positive-weight channels count (as $A \ge 0$).
+# * Grad-CAM++ assumes the score $\exp(z_c)$; Score-CAM weights channels by masked forward passes;
+#   Layer-CAM by each position's positive gradient; guided Grad-CAM adds guided backprop's detail.
+# * On two-object images Grad-CAM separates the classes more often than the never-negative methods.
 #
 # ## On your own
-# * Compare `relu="sum"` and `relu="channels"` on a few images: where do they differ?
-# * Ask for the class of an object that is *not* in the image: what does the map show?
+# * Compare `relu="sum"` and `relu="channels"` on the two-object images.
+# * Run Layer-CAM at `conv2` and `conv3`: Jiang et al. use earlier layers for finer maps. Does it help here?
 #
 # ## Further reading
-# * R. R. Selvaraju et al., *Grad-CAM: Visual Explanations from Deep Networks
-#   via Gradient-based Localization*, ICCV 2017.
-# * A. Chattopadhay et al., *Grad-CAM++: Generalized Gradient-based Visual
-#   Explanations for Deep Convolutional Networks*, WACV 2018.
 # * B. Zhou et al., *Learning Deep Features for Discriminative Localization* (CAM), CVPR 2016.
+# * R. R. Selvaraju et al., *Grad-CAM: Visual Explanations from Deep Networks via Gradient-based
+#   Localization*, ICCV 2017.
+# * A. Chattopadhay et al., *Grad-CAM++: Generalized Gradient-based Visual Explanations for Deep
+#   Convolutional Networks*, WACV 2018 (the exponential score: section 3).
+# * H. Wang et al., *Score-CAM: Score-Weighted Visual Explanations for Convolutional Neural Networks*,
+#   CVPR Workshops 2020.
+# * P.-T. Jiang et al., *LayerCAM: Exploring Hierarchical Class Activation Maps for Localization*,
+#   IEEE Transactions on Image Processing 2021.

@@ -4,18 +4,17 @@
 # In lesson 02 we started from noise and asked for an image that excites one
 # filter. DeepDream starts from a *photo* and asks the network: "whatever you
 # see in there, I want more of it". A cloud that looks a little like a bird
-# gets a little more bird-like, the network sees the bird more strongly on
-# the next step, and so on, until birds (or, on our shapes network, bands
-# of stripes and dots) grow out of the picture.
+# gets more bird-like at every step, until birds (or, on our shapes network,
+# stripes and dots) grow out of the picture.
 #
 # **What you'll do**
-# * write the DeepDream objective with the course's objectives and climb it from scratch;
+# * write the DeepDream objective with the course's objectives and climb it from scratch on the shapes CNN;
 # * add the three tricks that make it work on real photos: octaves, tiles and random shifts;
 # * see how the choice of layer changes what emerges;
-# * dream with a live panel and save the result as a PNG.
+# * dream with a live panel, save the result as a PNG, and dream with InceptionV3.
 #
 # **What you'll learn**
-# * why the objective is a *mean* of activations, and why the step is normalised;
+# * which objective DeepDream climbs (a mean or a squared norm of activations), and why the step is normalised;
 # * what "re-injecting the lost detail" between octaves means;
 # * why tiles need random shifts to leave no seams, and why a shift changes more than the seams.
 #
@@ -23,20 +22,18 @@
 
 # %% [markdown]
 # ## Parameters
-# Online, the lesson uses InceptionV3 (a descendant of GoogLeNet, the
-# network of the original DeepDream); offline, the shapes CNN, which was
-# trained on 64×64 images but is convolutional up to its global average
-# pooling, so it can dream on larger photos too.
+# The shapes CNN was trained on 64×64 images, but it is convolutional up to
+# its global average pooling, so it can dream on larger photos too.
 
 # %%
-MODEL = "auto"          # "auto" (InceptionV3 online, shapes CNN offline), "shapes", "inception_v3", "vgg16"
+MODEL = "auto"          # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
 PHOTO = "coffee"        # a sample photo: cat, coffee, astronaut, rocket, china, flower
 SIZE = 256              # side of the (square) photo we dream on
 LAYERS = None           # None = the model's default mix (spec.dream_layers), e.g. {"conv3": 1.0, "conv4": 0.5}
 STEPS = 20              # gradient steps per octave
 STEP_SIZE = 0.01        # how far one step moves the image (in [0, 1] units, on average)
 OCTAVES, OCTAVE_SCALE = 3, 1.4
-TILE = 256
+TILE = 128              # side of the tiles the gradient is computed on (2×2 tiles on the 256 px photo)
 SEED = 0
 
 # %%
@@ -47,8 +44,6 @@ from helpers.claims import claim
 from helpers.models import load_model
 
 spec = load_model(MODEL)
-if spec.name == "vgg16":  # online: dream with an Inception network, like the original DeepDream
-    spec = load_model("inception_v3")
 layers = LAYERS or spec.dream_layers
 photo = images.resize(images.load_image(PHOTO), config.size(SIZE), crop=True)
 print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[0]}x{photo.shape[1]} px")
@@ -56,17 +51,19 @@ print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[
 # %% [markdown]
 # ## 1. The objective
 #
-# Pick a few layers $l$ with weights $w_l$. The DeepDream objective is the
+# Pick a few layers $l$ with weights $w_l$. Our DeepDream objective is the
 # weighted sum of each layer's **mean** activation:
 #
 # $$\mathcal{L}(x) = \sum_l w_l \,\frac{1}{H_l W_l C_l}\sum_{i,j,k} A^{(l)}_{i,j,k}(x).$$
 #
-# It is the "layer" objective of feature visualization, summed over several
-# layers: no filter and no class is singled out, so the network amplifies
+# This is the simplification of TensorFlow's DeepDream tutorial. The
+# original DeepDream code (Mordvintsev et al., 2015) and the keras.io example
+# climb the **squared** activations, $\tfrac12\lVert A^{(l)}\rVert^2$ (an L2
+# norm), which Olah et al. (2017) list as the DeepDream objective; its
+# gradient weights each unit by its own activation, so strong responses grow
+# fastest. Both single out no filter and no class, so the network amplifies
 # whatever it already responds to. The mean keeps layers and photos of
-# different sizes on one scale.
-#
-# We climb it by gradient **ascent** on the pixels, with the gradient
+# different sizes on one scale. We climb it by gradient **ascent** on the pixels, with the gradient
 # normalised so that every step moves the image by about $\eta$:
 #
 # $$g = \nabla_x \mathcal{L}(x), \qquad x \leftarrow \mathrm{clip}_{[0,1]}\Big(x + \eta\,\frac{g}{\overline{|g|}}\Big).$$
@@ -95,11 +92,10 @@ for step in range(config.steps(10)):
 print("objective:", " → ".join(f"{v:.2f}" for v in scratch))
 
 # %% [markdown]
-# The helper does the same climb in a compiled step (one graph for every
-# image size), and adds octaves and tiles. With one octave and one tile it is
-# the loop above, except that it rolls the image by a random shift before
-# each step. Section 4 shows that a shift of a few pixels changes what the
-# network computes, so the two climbs differ from the first value on:
+# The helper does the same climb in a compiled step, and adds octaves and
+# tiles. With one octave and one tile it is the loop above, except that it
+# rolls the image by a random shift before each step, which (section 4)
+# changes what the network computes, so the two climbs differ:
 
 # %%
 plain = deepdream.deepdream(spec.model, images.resize(photo, spec.input_size), layers=layers,
@@ -127,10 +123,12 @@ plotting.image_grid([images.resize(photo, spec.input_size), x[0].numpy(), plain.
 
 # %%
 print("octave sizes:", deepdream.octave_shapes(photo.shape, OCTAVES, OCTAVE_SCALE))
-one = deepdream.deepdream(spec, photo, layers=layers, steps=STEPS, step_size=STEP_SIZE, octaves=1, seed=SEED)
+one = deepdream.deepdream(spec, photo, layers=layers, steps=STEPS, step_size=STEP_SIZE, octaves=1, tile_size=TILE,
+                          seed=SEED)
 dream = deepdream.deepdream(spec, photo, layers=layers, steps=STEPS, step_size=STEP_SIZE, octaves=OCTAVES,
                             octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
 print(f"objective on the full photo: {dream.initial:.2f} → {dream.final:.2f} (gain {dream.gain:.1f}x)")
+print("saved", images.save_png(dream.image, "exports/deepdream.png"))   # any [0, 1] image as a PNG
 plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OCTAVES} octaves"], cols=3, cell=4.5)
 
 # %% [markdown]
@@ -142,28 +140,27 @@ plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OC
 # %% [markdown]
 # ## 4. Tiles and random shifts
 #
-# A large photo does not fit through a big network at once. So the gradient
-# is computed tile by tile (fixed size `TILE`), each tile's gradient
-# weighted by its share of the image. Away from tile edges the result is
-# the whole-image gradient; near an edge a tile cannot see its neighbours,
-# and a fixed grid would print its lines into the dream. Rolling the image by
-# a random offset before tiling (and back after) moves the edges every step,
-# so no seam builds up.
+# A large photo does not fit through a big network at once, so the gradient
+# is computed tile by tile (`TILE` = 128 px: 2×2 tiles on the 256 px photo,
+# fewer on the smaller octaves). Away from tile edges this is the
+# whole-image gradient; near an edge a tile cannot see its neighbours, and a
+# fixed grid would print its lines into the dream. Rolling the image by a
+# random offset before tiling (and back after) moves the edges every step.
 #
 # A roll moves something else too. The shapes CNN pools twice with stride 2,
 # so its feature maps sample the image on a 4 px grid. Max pooling is not
-# shift-equivariant: shift the image by a multiple of 4 px and the grid
-# lines up again; shift it by any other amount and every pooling window
-# holds different pixels. The differences from the whole-image gradient,
-# measured away from the seams (tile edges and the line where the roll
+# shift-equivariant: a shift by a multiple of 4 px lines the grid up again;
+# any other shift puts different pixels in every pooling window. Below, the
+# differences from the whole-image gradient, measured away from the seams
+# (the tile edges, and the two lines, one per axis, where the rolled image
 # wraps round):
 
 # %%
 h, w = photo.shape[:2]
-small_tiles = deepdream.Dreamer(spec.model, objective, tile_size=max(16, h // 2))
+small_tiles = deepdream.Dreamer(spec.model, objective, tile_size=max(16, min(TILE, h // 2)))  # 2 tiles per side or more
 _, g_whole = small_tiles.gradient(photo)
-shifts = {"tiled": (0, 0), "tiled, shift on the 4 px grid": (4 * (h // 20), 4 * (w // 12)),
-          "tiled, shift off the grid": (4 * (h // 20) + 1, 4 * (w // 12) + 1)}
+shifts = {"no shift": (0, 0), "shift on the 4 px grid": (4 * (h // 20), 4 * (w // 12)),
+          "shift off the grid": (4 * (h // 20) + 1, 4 * (w // 12) + 1)}
 cells, titles, off_seams = [np.abs(g_whole).sum(-1)], ["|gradient|, whole image"], {}
 for label, shift in shifts.items():
     _, g = small_tiles.tiled_gradient(photo, shift=shift)
@@ -171,23 +168,24 @@ for label, shift in shifts.items():
     far = ~deepdream.seam_mask(photo.shape, small_tiles.tile_size, shift)
     off_seams[label] = d[far].sum() / np.abs(g_whole).sum(-1)[far].sum()
     cells.append(d)
-    titles.append(f"{label} {shift} − whole")
-    print(f"{label:<30} shift {shift}: difference away from the seams = {off_seams[label]:.0%} of the gradient")
-claim("tiles without a shift: difference away from the seams", off_seams["tiled"], at_most=0.05)
-claim("shift on the 4 px grid: difference away from the seams", off_seams["tiled, shift on the 4 px grid"],
-      at_most=0.15)
-claim("shift off the grid: difference away from the seams", off_seams["tiled, shift off the grid"], at_least=0.5)
-plotting.image_grid(cells, titles, cols=4, cell=3.2, vmin=0, vmax=float(np.percentile(cells[0], 99.5)))
+    titles.append(f"tiled, shift {shift}\nminus whole")
+    print(f"tiles, {label} {shift}: difference away from the seams = {off_seams[label]:.0%} of the gradient")
+claim("tiles without a shift: difference away from the seams", off_seams["no shift"], at_most=0.05)
+claim("shift on the 4 px grid: difference away from the seams", off_seams["shift on the 4 px grid"], at_most=0.15)
+claim("shift off the grid: difference away from the seams", off_seams["shift off the grid"], at_least=0.5)
+fig = plotting.image_grid(cells, titles, cols=4, cell=3.2, vmin=0, vmax=float(np.percentile(cells[0], 99.5)))
+fig.colorbar(fig.axes[0].images[0], ax=fig.axes, fraction=0.015, label="|gradient| (one scale for all four)")
+fig
 
 # %% [markdown]
 # Without a shift the difference is a thin cross on the tile edges. With a
-# shift on the 4 px grid it is the moved cross plus the wrap-around line.
+# shift on the 4 px grid the cross moves with the tiles, and the two
+# wrap-around lines lie along the image's borders.
 # Off the grid the gradient differs everywhere, by about as much as the
 # gradient itself: it is the gradient of a slightly different function.
-# That does no harm to the dream. Each step climbs the objective for the
-# image at its current offset, and as the offset changes at random, no
-# pooling grid and no seam gets printed in: the random shift works like the
-# jitter of lesson 02.
+# That does the dream no harm: each step climbs the objective at the current
+# offset, and as the offset changes at random, no pooling grid and no seam
+# gets printed in. The random shift works like lesson 02's jitter.
 
 # %% [markdown]
 # ## 5. Which layer dreams what?
@@ -201,6 +199,9 @@ by_layer = deepdream.dream_grid(spec, photo, picks, steps=STEPS, step_size=STEP_
                                 octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
 plotting.image_grid([r.image for r in by_layer.values()],
                     [f"{t} (×{r.gain:.1f})" for t, r in by_layer.items()], cols=4, cell=3.6)
+gains = [r.gain for r in by_layer.values()]
+claim("gain of conv3 and conv4 (the smaller) over that of conv1 and conv2 (the larger)", min(gains[2:]) / max(gains[:2]),
+      at_least=2.0)
 
 # %% [markdown]
 # On the shapes CNN, `conv1` only pushes contrast and colour (dark areas
@@ -209,8 +210,7 @@ plotting.image_grid([r.image for r in by_layer.values()],
 # bands of parallel stripes that follow the cup's and the saucer's
 # contours, sprinkled with small dots, and their gains are much larger.
 # That is what the network learned to detect: the stripes and edges of its
-# eight shapes. (On ImageNet networks, deep layers grow eyes, fur and
-# animal faces: Mordvintsev et al., 2015.)
+# eight shapes.
 
 # %% [markdown]
 # ## 6. Your turn: the DeepDream panel
@@ -227,18 +227,11 @@ panel.run()
 panel
 
 # %% [markdown]
-# ## 7. Save your dream
-# `images.save_png` writes any [0, 1] image as a PNG.
-
-# %%
-path = images.save_png(dream.image, "exports/deepdream.png")
-print("saved", path, dream.image.shape)
-
-# %% [markdown]
 # ## Exercise 1: octave sizes
 # A photo of `PHOTO_SHAPE` = (300, 200) pixels is dreamed with `N_OCTAVES` = 4
-# octaves, each `SCALE` = 1.5 times larger than the one before. List the
-# `(height, width)` of every octave, smallest first.
+# octaves, each `SCALE` = 1.5 times larger than the one before, the last
+# being the photo itself. Round every side to the nearest pixel (Python's
+# `round`). List the `(height, width)` of every octave, smallest first.
 
 # %%
 from helpers.exercises.lesson08 import N_OCTAVES, PHOTO_SHAPE, SCALE, q_octaves
@@ -247,8 +240,9 @@ q_octaves.check(answer);
 
 # %% [markdown]
 # ## Exercise 2: one step
-# `X0` is a 2×2 gray image, `GRAD` the objective's gradient there and `STEP`
-# the step size. Compute the image after one DeepDream step.
+# `X0` is a 2×2 gray image with pixels in [0, 1], `GRAD` the objective's
+# gradient there and `STEP` the step size $\eta$. Compute the image after one
+# DeepDream step of section 1 (a 2×2 array).
 
 # %%
 from helpers.exercises.lesson08 import GRAD, STEP, X0, q_step
@@ -256,10 +250,31 @@ answer = None    # a 2x2 array
 q_step.check(answer);
 
 # %% [markdown]
+# ## On a real ImageNet network
+# DeepDream was made for GoogLeNet; InceptionV3 is its descendant. The same
+# call dreams with it on the same photo, with its default layer mix (the
+# `mixed` blocks the keras.io example uses). With ImageNet weights, the
+# literature's dreams grow eyes, fur, dog faces and pagodas out of the photo,
+# more of them at deeper layers (Mordvintsev et al., 2015). This section runs
+# where the weights can be fetched (on Colab, say); each run's picture is
+# its own.
+
+# %%
+from helpers.models import load_imagenet
+
+net = load_imagenet("inception_v3")
+if net is not None:
+    real = deepdream.deepdream(net, photo, steps=STEPS, step_size=STEP_SIZE, octaves=OCTAVES,
+                               octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
+    print(f"InceptionV3, layers {net.dream_layers}: objective {real.initial:.2f} → {real.final:.2f}")
+    plotting.image_grid([photo, real.image], [PHOTO, "InceptionV3's dream"], cols=2, cell=4.5)
+
+# %% [markdown]
 # `q_octaves.hint()`, `q_step.solution()` and friends help.
 #
 # ## Summary
-# * DeepDream climbs $\sum_l w_l\,\mathrm{mean}(A^{(l)})$: the network amplifies what it already sees.
+# * DeepDream climbs $\sum_l w_l\,\mathrm{mean}(A^{(l)})$ (TensorFlow's tutorial; the original squares the
+#   activations): the network amplifies what it already sees.
 # * The step is normalised by the mean absolute gradient and the image clipped to [0, 1].
 # * Octaves grow patterns at several scales; the lost detail is re-injected between them.
 # * Tiles bound the memory; random shifts hide their seams.
