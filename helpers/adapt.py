@@ -171,6 +171,8 @@ def adapt(model, preprocess: str | None = None, verbose: bool = True):
         preprocess = _CHOSEN.get(model)  # what the user said for this model before
     else:
         _CHOSEN[model] = preprocess
+    if len(shape) != 4 or shape[-1] not in (1, 3):
+        return model  # not an image model: nothing to adapt (spec_for_model refuses it with a message)
     key = (preprocess,)
     cached = _ADAPTED.get(model, {}).get(key)
     if cached is not None:
@@ -234,6 +236,8 @@ def fit_batch(model, x: np.ndarray, what: str = "images") -> np.ndarray:
 
     shape = _input_shape(model)
     h, w = int(x.shape[1]), int(x.shape[2])
+    if (h, w) == (shape[1], shape[2]):
+        return x  # exactly what the model takes, however small
     if min(h, w) < MIN_SIDE:
         raise _images.ImageError(f"{what} are {h}x{w} pixels; the course needs at least {MIN_SIDE}x{MIN_SIDE} "
                                  f"(this model takes {shape[1] or 'any'}x{shape[2] or 'any'}).")

@@ -281,6 +281,9 @@ def spec_for_model(model, class_names: list[str] | None = None, name: str | None
         model = model.model
     model = adapt(model, preprocess=preprocess)
     shape = model.inputs[0].shape
+    if len(shape) != 4 or shape[-1] != 3:
+        raise ValueError(f"expected an image model with input [batch, h, w, 3] (or 1 channel for grayscale); "
+                         f"got {tuple(shape)}")
     size = (int(shape[1] or 224), int(shape[2] or 224))
     convs = conv_layer_names(model)
     if not convs:

@@ -423,6 +423,7 @@ def evaluate(model, objective: Objective, images) -> np.ndarray:
     import tensorflow as tf
 
     from helpers.images import model_batch
+    from helpers.models import as_model
 
     fm = objective_model(model, objective)
     x = tf.convert_to_tensor(model_batch(images, model=as_model(model)))
