@@ -58,14 +58,14 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
     vector. ``callback(done, total)`` may return ``False`` to stop early; the
     features computed so far are returned.
     """
-    import keras
     import tensorflow as tf
 
-    from helpers.models import get_layer
+    from helpers import _graph
+    from helpers.activations import feature_model
 
+    model = _graph.as_model(model)
     name = layer or penultimate_layer(model)
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    fm = keras.Model(inputs, get_layer(model, name).output, name=f"{model.name}_{name}_features")
+    fm = feature_model(model, name)  # also reaches inside a nested (or adapted) base model
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 4:
         raise ValueError(f"expected a batch of images [n, h, w, 3]; got shape {x.shape}")
@@ -77,7 +77,8 @@ def features(model, images, layer: str | None = None, batch_size: int = 64, prog
         batch = x[start:start + batch_size]
         if None not in size and batch.shape[1:3] != size:  # e.g. 32 px CIFAR-10 upscaled for VGG16
             batch = tf.image.resize(batch, size).numpy()
-        f = np.asarray(fm(batch, training=False), dtype=np.float32)
+        f = fm(batch, training=False)
+        f = np.asarray(f[0] if isinstance(f, (list, tuple)) else f, dtype=np.float32)
         out.append(f.reshape(len(f), -1, f.shape[-1]).mean(1) if f.ndim == 4 else f.reshape(len(f), -1))
         bar.update(1)
         if callback is not None and callback(i + 1, len(starts)) is False:

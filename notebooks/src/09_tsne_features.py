@@ -39,7 +39,7 @@ SEED = 0                # t-SNE, thumbnails and the untrained network
 import numpy as np
 from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
-from helpers import config, plotting
+from helpers import activations, config, plotting
 from helpers.claims import claim
 from helpers import embedding as E
 from helpers.models import load_model
@@ -76,9 +76,9 @@ print(f"{len(x)} images {x.shape[1:]}, {len(class_names)} classes; penultimate l
 # initialisation):
 
 # %%
-import keras
-
-feature_model = keras.Model(spec.model.inputs[0], spec.layer(layer).output)
+# For a flat model this is keras.Model(spec.model.inputs[0], spec.layer(layer).output);
+# activations.feature_model builds the same and also reaches inside a nested base model.
+feature_model = activations.feature_model(spec, layer)
 first = np.asarray(feature_model(spec.preprocess(x[:64])))  # preprocess resizes to the input size
 with threadpool_limits(1):  # a small map runs far faster on one thread than on many busy ones
     scratch = TSNE(2, perplexity=min(PERPLEXITY, (len(first) - 1) / 3), init="pca",
