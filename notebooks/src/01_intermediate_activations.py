@@ -197,13 +197,13 @@ if spec.name.startswith("shapes"):
         fig.axes[0].axvline(e - 0.5, color="white", lw=2)
     fig.axes[0].set_xticks(edges - np.array(groups) / 2 - 0.5, ["shapes", "horizontal stripes", "vertical stripes"])
     fig.axes[1].set_ylabel("share of the channel's maximum")
-    print(f"{int(selective.sum())} of the {int(live.sum())} channels that fire at all give more than 40% of their "
-          f"activation to one class, and for every one of them it is a stripe class. The {int((live & ~on_stripes).sum())} "
-          f"channels that fire most for a shape give that shape at most {share[live & ~on_stripes].max():.0%}.")
-    claim("conv4 channels giving more than 40% of their activation to one class", int(selective.sum()),
-          at_least=15, quiet=True)
-    claim("of those, the channels whose top class is not a stripe class", int((selective & ~on_stripes).sum()),
-          equals=0, quiet=True)
+    n_sel, n_sel_stripes = int(selective.sum()), int((selective & on_stripes).sum())
+    print(f"{n_sel} of the {int(live.sum())} channels that fire at all give more than 40% of their activation to one "
+          "class, " + ("always a stripe class. " if n_sel_stripes == n_sel else f"a stripe class for {n_sel_stripes}. ")
+          + f"The {int((live & ~on_stripes).sum())} channels that fire most for a shape give that shape at most "
+          f"{share[live & ~on_stripes].max():.0%}.")
+    claim("conv4 channels giving more than 40% of their activation to one class", n_sel, at_least=15, quiet=True)
+    claim("of those, the channels whose top class is not a stripe class", n_sel - n_sel_stripes, equals=0, quiet=True)
     claim("largest share a shape-class channel gives its top class", float(share[live & ~on_stripes].max()),
           at_most=0.3, quiet=True)
 else:
@@ -217,7 +217,7 @@ fig
 # shape rows too. The few channels that fire most for a **shape** (left
 # group) are nearly as bright in other shape rows: no `conv4` channel is a
 # circle or star detector. The shapes are told apart by the *mix* of shared
-# channels, which the final Dense layer weighs (lesson 02, section 4).
+# channels, which the final Dense layer weighs into each class score.
 
 # %% [markdown]
 # ## 5. Maps laid over the image
