@@ -93,7 +93,8 @@ layer_names = spec.conv_layers
 probe = activations.feature_model(spec, layer_names)
 outs = probe(img[None], training=False)
 for n, a in zip(layer_names, outs):
-    print(f"{n:>14}: {tuple(a.shape)}")
+    print(f"{n} gives an array of shape {tuple(a.shape)}: {a.shape[0]} image, {a.shape[1]}×{a.shape[2]} positions, "
+          f"{a.shape[3]} maps.")
 
 # %% [markdown]
 # `helpers.activations.get_activations` does the same in batches and returns

@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 02 · What does a filter want to see?
 #
-# Lesson 01 showed how filters respond to real images. Now turn the question
-# around: change the *image* until one filter fires as strongly as it can.
+# Lesson 01 watched filters respond to real images. Now change the
+# *image* until one filter fires as strongly as it can.
 #
 # **What you'll do**
 # * write gradient ascent on the input by hand, and fix its failures one
@@ -128,22 +128,23 @@ fig = plotting.image_grid([plain.images[0], moved.images[0], plain.images[1], mo
 fig
 
 # %% [markdown]
-# With the crop the pull of the border is gone, but from grey noise (top
+# With the crop the border's pull is gone, but from grey noise alone (top
 # left) there is nothing to climb. With both changes (bottom right) the
-# filter climbs to slanted stripes. Either change alone gives a speckled
-# or faint picture, or none, depending on the seed: this filter needs both.
-# Filters that fire inside the border on grey noise climb from it, crop or
-# not: try `FILTER = 13`.
+# filter climbs to slanted stripes. Each change alone works for some seeds
+# only (try another `SEED`): it may leave the start almost untouched, or
+# give a faint or speckled picture. Filters that
+# fire inside the border on grey noise climb from it, crop or not: try
+# `FILTER = 13`.
 
 # %% [markdown]
 # ## 3. A whole layer in one batch
 #
 # *Goal: see what the filters of one layer want, side by side.*
 # `O.channel(layer, [k0, k1, ...])` means "image $i$ maximizes filter
-# $k_i$": independent optimizations in one batch. In each layer we render
-# the 16 filters with the highest mean activation on 64 real images
-# (`activations.most_active_channels`), with the crop, a smooth start and
-# the transforms, and show the images as rendered.
+# $k_i$": independent optimizations in one batch. In each layer, the 16
+# filters with the highest mean activation on 64 real images
+# (`activations.most_active_channels`), rendered with the crop, a smooth
+# start and the transforms, shown as rendered.
 
 # %%
 grids, tops = {}, {}
@@ -157,8 +158,9 @@ coherence, angle = lesson02.stripe_orientation(grids[late].images)
 stripes = coherence > 0.5
 off_axis = np.minimum(angle % 90, 90 - angle % 90)   # degrees away from horizontal or vertical
 print(f"{dead} of the {sum(len(t) for t in tops.values())} filters had a zero gradient throughout (flagged dead). "
-      f"In {late}, {int(stripes.sum())} of the {len(stripes)} renders are stripes (coherence above 0.5, see "
-      f"`lesson02.stripe_orientation`), all within {off_axis[stripes].max():.0f}° of horizontal or vertical.")
+      f"In {late}, {int(stripes.sum())} of the {len(stripes)} renders are stripes (a coherence above 0.5, on a scale "
+      f"where perfect stripes score 1 and dots about 0), all within {off_axis[stripes].max():.0f}° of horizontal "
+      "or vertical.")
 if spec.name.startswith("shapes"):
     claim(f"{late} renders that are stripes", int(stripes.sum()), at_least=8, quiet=True)
     claim(f"{late} stripes: largest angle away from horizontal or vertical", float(off_axis[stripes].max()),
@@ -188,8 +190,8 @@ fig
 
 # %% [markdown]
 # The `conv2` filters marked *flat* want a black or white wash with at most
-# a sparse lattice of dots; a few others want a light wash with dots or
-# dashes; the rest want stripes, straight or wavy, in several directions.
+# sparse dots; a few others a light wash with dots or dashes; the rest
+# stripes, straight or wavy, in several directions.
 # Why would a filter want no pattern at all?
 #
 # ## 4. When a filter wants a flat colour
@@ -205,8 +207,8 @@ fig
 # The best such image puts each colour at its extreme with the sign of
 # $s_c$, everywhere: a saturated **flat wash**. The condition matters: when
 # a kernel's weights nearly cancel ($s_c \approx 0$, an edge detector), an
-# image that switches some units off and drives others hard does better:
-# an edge or a grating. Below, the 8 most active first-layer kernels
+# image that switches some units off and drives others hard can do
+# better: an edge or a grating. Below, the 8 most active first-layer kernels
 # (grey = zero weight, one scale for all) and their renders.
 
 # %%
@@ -236,8 +238,8 @@ fig
 
 # %% [markdown]
 # These kernels are far from cancelling and every unit stays active
-# (printed): the renders are the flat washes the formula predicts, white,
-# black or one saturated colour, following the signs of the sums.
+# (printed): the renders are the predicted flat washes, white, black or one
+# saturated colour, following the signs of the sums.
 #
 # ## 5. Pixels or a Fourier basis?
 #
@@ -247,7 +249,7 @@ fig
 # a colour-decorrelation matrix $C$ and a sigmoid. The gradient reaches
 # $\hat v$ scaled by $s(f)$, and the step reaches the image scaled by
 # $s(f)$ again: **low frequencies move far more than high ones** (by
-# $1/f^2$). Its random start is section 2's smooth start. Below, the first
+# $1/f^2$). Its random start is smooth, like section 2's. Below, the first
 # 8 `conv4` filters of section 3, both ways.
 
 # %%
@@ -265,8 +267,8 @@ kept = int(np.sum(stripes[:8] & (coh_f > 0.5) & (turn < 15)))
 smoother = int(np.sum(fine_detail(fourier.images) < fine_detail(pixel)))
 ratio = float(np.mean(fourier.best_values / grids[late].best_values[:8]))
 print(f"Of the {int(stripes[:8].sum())} filters whose pixel render is stripes, {kept} keep their direction (within 15°). "
-      f"{smoother} of the 8 Fourier renders have less fine detail than their pixel twin, and on average they "
-      f"reach {ratio:.0%} of its objective.")
+      f"{smoother} of the 8 Fourier renders have less fine detail (variation at wavelengths under 4 pixels) than "
+      f"their pixel twin, and on average they reach {ratio:.0%} of its objective.")
 if spec.name.startswith("shapes"):
     claim("pixel stripes whose direction the Fourier render keeps (share)", kept / max(int(stripes[:8].sum()), 1),
           at_least=0.8, quiet=True)
@@ -280,8 +282,9 @@ fig
 
 # %% [markdown]
 # The Fourier renders keep the stripes' direction, with smoother edges
-# and no pixel speckle, but they excite the filter *less*: smoothness is a
-# preference we impose, not something the filter asks for.
+# and no pixel speckle; some have fewer, broader stripes or large flat
+# patches. They excite the filter *less*: smoothness is a preference we
+# impose, not something the filter asks for.
 #
 # ## 6. Your turn: the panel
 #
@@ -318,11 +321,11 @@ q.check(answer) if q else None;
 # %% [markdown]
 # ## On a real ImageNet network
 #
-# The same `render` call on VGG16 trained on ImageNet: in a middle and the
-# last block, the four filters that fire most on the sample photos. In
-# Chollet's (2016) renders of VGG16 the first block wants colours and
-# edges, the middle ones textures, the last ones motifs like object parts.
-# This runs when the weights can be reached (Colab, online).
+# The same `render` call on VGG16 (ImageNet): the four filters of a middle
+# and the last block that fire most on the sample photos. In Chollet's
+# (2016) renders, VGG16's first block wants colours and edges, the middle
+# ones textures, the last ones motifs like object parts. This runs when the
+# weights can be reached (Colab, online).
 
 # %%
 from helpers.models import load_imagenet
@@ -347,8 +350,9 @@ if net is not None:
 # * Feature visualization is gradient ascent on the image,
 #   $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$. Crop the border units out
 #   of the objective, or a filter can pile up against the zero padding.
-# * A filter silent on its start has no gradient there; a smooth start and
-#   random transforms (which also remove speckle) get it climbing.
+# * A filter silent on its start has no gradient there; a smooth start
+#   together with random transforms (which also remove speckle) got filter
+#   0 climbing.
 # * While all its units stay active, a filter wants a flat wash (first
 #   layer, several `conv2` filters); most active `conv4` filters want
 #   stripes near horizontal or vertical.
