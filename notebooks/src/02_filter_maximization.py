@@ -103,9 +103,10 @@ plotting.show_image(x.numpy()[0], f"{late} filter {FILTER}: grey start", size=3.
 # %%
 import warnings
 obj = O.channel(late, FILTER, crop=CROP)
-n_late = int(spec.layer(late).output.shape[-1])
-every = O.channel(late, list(range(n_late)), crop=CROP)   # all filters at once, each on its own copy of the start
-inside = np.asarray(every(O.activations_for(O.objective_model(spec.model, every), np.repeat(grey, n_late, 0))))
+A = activations.get_activations(spec.model, grey, late)[late][0]   # one forward pass: every filter's map
+H, W = A.shape[:2]
+inside = A[CROP:H - CROP, CROP:W - CROP].mean(axis=(0, 1))       # each filter's cropped objective
+n_late = len(inside)
 print(f"With the crop, filter {FILTER}'s objective on the grey start is {inside[FILTER]:.3f}"
       + (": no unit inside the border fires, so there is no gradient to climb." if inside[FILTER] == 0 else ".")
       + f" {int(np.sum(inside == 0))} of the {n_late} {late} filters fire nowhere inside the border on this start.")
@@ -157,14 +158,14 @@ dead = sum(int(r.dead.sum()) for r in grids.values())
 coherence, angle = lesson02.stripe_orientation(grids[late].images)
 stripes = coherence > 0.5
 off_axis = np.minimum(angle % 90, 90 - angle % 90)   # degrees away from horizontal or vertical
+worst = float(off_axis[stripes].max()) if stripes.any() else 0.0
 print(f"{dead} of the {sum(len(t) for t in tops.values())} filters had a zero gradient throughout (flagged dead). "
       f"In {late}, {int(stripes.sum())} of the {len(stripes)} renders are stripes (a coherence above 0.5, on a scale "
-      f"where perfect stripes score 1 and dots about 0), all within {off_axis[stripes].max():.0f}° of horizontal "
-      "or vertical.")
+      "where perfect stripes score 1 and dots about 0)"
+      + (f", all within {worst:.0f}° of horizontal or vertical." if stripes.any() else "."))
 if spec.name.startswith("shapes"):
     claim(f"{late} renders that are stripes", int(stripes.sum()), at_least=8, quiet=True)
-    claim(f"{late} stripes: largest angle away from horizontal or vertical", float(off_axis[stripes].max()),
-          at_most=15, quiet=True)
+    claim(f"{late} stripes: largest angle away from horizontal or vertical", worst, at_most=15, quiet=True)
 fig = plotting.image_grid(grids[late].images, [f"{late}:{k}" for k in tops[late]], cols=8, cell=1.6,
                           suptitle=f"{late}: the {len(tops[late])} most active filters")
 fig.subplots_adjust(hspace=0.3)
