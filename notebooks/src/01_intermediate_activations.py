@@ -324,7 +324,7 @@ if net is not None:
 #
 # ## On your own
 # * Compare the overlays of the same channel on two different classes.
-# * Pick a stripe channel from section 4 (its index is `order[-1]`) and lay
+# * Pick the most selective stripe channel of section 4 (`order[groups[0]]`) and lay
 #   its map over a stripe image and over a circle.
 #
 # ## Further reading
