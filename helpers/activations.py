@@ -105,7 +105,7 @@ class ActivationGrid:
 
 
 def activation_grid(act: np.ndarray, channels=None, cols: int | None = None, gap: int = 1,
-                    fill: float = 1.0) -> ActivationGrid:
+                    fill: float = 1.0, scale: str = "std") -> ActivationGrid:
     """Tile the feature maps of one image, each normalised on its own.
 
     Args:
@@ -115,7 +115,12 @@ def activation_grid(act: np.ndarray, channels=None, cols: int | None = None, gap
       gap: pixels of background between tiles.
       fill: value of the gap pixels; ``np.nan`` lets a plot draw them in a colour
         outside the colour map (see :data:`helpers.plotting.HEATMAP_GAPS`).
+      scale: ``"std"`` (:func:`normalize_channel`: the map's mean at 0.5, ±2 standard
+        deviations span [0, 1], the Keras recipe) or ``"max"`` (each map divided by its
+        own maximum: 0 stays 0, the strongest value is 1; an all-zero map is 0).
     """
+    if scale not in ("std", "max"):
+        raise ValueError(f"scale must be 'std' or 'max'; got {scale!r}")
     a = np.asarray(act)
     if a.ndim == 4:
         if a.shape[0] != 1:
@@ -131,7 +136,9 @@ def activation_grid(act: np.ndarray, channels=None, cols: int | None = None, gap
     grid = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill, dtype=np.float32)
     for t, c in enumerate(chans):
         r, q = divmod(t, cols)
-        grid[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = normalize_channel(a[..., c])
+        f = a[..., c].astype(np.float32)
+        tile = normalize_channel(f) if scale == "std" else np.clip(f, 0, None) / max(float(f.max()), 1e-12)
+        grid[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = tile
     return ActivationGrid(grid, chans, cols, (h, w))
 
 

@@ -100,3 +100,15 @@ def test_grid_gaps_can_be_nan_so_they_never_look_like_activation():
     act = np.ones((4, 4, 2), dtype=np.float32)
     grid = activations.activation_grid(act, cols=2, gap=1, fill=np.nan)
     assert np.all(np.isnan(grid.image[:, 4])) and not np.any(np.isnan(grid.image[:, :4]))
+
+
+def test_grid_scaled_to_each_maps_maximum_keeps_zero_black():
+    act = np.zeros((4, 4, 3), dtype=np.float32)
+    act[0, 0, 1], act[1, 1, 1] = 2.0, 1.0
+    act[..., 2] = 5.0
+    grid = activations.activation_grid(act, cols=3, gap=1, scale="max")
+    assert np.all(grid.image[:, :4] == 0)                 # an all-zero map stays black
+    assert grid.image[0, 5] == 1.0 and grid.image[1, 6] == 0.5 and grid.image[2, 7] == 0.0
+    assert np.all(grid.image[:, 10:] == 1.0)              # a constant positive map is its own maximum
+    with pytest.raises(ValueError, match="scale"):
+        activations.activation_grid(act, scale="minmax")

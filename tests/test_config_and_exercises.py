@@ -107,3 +107,17 @@ def test_lesson_exercises_accept_the_solution_and_reject_wrong_answers(shapes_sp
     exec(q2._solution, ns)
     assert ns["answer"] == shapes_spec.class_names[int(np.argmin(W[5]))] and q2.check(ns["answer"], quiet=True)
     assert not q2.check(shapes_spec.class_names[int(np.argmax(W[5]))], quiet=True)
+
+
+def test_stripe_orientation_tells_stripes_from_dots():
+    import numpy as np
+
+    from helpers.exercises import lesson02
+
+    yy, xx = np.mgrid[0:32, 0:32]
+    horizontal = np.repeat((np.sin(yy / 1.5) > 0)[..., None], 3, -1).astype(float)
+    vertical = horizontal.transpose(1, 0, 2)
+    dots = np.repeat(((np.sin(yy / 1.5) > 0.5) & (np.sin(xx / 1.5) > 0.5))[..., None], 3, -1).astype(float)
+    coh, ang = lesson02.stripe_orientation(np.stack([horizontal, vertical, dots]))
+    assert coh[0] > 0.9 and coh[1] > 0.9 and coh[2] < 0.3
+    assert min(ang[0], 180 - ang[0]) < 5 and abs(ang[1] - 90) < 5

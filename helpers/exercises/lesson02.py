@@ -23,6 +23,31 @@ def class_weights(spec) -> np.ndarray:
     return kernel
 
 
+def stripe_orientation(images, border: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """How stripe-like each image is, and the stripes' direction (structure tensor).
+
+    With :math:`g_x, g_y` the gradients of the grey image (``border`` pixels
+    left out) and :math:`J = \\sum [g_x^2,\\ g_xg_y;\\ g_xg_y,\\ g_y^2]`, the
+    coherence :math:`(\\lambda_1 - \\lambda_2)/(\\lambda_1 + \\lambda_2)` is 1 for
+    perfect stripes and near 0 when edges run every way (dots, blobs). The
+    stripes run across the dominant gradient direction.
+
+    Returns ``(coherence [n], angle [n])``, the angle in degrees in [0, 180):
+    0 = horizontal stripes, 90 = vertical.
+    """
+    x = np.asarray(images, dtype=np.float64)
+    x = x[None] if x.ndim == 3 else x
+    coh, ang = [], []
+    for img in x:
+        gy, gx = np.gradient(img.mean(-1))
+        if border:
+            gx, gy = gx[border:-border, border:-border], gy[border:-border, border:-border]
+        jxx, jyy, jxy = (gx * gx).sum(), (gy * gy).sum(), (gx * gy).sum()
+        coh.append(float(np.hypot(jxx - jyy, 2 * jxy) / max(jxx + jyy, 1e-12)))
+        ang.append(float((0.5 * np.degrees(np.arctan2(2 * jxy, jxx - jyy)) + 90.0) % 180.0))
+    return np.array(coh), np.array(ang)
+
+
 def filter_vote_exercise(spec, channel: int, against: bool = False) -> Exercise:
     """Which class does last-conv filter ``channel`` vote for (largest weight) or, with ``against``, against?
 
@@ -104,7 +129,7 @@ def flat_colour_exercise(spec, layer: str, channel: int) -> Exercise:
     return Exercise(
         f"the flat colour that drives {layer} filter {channel} highest",
         check,
-        hint="Section 2 worked out what a flat image gives every unit of a first-layer filter. Which colour "
+        hint="Section 4 worked out what a flat image gives every unit of a first-layer filter. Which colour "
         "makes that number as large as it can be?",
         solution=f"s = spec.layer('{layer}').get_weights()[0][..., {int(channel)}].sum(axis=(0, 1))  # red, green, blue\n"
         "answer = lesson02.COLOURS[tuple(bool(v > 0) for v in s)]",

@@ -11,7 +11,7 @@ class ActivationsPanel(Panel):
     """Pick an image (or upload one), a layer and a channel range; see the maps.
 
     The picture shows the input and either the grid of the chosen channels'
-    feature maps (each scaled on its own, grey separators) or the eight
+    feature maps (each divided by its own maximum, grey separators) or the eight
     strongest of them laid over the image as heatmaps. It updates
     live as the controls move: one forward pass is quick.
     """
@@ -60,9 +60,10 @@ class ActivationsPanel(Panel):
         progress(1, 2)
         chans = list(range(lo, hi + 1))
         if self.value("mode") == "grid":
-            grid = activation_grid(act, chans, fill=np.nan)
-            fig = plotting.image_grid([img, grid.image], [label, f"{layer}: channels {lo}–{hi}, each map scaled on its own"],
-                                      cols=2, cell=4.0, cmap=plotting.HEATMAP_GAPS, vmin=0, vmax=1)
+            grid = activation_grid(act, chans, fill=np.nan, scale="max")
+            fig = plotting.image_grid([img, grid.image], [label, f"{layer}: channels {lo}–{hi}"],
+                                      cols=2, cell=4.0, cmap=plotting.HEATMAP_GAPS, vmin=0, vmax=1,
+                                      colorbar="each map ÷ its own maximum (0 = silent)")
         else:
             order = sorted(chans, key=lambda c: -float(act[..., c].mean()))[:8]
             over = [plotting.heatmap_overlay(img, act[..., c], alpha=0.6) for c in order]

@@ -80,8 +80,6 @@ class FiltersPanel(Panel):
         from helpers import plotting
         from helpers.render import render
 
-        from helpers import param as P
-
         first, count, layer = int(self.value("filter")), int(self.value("count")), self.value("layer")
         size = self.spec.input_size[0]  # the zoo's models take their own input size only
         side = int(self.spec.layer(layer).output.shape[1])
@@ -92,13 +90,9 @@ class FiltersPanel(Panel):
                      callback=progress, progress=False)
         titles = [f"{layer}:{first + i}" + (" (dead)" if d else "") for i, d in enumerate(res.dead)]
         cols = min(8, count)
-        # the first layer wants flat washes, which have no pattern to normalize: shown as rendered;
-        # every other layer with lesson 02's display normalization
-        first_layer = layer == self.spec.conv_layers[0]
-        shown = res.images if first_layer else P.deprocess(res.images)
-        how = "as rendered" if first_layer else "display-normalized"
-        fig = plotting.image_grid(list(shown), titles, cols=cols, cell=2.0 if count > 1 else 4.0,
-                                  suptitle=f"{layer}, border cropped ({crop}), {how}")
+        # shown as rendered, in [0, 1], as in lesson 02 (a flat wash stays visible as a flat colour)
+        fig = plotting.image_grid(list(res.images), titles, cols=cols, cell=2.0 if count > 1 else 4.0,
+                                  suptitle=f"{layer}, border cropped ({crop}), as rendered")
         if count > cols:
             fig.subplots_adjust(hspace=0.3)
         return fig

@@ -6,15 +6,15 @@
 # to look at those maps.
 #
 # **What you'll do**
-# * pull the feature maps of any layer out of a trained network;
-# * tile them into a grid and compare the layers, from first to last;
-# * measure how their size, number and sparsity change with depth;
-# * lay single maps over the image, to see what each filter lights up.
+# * pull the feature maps of any layer out of a trained network and compare
+#   the layers;
+# * measure how their size, number and sparsity change with depth, and which
+#   classes each last-layer channel fires for;
+# * lay single maps over the image.
 #
 # **What you'll learn**
-# * what one number in a feature map means, by computing it by hand;
-# * how the maps change with depth: from the object's colour and outline to
-#   coarse rings and parts of it, in more and smaller maps.
+# * what one number in a feature map means;
+# * how the maps change with depth, and whether a channel detects a class.
 #
 # **What you'll need:** lesson 00.
 
@@ -43,6 +43,7 @@ plotting.show_image(img, name, size=3)
 # %% [markdown]
 # ## 1. What is in a feature map?
 #
+# *Goal: know what one number of a feature map is, by computing it by hand.*
 # A convolution layer with $K$ filters of size $3\times3$ computes, for every
 # position $(i, j)$ and filter $k$,
 #
@@ -77,8 +78,9 @@ else:
           "(a nested base, or a BatchNorm after the convolution), so the by-hand check does not apply here.")
 
 # %% [markdown]
-# ## 2. Feature maps of a whole layer, from scratch and with the helper
+# ## 2. Feature maps of every layer, from scratch and with the helper
 #
+# *Goal: read the maps of any layer and compare the layers on one image.*
 # To read intermediate outputs, build a second Keras model with the same input
 # and the layers you want as outputs. It shares the weights; nothing is copied
 # or changed.
@@ -91,41 +93,47 @@ layer_names = spec.conv_layers
 probe = activations.feature_model(spec, layer_names)
 outs = probe(img[None], training=False)
 for n, a in zip(layer_names, outs):
-    print(f"{n:>14}: {tuple(a.shape)}")
+    print(f"{n} gives an array of shape {tuple(a.shape)}: {a.shape[0]} image, {a.shape[1]}×{a.shape[2]} positions, "
+          f"{a.shape[3]} maps.")
 
 # %% [markdown]
 # `helpers.activations.get_activations` does the same in batches and returns
-# a dict. `activation_grid` tiles the maps, **each scaled on its own** so that
-# weak and strong filters are equally visible (a map that is zero everywhere
-# is black). Below, for every conv layer, the 16 maps with the highest mean
-# activation on this image, all drawn at the same size whatever their
-# resolution (the tile size is in the title); grey lines separate the tiles.
+# a dict. Below, one row per layer: the 8 maps with the highest mean on this
+# image, tiled by `activation_grid`. **Each map is divided by its own
+# maximum**: black is exactly zero (the ReLU silenced the filter there),
+# yellow is that map's strongest value on this image. So colours compare
+# places within one map, not two maps: a weak map reaches yellow too. Every
+# tile is drawn at the same size whatever its resolution (in the row's
+# title); grey lines separate the tiles.
 
 # %%
 shown = spec.conv_layers if len(spec.conv_layers) <= 4 else [spec.layers[k] for k in ("early", "middle", "late", "last_conv")]
 acts = activations.get_activations(spec.model, img[None], shown)
-grids = [activations.activation_grid(acts[n][0], channels=activations.top_channels(acts[n][0], k=16), cols=4,
-                                     fill=np.nan) for n in shown]
-fig = plotting.image_grid([g.image for g in grids], [f"{n}: 16 of {acts[n].shape[-1]}, {g.tile[0]}×{g.tile[1]}"
-                                                     for n, g in zip(shown, grids)], cols=len(shown), cell=3.0,
-                          cmap=plotting.HEATMAP_GAPS, vmin=0, vmax=1)
-fig.colorbar(fig.axes[0].images[0], ax=fig.axes, fraction=0.015, ticks=[0, 0.5, 1]).set_ticklabels(
-    ["weak", "map's mean", "strong"])
+fig, axes = plotting.new_figure(13, 2.0 * len(shown) + 0.4, nrows=len(shown), ncols=1, squeeze=False)
+for ax, n in zip(axes[:, 0], shown):
+    g = activations.activation_grid(acts[n][0], channels=activations.top_channels(acts[n][0], k=8), cols=8,
+                                    fill=np.nan, scale="max")
+    shown_map = ax.imshow(g.image, cmap=plotting.HEATMAP_GAPS, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_title(f"{n}: 8 of its {acts[n].shape[-1]} maps, {g.tile[0]}×{g.tile[1]} each", fontsize=13)
+    ax.axis("off")
+bar = fig.colorbar(shown_map, ax=list(axes[:, 0]), fraction=0.02, ticks=[0, 1])
+bar.set_ticklabels(["0 (silent)", "the map's\nmaximum"], fontsize=12)
 fig
 
 # %% [markdown]
-# Compare with the image at the top of the notebook. The first layer's maps
-# are as large as the image and still look like it: they light up the whole
-# disc (its colour) or the background's texture, a few only the disc's
-# outline. In `conv2` many maps keep only an **arc**, one side of the
-# outline. In `conv3` and `conv4`, at 16×16, most maps are a **ring** around
-# the disc or a blob on part of it, and the background is mostly dark.
+# The first layer's maps are as large as the image and still look like
+# it: some light the disc (its colour), others the background, one only the
+# outline. In `conv2` some maps keep an **arc**, one side of the outline.
+# `conv3`, at 16×16, is coarse: rings around the disc, blobs on part of
+# it, patches of background. The eight strongest `conv4` maps are all
+# rings around the disc.
 
 # %% [markdown]
 # ## 3. Size, count and sparsity with depth
 #
-# Measure it over many images: the height of each layer's maps, how many maps
-# there are, and the fraction of activations that are exactly zero.
+# *Goal: measure, over many images, how the maps change with depth.* For
+# each layer: the height of its maps, how many there are, and the fraction
+# of activations that are exactly zero.
 
 # %%
 if spec.name.startswith("shapes"):
@@ -134,70 +142,91 @@ else:
     batch = np.stack([im for im, _ in samples.values()])
     labels = np.array([c for _, c in samples.values()])
 stats = activations.layer_statistics(spec.model, batch)
+print(f"Over {len(batch)} images:")
 for s in stats:
-    print(f"{s['layer']:>14}: {s['height']:>3}x{s['width']:<3} x {s['channels']:>4} maps, {s['zeros']:.0%} zeros")
-plotting.bar_chart([s["layer"] for s in stats], [s["zeros"] for s in stats],
+    print(f"  {s['layer']} has {s['channels']} maps of {s['height']}×{s['width']}; {s['zeros']:.0%} of its values are zero.")
+fig = plotting.bar_chart([s["layer"] for s in stats], [s["zeros"] for s in stats],
                    title="fraction of exactly-zero activations", ylabel="zeros", ylim=(0, 1))
 
-# %%
 from helpers.claims import claim
 if spec.name.startswith("shapes"):
     zeros = {s["layer"]: s["zeros"] for s in stats}
-    claim("share of conv1's activations that are zero", zeros["conv1"], between=(0.4, 0.65))
-    claim("share of conv2's activations that are zero", zeros["conv2"], between=(0.72, 0.9))
-    claim("share of conv3's activations that are zero", zeros["conv3"], between=(0.72, 0.9))
-    claim("conv4 has fewer zeros than conv3, by more than 0.05", zeros["conv4"] < zeros["conv3"] - 0.05)
+    claim("share of conv1's activations that are zero", zeros["conv1"], between=(0.4, 0.65), quiet=True)
+    claim("share of conv2's activations that are zero", zeros["conv2"], between=(0.72, 0.9), quiet=True)
+    claim("share of conv3's activations that are zero", zeros["conv3"], between=(0.72, 0.9), quiet=True)
+    claim("conv4 has fewer zeros than conv3, by more than 0.05", zeros["conv4"] < zeros["conv3"] - 0.05,
+          quiet=True)
+fig
 
 # %% [markdown]
-# Maps shrink and multiply with depth, and past the first layer most
-# activations are zero: on the shapes CNN about half of the first layer's
-# and about four fifths of `conv2`'s and `conv3`'s. Sparsity does not simply
-# grow with depth, though: the last convolution, `conv4`, has clearly fewer
-# zeros than `conv3`. These numbers say *that*, not *why*; a slogan such as
-# "deeper is sparser" is something to measure, not to assume.
+# Maps shrink and multiply with depth. About half of the first layer's
+# activations are zero and about four fifths of `conv2`'s and `conv3`'s, but
+# `conv4` has clearly fewer zeros than `conv3`: "deeper is sparser" is
+# something to measure, not to assume.
 
 # %% [markdown]
-# ## 4. Which filters care about which class?
+# ## 4. Which channels care about which class?
 #
-# Average each last-layer map over the image, then over all images of a
-# class, and scale each column (channel) to its maximum. The brightest cell
-# of a column is the class that channel fires for most; a column bright in
-# several rows belongs to a channel that several classes share.
+# *Goal: find out whether a last-layer channel is a detector of one class.*
+# Draw 16 images of each class, average each `conv4` map over the image and
+# over the images of a class: one number per class and channel. Two
+# measures: the **share** of a channel's total (over the 8 classes) that
+# its top class takes (1/8 = 12.5% if it fires equally for all, 100% if it
+# fires for one class only), and the matrix itself, each column scaled to
+# its maximum and the columns grouped by their top class.
 
 # %%
 if spec.name.startswith("shapes"):
-    means = activations.class_channel_means(spec.model, batch, labels, spec.layers["last_conv"], len(spec.class_names))
-    means = means / np.maximum(means.max(0, keepdims=True), 1e-9)
-    fig = plotting.matrix_plot(means, xlabel=f"{spec.layers['last_conv']} channel", ylabel="class",
-                               yticklabels=spec.class_names,
-                               title="mean activation per class (each channel scaled to its maximum)")
+    last = spec.layers["last_conv"]
+    per_class = [shapes.make_shapes(config.samples(16), seed=SEED, classes=[c])[0] for c in range(len(spec.class_names))]
+    means = activations.class_channel_means(spec.model, np.concatenate(per_class),
+                                            np.repeat(np.arange(len(per_class)), [len(p) for p in per_class]),
+                                            last, len(spec.class_names))
+    live = means.max(0) > 0
+    top_class = means.argmax(0)
+    share = means.max(0) / np.maximum(means.sum(0), 1e-9)
+    on_stripes = np.isin(top_class, [spec.class_names.index(c) for c in ("horizontal stripes", "vertical stripes")])
+    selective = share > 0.4
+    order = [c for c in np.lexsort((-share, top_class, on_stripes)) if live[c]]   # shapes, then stripes; silent ones out
+    fig = plotting.matrix_plot(means[:, order] / means[:, order].max(0, keepdims=True),
+                               xlabel=f"{last} channels, grouped by the class they fire for most (silent ones left out)", ylabel="class",
+                               yticklabels=spec.class_names, title="mean activation per class and channel (each column scaled to its maximum)")
+    groups = [int(np.sum(live & ~on_stripes))] + [int(np.sum(live & (top_class == spec.class_names.index(c))))
+                                                  for c in ("horizontal stripes", "vertical stripes")]
+    edges = np.cumsum(groups)
+    for e in edges[:-1]:
+        fig.axes[0].axvline(e - 0.5, color="white", lw=2)
+    fig.axes[0].set_xticks(edges - np.array(groups) / 2 - 0.5, ["shapes", "horizontal stripes", "vertical stripes"])
     fig.axes[1].set_ylabel("share of the channel's maximum")
-    peak = means.argmax(0)
-    stripes = [spec.class_names.index(c) for c in ("horizontal stripes", "vertical stripes")]
-    on_stripes = float(np.isin(peak, stripes).mean())
-    shared = int(np.sum((means > 0.5).sum(0) >= 3))
-    print(f"{on_stripes:.0%} of the {means.shape[1]} channels fire most on one of the two stripe classes; "
-          f"{shared} channels reach half their maximum on 3 or more classes.")
-    claim("share of conv4 channels that fire most on a stripe class", on_stripes, at_least=0.5)
-    claim("conv4 channels reaching half their maximum on 3 or more classes", shared, at_least=12)
+    n_sel, n_sel_stripes = int(selective.sum()), int((selective & on_stripes).sum())
+    print(f"{n_sel} of the {int(live.sum())} channels that fire at all give more than 40% of their activation to one "
+          "class, " + ("always a stripe class. " if n_sel_stripes == n_sel else f"a stripe class for {n_sel_stripes}. ")
+          + f"The {int((live & ~on_stripes).sum())} channels that fire most for a shape give that shape at most "
+          f"{share[live & ~on_stripes].max():.0%}.")
+    claim("conv4 channels giving more than 40% of their activation to one class", n_sel, at_least=15, quiet=True)
+    claim("of those, the channels whose top class is not a stripe class", n_sel - n_sel_stripes, equals=0, quiet=True)
+    claim("largest share a shape-class channel gives its top class", float(share[live & ~on_stripes].max()),
+          at_most=0.3, quiet=True)
 else:
     fig = None
 fig
 
 # %% [markdown]
-# Two rows dominate: most channels fire most on the **stripe** images
-# (lesson 02 shows that many of them want gratings). The other channels
-# peak on the other six classes, and many columns are bright in several
-# rows: a last-layer channel is seldom a detector of one class. Lesson 02
-# also shows how the classifier combines them.
+# Most channels fire most for a **stripe** class. At the left of each
+# stripe group the column is bright in its stripe row only: those channels
+# are detectors of one class. Further right, a column is bright in several
+# shape rows too. The few channels that fire most for a **shape** (left
+# group) are nearly as bright in other shape rows: no `conv4` channel is a
+# circle or star detector. The shapes are told apart by the *mix* of shared
+# channels, which the final Dense layer weighs into each class score.
 
 # %% [markdown]
 # ## 5. Maps laid over the image
 #
-# A grid of maps is abstract. Laying one map over the image, upsampled to
-# its size and blended with it, shows *where* on the object the filter
-# fires. Here are the eight maps of the late layer with the highest mean on
-# this image, each scaled on its own (0 = its minimum, 1 = its maximum).
+# *Goal: see where on the object a filter fires.* Laying one map over the
+# image, upsampled to its size and blended with it, shows *where* the filter
+# fires. Here are the eight maps of `conv3` with the highest mean on this
+# image, each scaled on its own (0 = its minimum, 1 = its maximum).
 
 # %%
 late_name = spec.layers["late"]
@@ -250,12 +279,11 @@ q_class_zeros.check(answer);
 # ## On a real ImageNet network
 #
 # The same helpers read the maps of VGG16 (Simonyan & Zisserman 2014)
-# trained on ImageNet, here on one of the course's sample photos: from the
-# first block, the third and the last. Zeiler & Fergus (2014) describe what
-# to expect from such a network: the first layers respond to edges and
-# colour blobs, middle layers to textures and repeated patterns, the last
-# ones to object parts. This section runs when the ImageNet weights can be
-# reached (Colab, or online); otherwise the next cell says why it is skipped.
+# trained on ImageNet, on one sample photo: the first block, the third and
+# the last. Zeiler & Fergus (2014) found that such a network's first layers
+# respond to edges and colour blobs, middle ones to textures, the last ones
+# to object parts. This runs when the ImageNet weights can be reached
+# (Colab, online); otherwise the next cell says why it is skipped.
 
 # %%
 from helpers.models import load_imagenet
@@ -273,7 +301,7 @@ if net is not None:
                                          for n, g in zip(vlayers, vgrids)],
                               cols=4, cell=3.0, cmap=plotting.HEATMAP_GAPS, vmin=0, vmax=1)
     for s in activations.layer_statistics(net.model, np.stack([im for im, _ in photos.values()]), vlayers):
-        print(f"{s['layer']:>14}: {s['height']:>3}x{s['width']:<3} x {s['channels']:>4} maps, {s['zeros']:.0%} zeros")
+        print(f"{s['layer']} has {s['channels']} maps of {s['height']}×{s['width']}; {s['zeros']:.0%} of its values are zero.")
     display(fig)
 
 # %% [markdown]
@@ -290,12 +318,14 @@ if net is not None:
 #   activations past the first layer are zero, though the last layer has
 #   fewer zeros than the one before it. The pictures go from the object's
 #   colour and outline to arcs, then to coarse rings and parts.
+# * Many last-layer channels are stripe detectors; the shapes share their
+#   channels and are told apart by the mix.
 # * A map laid over the image shows where on the object a filter fires.
 #
 # ## On your own
 # * Compare the overlays of the same channel on two different classes.
-# * Find a channel of the last layer that fires for exactly one class in the
-#   class-by-channel picture, and check it with overlays.
+# * Pick the most selective stripe channel of section 4 (`order[groups[0]]`) and lay
+#   its map over a stripe image and over a circle.
 #
 # ## Further reading
 # * F. Chollet, *Deep Learning with Python*, §9.4 "Interpreting what convnets learn".

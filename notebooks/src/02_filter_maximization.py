@@ -1,20 +1,18 @@
 # %% [markdown]
 # # 02 · What does a filter want to see?
 #
-# Lesson 01 showed how filters respond to real images. Now turn the question
-# around: change the *image* until one filter fires as strongly as it can.
+# Lesson 01 watched filters respond to real images. Now change the
+# *image* until one filter fires as strongly as it can.
 #
 # **What you'll do**
-# * write gradient ascent on the input by hand, then use `helpers.render`;
-# * render a layer's most active filters as one batch;
-# * compare raw-pixel and Fourier image parameterizations;
-# * link last-layer filters to the classes they vote for.
+# * write gradient ascent on the input by hand, and fix its failures one
+#   change at a time;
+# * render the most active filters of three layers, on pixels and on a
+#   smooth (Fourier) basis.
 #
 # **What you'll learn**
-# * why the gradient is normalized, why the border is cropped from the objective,
-#   and why transforms (jitter, scale, rotation) help;
-# * why a first-layer filter wants a flat colour, and what a smooth
-#   (Fourier) parameterization changes.
+# * why the border is cropped, why the start matters, what transforms do;
+# * when, and why, a filter wants a flat colour rather than a pattern.
 #
 # **What you'll need:** lessons 00 and 01.
 
@@ -35,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 from helpers import activations, config, objectives as O, param as P, plotting, shapes, transforms as T
 from helpers.claims import claim
+from helpers.exercises import lesson02
 from helpers.models import load_model
 from helpers.render import render
 
@@ -51,25 +50,24 @@ print(spec.description, "| image size", size, "| late layer", late)
 # %% [markdown]
 # ## 1. Gradient ascent on one filter
 #
-# Let $A_{i,j,k}(x)$ be the activation of filter $k$ at position $(i, j)$ for
+# *Goal: write the ascent by hand and see how it fails.* Let
+# $A_{i,j,k}(x)$ be the activation of filter $k$ at position $(i, j)$ for
 # image $x$. The objective is the filter's mean activation
 #
 # $$J(x) = \frac{1}{HW}\sum_{i,j} A_{i,j,k}(x).$$
 #
-# Gradient *ascent* moves the image uphill. The size of $\nabla_x J$ varies
-# wildly between filters and layers, so we divide it by its root mean square
-# (Chollet's trick) and take steps of a fixed size $\eta$:
+# The size of $\nabla_x J$ varies wildly between filters and layers, so
+# gradient ascent divides it by its root mean square (Chollet's trick) and
+# takes steps of a fixed size $\eta$:
 #
 # $$x \leftarrow x + \eta\,\frac{\nabla_x J}{\sqrt{\mathrm{mean}\big((\nabla_x J)^2\big)} + \epsilon}.$$
 #
-# From scratch, starting from grey with a little noise, and recording the
-# share of $|\nabla_x J|$ in the 12 leftmost columns of the image:
+# From scratch, on the last conv layer, from grey with a little noise:
 
 # %%
-import keras
 probe = activations.feature_model(spec, late)  # = keras.Model(inputs, spec.layer(late).output) for a flat model
-rng = np.random.default_rng(SEED)
-x = tf.Variable(0.5 + rng.uniform(-0.1, 0.1, (1, size, size, 3)).astype("float32"))
+grey = (0.5 + np.random.default_rng(SEED).uniform(-0.1, 0.1, (1, size, size, 3))).astype("float32")
+x = tf.Variable(grey)
 history, left_share = [], []
 for step in range(config.steps(STEPS)):
     with tf.GradientTape() as tape:
@@ -79,206 +77,220 @@ for step in range(config.steps(STEPS)):
     history.append(float(J))
     mass = tf.reduce_sum(tf.abs(g), axis=-1)[0]
     left_share.append(float(tf.reduce_sum(mass[:, :12]) / (tf.reduce_sum(mass) + 1e-12)))
-print(f"objective: {history[0]:.3f} -> {history[-1]:.3f} after {len(history)} steps; "
-      f"gradient share in the left 12 columns: {left_share[0]:.0%} at the first step, {left_share[-1]:.0%} at the last")
-plotting.image_grid([x.numpy()[0], P.deprocess(x.numpy()[0])], ["result", "result, display-normalized"],
-                    cols=2, cell=3.2, suptitle=f"{late} filter {FILTER}, no regularizer, from scratch")
+print(f"The objective rose from {history[0]:.3f} to {history[-1]:.2f} in {len(history)} steps, but "
+      f"{left_share[0]:.0%} of the gradient sat in the 12 leftmost columns at the first step.")
+claim("grey start, no crop: gradient share in the left 12 columns", left_share[0], at_least=0.8, quiet=True)
+plotting.show_image(x.numpy()[0], f"{late} filter {FILTER}: grey start", size=3.2)
 
 # %% [markdown]
-# No pattern at all: a saturated strip at the left border over the grey
-# noise of the start, where nearly all of the gradient sits (printed).
-# Why? Every convolution here uses `padding="same"`: it reads zeros
-# beyond its input. The model first maps [0, 1] to [−1, 1], so for
-# `conv1` that zero is mid-grey, like our start: no edge. But `conv2`,
-# `conv3` and `conv4` pad their inputs, the ReLU outputs of the layer
-# before, with zeros, while inside the image those outputs are not all zero
-# (a filter with a positive bias fires even on flat grey). From `conv2` on,
-# the border is a step that every image has, always in the same place.
-# Which side a filter reacts to depends on its weights; this one, the left.
-# (The right panel uses the Keras example's display normalization,
-# `P.deprocess`: standardize, spread 0.15 around grey. From now on patterns
-# are shown that way.)
+# No pattern: a saturated strip at the left border over the grey noise.
+# The cause is the padding: every convolution here reads zeros beyond its
+# input (`padding="same"`). From `conv2` on, that input is a ReLU output
+# that is not zero inside the image, so the border is an edge that every
+# image has, always in the same place. This filter reacts to the left one.
 #
-# The fix, as in the Keras example: leave the border units out of the
-# objective, averaging over $c \le i < H - c$, $c \le j < W - c$ only
-# (`O.channel(late, k, crop=CROP)`, i.e. `activation[:, 2:-2, 2:-2, k]`).
-# We also start from a *smooth* random image (the Fourier start of section 3)
-# rather than pixel noise. `helpers.render.render` runs the loop with a
-# compiled step, a progress bar and optional transforms.
+# ## 2. One change at a time
+#
+# *Goal: get a pattern for this filter, and see what each fix does.* First
+# **crop**: average only over $c \le i < H - c$, $c \le j < W - c$, leaving
+# the border units out (`O.channel(late, k, crop=CROP)`). Then two more
+# changes, shown alone and together: a **smooth start** (a random image of
+# soft blobs, section 5) instead of grey noise, and **transforms** (random
+# padding, jitter, scaling and rotation at every step, so that the picture
+# must work when shifted a little). `helpers.render.render` runs the loop
+# with a compiled step.
 
 # %%
-start = P.FourierParam(1, size, size, seed=SEED).numpy()
-share = {}
-for c in (0, CROP):   # where the gradient is at the smooth start, without and with the crop
-    o = O.channel(late, FILTER, crop=c)
-    x0 = tf.Variable(start)
-    with tf.GradientTape() as tape:
-        Jc = tf.reduce_sum(o(O.activations_for(O.objective_model(spec.model, o), x0)))
-    mass = tf.reduce_sum(tf.abs(tape.gradient(Jc, x0)), axis=-1)[0].numpy()
-    share[c] = float(mass[:, :12].sum() / max(mass.sum(), 1e-12))
-    print(f"{o.name}: gradient share in the left 12 columns at the smooth start {share[c]:.0%}")
+import warnings
 obj = O.channel(late, FILTER, crop=CROP)
-res = render(spec.model, obj, transforms=[T.clip()], steps=STEPS, lr=LR, seed=SEED, size=size, init=start)
-print(f"{obj.name}: objective {res.values[0, 0]:.3f} -> {res.best_values[0]:.3f}")
-claim("grey-noise start: gradient share in the left 12 columns", left_share[0], at_least=0.8)
-claim(f"smooth start, crop={CROP}: gradient share in the left 12 columns", share[CROP], at_most=0.3);
+A = activations.get_activations(spec.model, grey, late)[late][0]   # one forward pass: every filter's map
+H, W = A.shape[:2]
+inside = A[CROP:H - CROP, CROP:W - CROP].mean(axis=(0, 1))       # each filter's cropped objective
+n_late = len(inside)
+print(f"With the crop, filter {FILTER}'s objective on the grey start is {inside[FILTER]:.3f}"
+      + (": no unit inside the border fires, so there is no gradient to climb." if inside[FILTER] == 0 else ".")
+      + f" {int(np.sum(inside == 0))} of the {n_late} {late} filters fire nowhere inside the border on this start.")
+if spec.name.startswith("shapes"):
+    claim(f"filter {FILTER}'s cropped objective on the grey start", float(inside[FILTER]), equals=0.0, quiet=True)
+    claim(f"{late} filters silent inside the border on the grey start", int(np.sum(inside == 0)),
+          between=(4, 20), quiet=True)
+starts = np.concatenate([grey, P.FourierParam(1, size, size, seed=SEED).numpy()])
+with warnings.catch_warnings():   # a start with no gradient is flagged dead, and shown unchanged
+    warnings.simplefilter("ignore")
+    plain = render(spec.model, O.channel(late, [FILTER] * 2, crop=CROP), transforms=[T.clip()], steps=STEPS,
+                   lr=LR, seed=SEED, size=size, init=starts)
+    robust = T.standard(size, seed=SEED)
+    moved = render(spec.model, O.channel(late, [FILTER] * 2, crop=CROP), transforms=robust, steps=STEPS,
+                   lr=LR, seed=SEED, size=size, init=starts)
+titles = [f"{st} start, {tr}" + ("\n(no gradient: unchanged)" if r.dead[i] else "")
+          for i, st in enumerate(("grey", "smooth")) for tr, r in (("no transforms", plain), ("transforms", moved))]
+fig = plotting.image_grid([plain.images[0], moved.images[0], plain.images[1], moved.images[1]], titles, cols=2,
+                          cell=3.0, suptitle=f"{late} filter {FILTER}, border cropped")
+fig
 
 # %% [markdown]
-# From the smooth start, with the border cropped, the gradient no longer
-# piles up at the edge. But with no regularizer the picture (middle, below)
-# is speckled with pixel-level noise. Small random **transforms** at every
-# step (jitter, padding, scaling, rotation) force the picture to work even
-# when shifted a little, which removes most of that noise.
-
-# %%
-robust = T.standard(size, seed=SEED)
-print("transforms:", robust)
-res_robust = render(spec.model, obj, transforms=robust, steps=STEPS, lr=LR, seed=SEED, size=size, init=start)
-plotting.image_grid(P.deprocess(np.concatenate([x.numpy(), res.images, res_robust.images])),
-                    ["no crop, no transforms", f"crop={CROP}, no transforms", f"crop={CROP}, transforms"],
-                    cols=3, cell=3.2, suptitle=f"{late} filter {FILTER}")
+# With the crop the border's pull is gone, but from grey noise alone (top
+# left) there is nothing to climb. With both changes (bottom right) the
+# filter climbs to slanted stripes. Each change alone works for some seeds
+# only (try another `SEED`): it may leave the start almost untouched, or
+# give a faint or speckled picture. Filters that
+# fire inside the border on grey noise climb from it, crop or not: try
+# `FILTER = 13`.
 
 # %% [markdown]
-# ## 2. A whole layer in one batch
+# ## 3. A whole layer in one batch
 #
+# *Goal: see what the filters of one layer want, side by side.*
 # `O.channel(layer, [k0, k1, ...])` means "image $i$ maximizes filter
-# $k_i$": independent optimizations in one batch, so that each step's one
-# forward and backward pass serves all of them. We show the filters that
-# fire most on real images (`activations.most_active_channels`), not the
-# first ones.
+# $k_i$": independent optimizations in one batch. In each layer, the 16
+# filters with the highest mean activation on 64 real images
+# (`activations.most_active_channels`), rendered with the crop, a smooth
+# start and the transforms, shown as rendered.
 
 # %%
 grids, tops = {}, {}
 for name in (spec.layers["early"], spec.layers["middle"], late):
     n = min(N_FILTERS, int(spec.layer(name).output.shape[-1]))
     tops[name] = activations.most_active_channels(spec.model, real, name, k=n)
-    init = P.FourierParam(n, size, size, seed=SEED).numpy()
     grids[name] = render(spec.model, O.channel(name, tops[name], crop=CROP), transforms=robust, steps=STEPS,
-                         lr=LR, seed=SEED, size=size, init=init)
-    print(f"{name}: {n} filters, {int(grids[name].dead.sum())} flagged dead, {grids[name].seconds:.1f} s")
-fig = plotting.image_grid(P.deprocess(grids[late].images), [f"{late}:{k}" for k in tops[late]], cols=8, cell=1.6,
+                         lr=LR, seed=SEED, size=size, init=P.FourierParam(n, size, size, seed=SEED).numpy())
+dead = sum(int(r.dead.sum()) for r in grids.values())
+coherence, angle = lesson02.stripe_orientation(grids[late].images)
+stripes = coherence > 0.5
+off_axis = np.minimum(angle % 90, 90 - angle % 90)   # degrees away from horizontal or vertical
+worst = float(off_axis[stripes].max()) if stripes.any() else 0.0
+print(f"{dead} of the {sum(len(t) for t in tops.values())} filters had a zero gradient throughout (flagged dead). "
+      f"In {late}, {int(stripes.sum())} of the {len(stripes)} renders are stripes (a coherence above 0.5, on a scale "
+      "where perfect stripes score 1 and dots about 0)"
+      + (f", all within {worst:.0f}° of horizontal or vertical." if stripes.any() else "."))
+if spec.name.startswith("shapes"):
+    claim(f"{late} renders that are stripes", int(stripes.sum()), at_least=8, quiet=True)
+    claim(f"{late} stripes: largest angle away from horizontal or vertical", worst, at_most=15, quiet=True)
+fig = plotting.image_grid(grids[late].images, [f"{late}:{k}" for k in tops[late]], cols=8, cell=1.6,
                           suptitle=f"{late}: the {len(tops[late])} most active filters")
 fig.subplots_adjust(hspace=0.3)
 fig
 
+# %% [markdown]
+# Most `conv4` renders are **stripes** close to horizontal or vertical,
+# which fits lesson 01: most `conv4` channels fire most for the stripe
+# classes. The others have no single direction: lattices of blobs, or a
+# tangle of short lines. The middle layer:
+
 # %%
-early, middle = spec.layers["early"], spec.layers["middle"]
-plotting.image_grid(P.deprocess(grids[middle].images[:8]), [f"{middle}:{k}" for k in tops[middle][:8]],
-                    cols=8, cell=1.6, suptitle=f"{middle}: the 8 most active filters")
+middle = spec.layers["middle"]
+flat = grids[middle].images.std(axis=(1, 2, 3)) < 0.1
+print(f"{int(flat.sum())} of these {len(flat)} renders are nearly flat (pixel standard deviation under 0.1).")
+if spec.name.startswith("shapes"):
+    claim(f"nearly flat {middle} renders", int(flat.sum()), between=(2, 7), quiet=True)
+fig = plotting.image_grid(grids[middle].images, [f"{middle}:{k}" + (" flat" if f else "")
+                                                 for k, f in zip(tops[middle], flat)],
+                          cols=8, cell=1.6, suptitle=f"{middle}: the {len(tops[middle])} most active filters")
+fig.subplots_adjust(hspace=0.3)
+fig
 
 # %% [markdown]
-# A first-layer kernel ($3\times3\times3$) is a tiny colour image (grey is
-# a zero weight; one scale for all). Below, the eight most active
-# first-layer filters: kernels with the sum of all their weights, and their
-# renders shown as rendered (a flat image has no pattern to normalize;
-# framed, since some are white).
+# The `conv2` filters marked *flat* want a black or white wash with at most
+# sparse dots; a few others a light wash with dots or dashes; the rest
+# stripes, straight or wavy, in several directions.
+# Why would a filter want no pattern at all?
+#
+# ## 4. When a filter wants a flat colour
+#
+# *Goal: explain the flat renders with the formula, on the first layer.*
+# The model maps a pixel value $v \in [0, 1]$ to $u = 2v - 1$; a unit of
+# filter $k$ computes $z_{ij} = b_k + \sum W \cdot u$ over its $3\times3$
+# patch. Let $s_c = \sum_{u,v} W_{u,v,c,k}$ be the weight sum of colour $c$.
+# **If every unit inside the crop is active** ($z_{ij} > 0$: the ReLU
+# passes it unchanged), the objective is the mean of $z$, and since every
+# pixel sits in nine patches, up to the border
+# $J = b_k + \sum_c s_c\,\bar u_c$: only the *mean colour* $\bar u$ counts.
+# The best such image puts each colour at its extreme with the sign of
+# $s_c$, everywhere: a saturated **flat wash**. The condition matters: when
+# a kernel's weights nearly cancel ($s_c \approx 0$, an edge detector), an
+# image that switches some units off and drives others hard can do
+# better: an edge or a grating. Below, the 8 most active first-layer kernels
+# (grey = zero weight, one scale for all) and their renders.
 
 # %%
+early = spec.layers["early"]
 eight1 = tops[early][:8]
 W1 = np.asarray(spec.layer(early).get_weights()[0])
 sums = W1.sum(axis=(0, 1, 2))
-print("kernel sums:", ", ".join(f"{k}: {sums[k]:+.2f}" for k in eight1))
+units = activations.get_activations(spec.model, grids[early].images[:8], early)[early][:, CROP:-CROP, CROP:-CROP]
+active = [float((units[i, ..., k] > 0).mean()) for i, k in enumerate(eight1)]
+balance = np.abs(sums[eight1]) / np.abs(W1[..., eight1]).sum(axis=(0, 1, 2))
+print(("At every render, all" if min(active) == 1 else f"At every render, at least {min(active):.0%}") +
+      f" of the filter's units inside the crop are active; each kernel's weights sum to at least "
+      f"{balance.min():.0%} of the sum of their absolute values.")
+pushes_up = W1[..., eight1].sum(axis=(0, 1)) > 0                 # [3 colours, 8 filters]
+bright = grids[early].images[:8].mean(axis=(1, 2)).T > 0.5       # [3 colours, 8 filters]
+if spec.name.startswith("shapes"):
+    claim(f"{early}: share of units active at the renders (smallest of 8)", min(active), at_least=0.95, quiet=True)
+    claim(f"{early} renders whose colour follows the sign of the weight sums (of 8)",
+          int(np.all(pushes_up == bright, axis=0).sum()), at_least=6, quiet=True)
 fig = plotting.image_grid(list(activations.kernel_images(W1)[eight1]) + list(grids[early].images[:8]),
                           [f"{k}: sum {sums[k]:+.1f}" for k in eight1] + [f"render {k}" for k in eight1],
                           cols=8, cell=1.6, suptitle=f"{early}: kernels (top) and renders (bottom)")
 for ax in fig.axes:
-    ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])
-fig.subplots_adjust(hspace=0.35)
+    ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])   # frames: some renders are white
+fig.subplots_adjust(hspace=0.3)
 fig
 
-# %%
-pushes_up = W1[..., eight1].sum(axis=(0, 1)) > 0                 # [3 colours, 8 filters]
-bright = grids[early].images[:8].mean(axis=(1, 2)).T > 0.5       # [3 colours, 8 filters]
-if spec.name.startswith("shapes"):
-    claim(f"{early} renders whose colour follows the sign of the weight sums (of 8)",
-          int(np.all(pushes_up == bright, axis=0).sum()), at_least=6);
-
 # %% [markdown]
-# These kernels are far from summing to zero (printed above). For filter
-# $k$ with colour weight sums $s_c = \sum_{u,v} W_{u,v,c,k}$, a flat image of
-# colour $v \in [0, 1]^3$ becomes $u = 2v - 1$ inside the model and gives
-# every unit $b_k + \sum_c s_c u_c$. The best flat image puts each colour at
-# its extreme with the sign of $s_c$: a saturated **flat wash** (white,
-# black or one colour), which is what the renders are (the claim counts
-# them). The objective, a mean over positions, explains this; the
-# transforms do not. The middle layer wants lattices of coloured dots or
-# wavy gratings, the last one horizontal or vertical gratings and lattices
-# of blobs. A filter flagged "dead" had a zero gradient at every step.
-
-# %% [markdown]
-# ## 3. Pixels or a Fourier basis?
+# These kernels are far from cancelling and every unit stays active
+# (printed): the renders are the predicted flat washes, white, black or one
+# saturated colour, following the signs of the sums.
 #
-# Olah et al. (2017) optimize the image through a **Fourier parameterization**:
+# ## 5. Pixels or a Fourier basis?
+#
+# *Goal: see what a smooth parameterization changes.* Olah et al. (2017)
+# optimize the image through a **Fourier parameterization**:
 # $x = \sigma\big(C\,\mathcal{F}^{-1}[s(f)\,\hat v]\big)$ with $s(f) \propto 1/f$,
 # a colour-decorrelation matrix $C$ and a sigmoid. The gradient reaches
-# $\hat v$ multiplied by $s(f)$, and the step in $\hat v$ reaches the image
-# multiplied by $s(f)$ again: compared with a step on the pixels, frequency
-# $f$ moves $s(f)^2 \propto 1/f^2$ as much, so **low frequencies move far more
-# than high ones** and the picture stays smooth without any blur. Its random
-# start is smooth too, and no more contrasted than grey noise (both pixel
-# standard deviations are printed below).
+# $\hat v$ scaled by $s(f)$, and the step reaches the image scaled by
+# $s(f)$ again: **low frequencies move far more than high ones** (by
+# $1/f^2$). Its random start is smooth, like section 2's. Below, the first
+# 8 `conv4` filters of section 3, both ways.
 
 # %%
 eight = tops[late][:8]
 fourier = render(spec.model, O.channel(late, eight, crop=CROP), param="fourier", transforms=robust[:-1],
                  steps=STEPS, lr=LR, seed=SEED, size=size)
-print(f"pixel standard deviation of the start: Fourier {P.FourierParam(8, size, size, seed=SEED).numpy().std():.3f}, "
-      f"grey noise of section 1 {rng.uniform(-0.1, 0.1, (8, size, size, 3)).std():.3f}")
-claim("Fourier renders flagged dead", int(fourier.dead.sum()), equals=0)
-fig = plotting.image_grid(P.deprocess(np.concatenate([grids[late].images[:8], fourier.images])),
-                          [f"pixel {k}" for k in eight] + [f"Fourier {k}" for k in eight], cols=8, cell=1.6,
+pixel = grids[late].images[:8]
+def fine_detail(ims):   # share of the image's variation at wavelengths under 4 pixels
+    power = np.abs(np.fft.fft2(ims.mean(-1) - ims.mean(axis=(1, 2, 3))[:, None, None])) ** 2
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size)))
+    return (power * (f > 0.25)).sum((1, 2)) / power.sum((1, 2))
+coh_f, ang_f = lesson02.stripe_orientation(fourier.images)
+turn = np.abs((ang_f - angle[:8] + 90) % 180 - 90)
+kept = int(np.sum(stripes[:8] & (coh_f > 0.5) & (turn < 15)))
+smoother = int(np.sum(fine_detail(fourier.images) < fine_detail(pixel)))
+ratio = float(np.mean(fourier.best_values / grids[late].best_values[:8]))
+print(f"Of the {int(stripes[:8].sum())} filters whose pixel render is stripes, {kept} keep their direction (within 15°). "
+      f"{smoother} of the 8 Fourier renders have less fine detail (variation at wavelengths under 4 pixels) than "
+      f"their pixel twin, and on average they reach {ratio:.0%} of its objective.")
+if spec.name.startswith("shapes"):
+    claim("pixel stripes whose direction the Fourier render keeps (share)", kept / max(int(stripes[:8].sum()), 1),
+          at_least=0.8, quiet=True)
+    claim("Fourier renders with less fine detail than their pixel twin (of 8)", smoother, at_least=7, quiet=True)
+    claim("Fourier objective over pixel objective (mean of 8)", ratio, at_most=0.9, quiet=True)
+fig = plotting.image_grid(np.concatenate([pixel, fourier.images]), [f"pixel {k}" for k in eight] +
+                          [f"Fourier {k}" for k in eight], cols=8, cell=1.6,
                           suptitle=f"{late}: the same filters, two parameterizations")
 fig.subplots_adjust(hspace=0.3)
 fig
 
 # %% [markdown]
-# The Fourier renders are smoother, with wider stripes and no pixel
-# speckle. Most keep the orientation of their pixel version; a few turn
-# into broader blobs or mazes: the parameterization changes which pattern
-# the ascent finds, not only how clean it looks.
+# The Fourier renders keep the stripes' direction, with smoother edges
+# and no pixel speckle; some have fewer, broader stripes or large flat
+# patches. They excite the filter *less*: smoothness is a preference we
+# impose, not something the filter asks for.
 #
-# ## 4. From filters to classes
+# ## 6. Your turn: the panel
 #
-# On the shapes CNN the last convolution is averaged over the image and fed to
-# one Dense layer, so logit $z_c = b_c + \sum_k W_{k,c}\,\bar A_k$: each
-# filter *votes* for classes with weight $W_{k,c}$. Below, each column is one
-# of the eight filters with the largest votes and each row a class: red is a
-# vote for the class, blue a vote against, white zero.
-
-# %%
-from helpers.exercises import lesson02
-try:
-    W = lesson02.class_weights(spec)
-    top = np.argsort(-np.abs(W).max(1))[:8]
-    fig = plotting.matrix_plot(W[top].T, xlabel="filter", ylabel="class", yticklabels=spec.class_names,
-                               title=f"{late} filter → class weight", cmap="coolwarm")
-    fig.axes[0].set_xticks(range(len(top)), [str(k) for k in top])
-    fig.axes[0].images[0].set_clim(-np.abs(W[top]).max(), np.abs(W[top]).max())   # white = 0
-    fig.axes[1].set_ylabel("weight $W_{k,c}$ (vote)")
-except ValueError as err:  # VGG16 has fully connected layers in between
-    top, fig = np.arange(8), None
-    print(err)
-fig
-
-# %%
-imgs = render(spec.model, O.channel(late, [int(k) for k in top], crop=CROP), transforms=robust, steps=STEPS,
-              lr=LR, seed=SEED, size=size, init=P.FourierParam(len(top), size, size, seed=SEED).numpy()).images
-labels = [f"{k} → {spec.class_names[int(np.argmax(W[k]))]}" if fig is not None else str(k) for k in top]
-plotting.image_grid(P.deprocess(imgs), labels, cols=8, cell=1.6, suptitle="strongest voters: filter → its top class")
-
-# %% [markdown]
-# Some votes are readable: the filters that vote for *vertical stripes*
-# want vertical gratings, and filter 2, a *triangle* voter, wants oblique
-# lines crossing, like a triangle's slanted sides. Many are not: horizontal
-# gratings vote for *square* or *star*. A last-layer filter is a part that
-# several classes share, weighted differently by each; its largest vote
-# alone does not name it.
-
-# %% [markdown]
-# ## 5. Your turn: the panel
-#
-# Pick a layer and filters, switch transforms on and off, try pixels against
-# Fourier. The picture updates while it runs; Stop keeps the best so far.
+# Pick a layer and filters, switch transforms on and off, try pixels
+# against Fourier; Stop keeps the best picture so far.
 
 # %%
 from helpers.widgets.featvis import FiltersPanel
@@ -287,10 +299,10 @@ panel.run()
 panel
 
 # %% [markdown]
-# ## 6. Exercise
+# ## 7. Exercise
 #
 # Take first-layer filter `ex_filter` (printed below), whose kernel and
-# render section 2 did not show. Among all **flat** images (one colour
+# render section 4 did not show. Among all **flat** images (one colour
 # everywhere), which makes its mean activation (border left out) largest?
 # Answer with one of `"black"`, `"white"`, `"red"`, `"green"`, `"blue"`,
 # `"cyan"`, `"magenta"`, `"yellow"` (no colour weight sum is exactly zero,
@@ -302,20 +314,19 @@ try:
     q = lesson02.flat_colour_exercise(spec, early, ex_filter) if ex_filter is not None else None
 except ValueError:  # not a plain convolution on the RGB image, or a silent filter
     q = None
-print(f"layer {early}, filter {ex_filter}" if q else "This exercise needs a first layer that is a plain convolution "
-      "with bias and ReLU on the image, as in the shapes CNN.")
+print(f"Your filter: {early} filter {ex_filter}." if q else "This exercise needs a first layer that is a plain "
+      "convolution with bias and ReLU on the image, as in the shapes CNN.")
 answer = None   # e.g. "magenta"
 q.check(answer) if q else None;
 
 # %% [markdown]
 # ## On a real ImageNet network
 #
-# The same `render` call on VGG16 trained on ImageNet: for a middle and
-# the last block, the four filters that fire most on the sample photos.
-# Chollet's blog post (2016) rendered VGG16's filters: the first block
-# wants colours and edges, the middle ones textures, the last ones motifs
-# that look like parts of natural objects. This runs when the ImageNet
-# weights can be reached (Colab, online); otherwise the next cell says why not.
+# The same `render` call on VGG16 (ImageNet): the four filters of a middle
+# and the last block that fire most on the sample photos. In Chollet's
+# (2016) renders, VGG16's first block wants colours and edges, the middle
+# ones textures, the last ones motifs like object parts. This runs when the
+# weights can be reached (Colab, online).
 
 # %%
 from helpers.models import load_imagenet
@@ -328,7 +339,7 @@ if net is not None:
         vcrop = min(CROP, max(0, (int(net.layer(vlayer).output.shape[1]) - 2) // 2))
         vres = render(net.model, O.channel(vlayer, ks, crop=vcrop), param="fourier",
                       transforms=T.standard(vsize, seed=SEED)[:-1], steps=STEPS, lr=LR, seed=SEED, size=vsize)
-        vshown += list(P.deprocess(vres.images))
+        vshown += list(vres.images)
         vtitles += [f"{vlayer}:{k}" for k in ks]
     fig = plotting.image_grid(vshown, vtitles, cols=4, cell=2.6, suptitle="VGG16, Fourier parameterization")
     fig.subplots_adjust(hspace=0.3)
@@ -337,15 +348,16 @@ if net is not None:
 # %% [markdown]
 # ## Summary
 #
-# * Feature visualization is gradient ascent on the image:
-#   $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$; crop the border units out of the
-#   objective, or the ascent can pile up against the zero padding.
-# * A per-image channel index renders a whole layer in one batch.
-# * A mean over positions makes a first-layer filter want a flat wash, whose
-#   colour follows the signs of its weight sums.
-# * Transforms and the Fourier parameterization turn pixel noise into
-#   patterns: dot lattices and gratings (middle layer), gratings and blob
-#   lattices (last), each last-layer filter voting for several classes.
+# * Feature visualization is gradient ascent on the image,
+#   $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$. Crop the border units out
+#   of the objective, or a filter can pile up against the zero padding.
+# * A filter silent on its start has no gradient there; a smooth start
+#   together with random transforms (which also remove speckle) got filter
+#   0 climbing.
+# * While all its units stay active, a filter wants a flat wash (first
+#   layer, several `conv2` filters); most active `conv4` filters want
+#   stripes near horizontal or vertical.
+# * A Fourier parameterization gives smoother pictures, at a lower objective.
 #
 # ## On your own / Further reading
 #
