@@ -110,9 +110,9 @@ claim("own logit, softmax objective over logit objective", own_logit["softmax"] 
 # %% [markdown]
 # The table shows what each objective does:
 #
-# * $p_c$ raises its own logit least. Its gradient,
-#   $p_c\,(\nabla z_c - \sum_k p_k \nabla z_k)$, vanishes once $p_c$ is
-#   near 1 (or near 0), so the climb stalls.
+# * $p_c$ raises its own logit least: once $p_c$ is near 1 there is little
+#   left to gain, and $p_c$ can also rise by pushing the other classes
+#   down (Simonyan et al.'s reason to climb $z_c$).
 # * $z_c$ raises its own logit most, yet another class still wins on some images.
 # * $\log p_c + 0.1\,z_c$ raises the logit nearly as far *and* makes every
 #   class win, with the highest mean probability. It is the course's default.
@@ -254,8 +254,8 @@ if net is not None:
 # ## Summary
 #
 # * Naive ascent on the logit $z_c$ reaches huge scores while another class wins.
-# * Climbing $p_c$ stalls early; climbing $z_c$ lets other classes win on
-#   some images; $\log p_c + 0.1\,z_c$ raises $z_c$ and makes every class win.
+# * Climbing $p_c$ raises $z_c$ least; climbing $z_c$ lets other classes win on
+#   some images; $\log p_c + 0.1\,z_c$ raises $z_c$ nearly as far and makes every class win.
 # * Without regularizers the network is sure about speckle: its confidence says nothing about the picture.
 # * Decay and norm clip leave the speckle; blur, the median filter and the random moves
 #   turn it into larger blobs and strokes. The step size sets their balance with the gradient.
