@@ -117,7 +117,8 @@ grid(combined.images, titled(spec, combined.images), "combined recipe")
 #
 # ## 2. Choosing inflates the score you chose by
 #
-# Render every class from `RESTARTS` start images and keep one per class.
+# Render every class from `RESTARTS` start images (with half the steps, to
+# save time) and keep one per class.
 # Keeping the one B likes best and then reporting B's opinion measures the
 # *choice*: with enough tries even noise finds an image a judge likes. So
 # also score the choice by `plain`, which played no part in it. The score
