@@ -36,16 +36,16 @@ from helpers import objectives as O
 from helpers import transforms as T
 from helpers.render import RenderResult, render
 
-#: Regularizers on their own, for the ablation grid (sources/003: clip, decay, blur, median, jitter...).
+#: Regularizers on their own, for the ablation grid: each column is one part of :func:`regularized`, with the
+#: same settings (plus clipping), and ``norm clip`` (Yosinski et al. 2015), which the combined recipe leaves out.
 ABLATIONS = {
     "naive": lambda seed: [],
     "clip": lambda seed: [T.clip()],
-    "decay": lambda seed: [T.decay(0.02), T.clip()],
+    "decay": lambda seed: [T.decay(0.01), T.clip()],
     "blur": lambda seed: [T.gaussian_blur(0.7, every=4), T.clip()],
-    "median": lambda seed: [T.median_filter(3, every=4), T.clip()],
+    "median": lambda seed: [T.median_filter(3, every=8), T.clip()],
     "norm clip": lambda seed: [T.norm_clip(50.0, every=4), T.clip()],
-    "jitter/scale/rotate": lambda seed: [T.jitter(3, seed=seed), T.random_scale(seed=seed + 1),
-                                         T.random_rotate(10, seed=seed + 2), T.clip()],
+    "shift/scale/rotate": lambda seed: robust(seed) + [T.clip()],
 }
 
 
@@ -317,15 +317,16 @@ def pick(result: RenderResult, classes, by: str = "objective", judge_model=None)
     return result.images.reshape(n, k, *result.images.shape[1:])[chosen, np.arange(k)]
 
 
-def ablation_figure(results: dict, names, judge_model=None, classes=None, rows: int = 4):
+def ablation_figure(results: dict, names, judge_model=None, classes=None, rows: int = 4, cell: float = 1.45):
     """Recipes as columns (titled with their transfer to ``judge_model`` over all classes), classes as rows."""
     from helpers import plotting
 
     cols = len(results)
     rows = max(1, min(rows, min(len(r.images) for r in results.values())))  # a two-class model has two rows
-    fig, axes = plotting.new_figure(1.45 * cols, 1.45 * rows + 0.5, nrows=rows, ncols=cols, squeeze=False)
+    fs = plotting._style()["fontsize"] + (1 if cell >= 1.8 else -1)
+    fig, axes = plotting.new_figure(cell * cols, cell * rows + 0.6, nrows=rows, ncols=cols, squeeze=False)
     for j, (recipe, res) in enumerate(results.items()):
-        title = recipe.replace("jitter/scale/rotate", "jitter/scale/\nrotate")
+        title = recipe.replace("shift/scale/rotate", "shift/scale/\nrotate")
         if judge_model is not None:
             title += f"\nB: {transfer_rate(judge_model, res.images, classes):.0%}"
         for i in range(rows):
@@ -334,9 +335,9 @@ def ablation_figure(results: dict, names, judge_model=None, classes=None, rows: 
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(title, fontsize=9)
+                ax.set_title(title, fontsize=fs)
             if j == 0:
-                ax.set_ylabel(names[i], fontsize=9)
+                ax.set_ylabel(names[i], fontsize=fs)
     fig.tight_layout()
     return fig
 

@@ -38,7 +38,10 @@ def test_recipes_make_valid_images_and_keep_the_model(shapes_spec):
     assert np.all(res.best_values > res.values[0])
     names = [t.name for t in C.regularized(0)]
     assert names[-1] == "clip(0, 1)" and any("median" in n for n in names) and any("blur" in n for n in names)
-    assert set(C.RECIPES) >= {"naive", "clip", "decay", "blur", "median", "jitter/scale/rotate", "combined"}
+    assert set(C.RECIPES) >= {"naive", "clip", "decay", "blur", "median", "shift/scale/rotate", "combined"}
+    # each ablation column is one part of the combined recipe with the same settings (lesson 03 says so)
+    for key in ("decay", "blur", "median", "shift/scale/rotate"):
+        assert {t.name for t in C.ABLATIONS[key](0)} <= set(names), key
     sil = C.visualize_silhouettes(shapes_spec.model, [0, 7], steps=6, progress=False)
     assert np.all(sil.best_values > sil.values[0]) and not sil.notes
     # outside the central window only the smooth background remains: neighbouring pixels barely differ
@@ -175,29 +178,52 @@ def test_lesson03_norm_clip_exercise_names_its_wrong_answers():
     assert not q.check(img[:8], quiet=True)
 
 
+def _honest_score_mistakes(multi, classes, n, plain, judge):
+    """The right answer's table and five plausible wrong answers of lesson 04's exercise, each with its phrase."""
+    k, cols = len(classes), np.arange(len(classes))
+    pb = judge.predict(multi.images)[np.arange(n * k), classes * n].reshape(n, k)
+    pp = plain.predict(multi.images)[np.arange(n * k), classes * n].reshape(n, k)
+    kept = pp.argmax(0)
+    # reading multi.images class by class (image i * n + r) instead of restart by restart
+    pp_cm = plain.predict(multi.images)[np.arange(n * k), np.repeat(classes, n)].reshape(k, n)
+    pb_cm = judge.predict(multi.images)[np.arange(n * k), np.repeat(classes, n)].reshape(k, n)
+    by_obj = multi.best_values.reshape(n, k).argmax(0)  # choosing by A's objective, not by plain
+    wrong = {"own favourites": (pp[kept, cols].mean(), "score you chose by"),
+             "B chose": (pb.max(0).mean(), "chose as well as scored"),
+             "no choice": (pb.mean(), "no choice made"),
+             "class-major": (pb_cm[cols, pp_cm.argmax(1)].mean(), "stored restart by restart"),
+             "A's objective": (pb[by_obj, cols].mean(), "A's highest objective")}
+    return pb[kept, cols], wrong
+
+
 def test_lesson04_honest_score_exercise_names_its_wrong_answers(shapes_spec):
     from helpers.exercises import lesson04
     from helpers.models import load_model
 
     judge, plain = load_model("shapes_b"), load_model("shapes_plain")
-    classes = [0, 3, 7]
-    multi = C.restarts(shapes_spec.model, classes, n=3, seed=1, steps=4, progress=False)
+    classes, n = [0, 3, 5, 7], 4
+    for seed in range(8):  # a run where every mistake gives its own number (small runs often tie)
+        multi = C.restarts(shapes_spec.model, classes, n=n, seed=seed, steps=12, progress=False)
+        kept_b, wrong = _honest_score_mistakes(multi, classes, n, plain, judge)
+        values = [float(kept_b.mean())] + [float(v) for v, _ in wrong.values()]
+        if min(abs(x - y) for i, x in enumerate(values) for y in values[i + 1:]) > 2e-3:
+            break
+    else:
+        pytest.fail("no seed gave five distinct wrong answers")
     q = lesson04.honest_score_exercise(multi, classes, plain, judge)
     ns = {"multi": multi, "classes": classes, "np": np, "plain": plain, "judge": judge}
     exec(q._solution, ns)
     assert q.check(ns["answer"], quiet=True)
+    assert abs(float(ns["answer"]) - kept_b.mean()) < 1e-6
     assert q.check(round(float(ns["answer"]), 3), quiet=True)  # the task's rounding passes
-    pb = judge.predict(multi.images)[np.arange(9), classes * 3].reshape(3, 3)
-    pp = plain.predict(multi.images)[np.arange(9), classes * 3].reshape(3, 3)
-    kept = pp.argmax(0)
-    wrong = {"own favourites": (pp[kept, [0, 1, 2]].mean(), "score you chose by"),
-             "B chose": (pb.max(0).mean(), "chose as well as scored"),
-             "no choice": (pb.mean(), "no choice made")}
-    for value, phrase in wrong.values():
-        if abs(value - ns["answer"]) > 1e-3:
-            v = q.check(float(value), quiet=True)
-            assert not v and phrase in v.message
+    for key, (value, phrase) in wrong.items():  # each mistake gets its own message
+        v = q.check(float(value), quiet=True)
+        assert not v and phrase in v.message, key
     assert not q.check("half", quiet=True) and not q.check([0.1, 0.2], quiet=True)
+    v = q.check(kept_b, quiet=True)  # one number per class, not their mean
+    assert not v and "their mean" in v.message
+    v = q.check(multi, quiet=True)  # the whole run instead of a number
+    assert not v and "one number" in v.message
 
 
 def test_panels_run_and_report_bad_input(shapes_spec):

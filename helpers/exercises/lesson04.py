@@ -30,6 +30,12 @@ def honest_score_exercise(result, classes, chooser, scorer) -> Exercise:
     ps = _class_probs(scorer, result.images, classes, n)
     kept = pc.argmax(0)
     truth = float(ps[kept, np.arange(k)].mean())
+    # class-major by mistake: image j read as restart j % n of class classes[j // n]
+    p_all_c = np.asarray(chooser.predict(np.asarray(result.images, np.float32)))
+    p_all_s = np.asarray(scorer.predict(np.asarray(result.images, np.float32)))
+    cm = np.repeat(classes, n)
+    pc_cm, ps_cm = p_all_c[np.arange(n * k), cm].reshape(k, n), p_all_s[np.arange(n * k), cm].reshape(k, n)
+    by_objective = np.asarray(result.best_values).reshape(n, k).argmax(0)
     wrong = {
         "chooser's own score": (float(pc[kept, np.arange(k)].mean()),
                                 "That is plain's probability on its own favourites: the score you chose by. "
@@ -42,6 +48,14 @@ def honest_score_exercise(result, classes, chooser, scorer) -> Exercise:
                       "the one plain likes best."),
         "first restart": (float(ps[0].mean()),
                           "That is B's score for the first restart of every class; keep plain's favourite instead."),
+        "class-major layout": (float(ps_cm[np.arange(k), pc_cm.argmax(1)].mean()),
+                               "You read the images class by class (image i * RESTARTS + r). They are stored restart "
+                               "by restart: image r * len(classes) + i of multi.images is restart r of class "
+                               "classes[i], so reshape to (restarts, classes)."),
+        "chosen by A's objective": (float(ps[by_objective, np.arange(k)].mean()),
+                                    "You kept the restart with A's highest objective (multi.best_values, what "
+                                    "classviz.pick(multi, classes, 'objective') keeps). Choose by plain's "
+                                    "probability: plain.predict(multi.images)."),
     }
 
     def check(answer):
@@ -49,6 +63,9 @@ def honest_score_exercise(result, classes, chooser, scorer) -> Exercise:
             a = float(np.asarray(answer, dtype=float).ravel()[0]) if np.size(answer) == 1 else None
         except (TypeError, ValueError):
             a = None
+        if a is None and np.size(answer) == k:
+            return False, (f"You have {k} numbers, one per class; answer with one: their mean, B's mean "
+                           "probability over the kept images.")
         if a is None:
             return False, "Answer with one number: B's mean probability over the kept images."
         if abs(a - truth) <= 1e-3:

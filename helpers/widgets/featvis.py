@@ -104,8 +104,9 @@ class ClassesPanel(Panel):
     ``Param`` switches between pixels and the silhouette parameterization
     (one flat-coloured shape; it uses only the robustness transforms, so the
     recipe is ignored, and switching to it sets the step size to 0.1). The
-    title of each picture gives model A's confidence and what a second
-    model B thinks it shows, so adversarial noise is easy to spot.
+    title of each picture gives the network's probability for the class; with
+    a ``judge``, the maker A's probability and the class (and probability) a
+    second model B gives it, so adversarial noise is easy to spot.
     """
 
     key = "featvis_classes"
@@ -149,11 +150,14 @@ class ClassesPanel(Panel):
                      lr=float(self.value("lr")), keep=self.value("keep"), callback=progress, progress=False)
         probs = self.spec.predict(res.images)
         titles = []
+        judged = self.judge.predict(res.images) if self.judge is not None else None
         for i, c in enumerate(classes):
-            t = f"{self.spec.class_names[c]}\nA: {probs[i, c]:.0%}"
-            if self.judge is not None:
-                b = int(np.argmax(self.judge.predict(res.images[i:i + 1])[0]))
-                t += f", B: {self.judge.class_names[b]}"
+            if judged is None:  # one network: its probability for the class
+                t = f"{self.spec.class_names[c]}\np = {probs[i, c]:.0%}"
+            else:  # the maker A's probability for the class, and the judge B's verdict with its probability
+                b = int(np.argmax(judged[i]))
+                t = (f"{self.spec.class_names[c]}\nA {probs[i, c]:.0%} · "
+                     f"B: {self.judge.class_names[b]} {judged[i, b]:.0%}")
             titles.append(t)
         return plotting.image_grid(list(res.images), titles, cols=min(4, len(classes)),
                                    cell=2.4 if len(classes) > 1 else 4.0)

@@ -4,15 +4,15 @@
 # Lesson 02 changed an image until one filter fired. Now change it until
 # the network says "circle" (or "star", ...). Done naively, the answer is
 # noise that the network is sure about; a few image operations, applied
-# every few steps, turn it into something that looks like the class.
+# while the image is optimized, turn it into larger strokes and blobs.
 #
 # **What you'll do:** climb a class score from scratch; compare three
-# objectives; switch on one regularizer at a time; sweep the step size;
-# decide which image to keep; write one regularizer yourself.
+# objectives; switch on one regularizer at a time; vary the step size;
+# write one regularizer yourself.
 #
-# **What you'll learn:** why to climb the score before the softmax; what
-# each regularizer of Simonyan et al. (2014) and Yosinski et al. (2015)
-# does to the picture; how the course's recipe is put together.
+# **What you'll learn:** which score to climb; what each common
+# regularizer (Simonyan et al. 2014; Yosinski et al. 2015; Olah et al.
+# 2017) does to the picture.
 #
 # **What you'll need:** lesson 02.
 
@@ -43,119 +43,137 @@ names = [spec.class_names[c] for c in classes]
 print(spec.description, "| classes:", ", ".join(names))
 
 # %% [markdown]
-# ## 1. Naive ascent and the softmax trap
+# ## 1. Climbing a class score
 #
 # The network ends in a softmax over its pre-softmax scores, the *logits* $z$:
 #
 # $$p_c(x) = \frac{e^{z_c(x)}}{\sum_k e^{z_k(x)}}.$$
 #
-# Raising $p_c$ can succeed by pushing the *other* $z_k$ down, so Simonyan
-# et al. (2014) climb $z_c$ itself. **Naive ascent** means gradient steps on
-# the image and nothing else. From scratch, on the pre-softmax copy
-# `spec.logits_model`, for the last class, with lesson 02's normalized step
-# $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$:
+# Simonyan et al. (2014) climb the logit $z_c$ of class $c$. **Naive
+# ascent** means gradient steps on the image and nothing else. From
+# scratch, for the last class, with lesson 02's normalized step
+# $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$, where $g = \nabla_x z_c$
+# and $\eta$ is `LR` (pixel values move by `LR` in root mean square), next to
+# the helper that runs the same loop:
 
 # %%
 c = classes[-1]
 rng = np.random.default_rng(SEED)
-x = tf.Variable(0.5 + rng.uniform(-0.1, 0.1, (1, *spec.input_size, 3)).astype("float32"))
+x = tf.Variable(0.5 + rng.uniform(-0.1, 0.1, (1, *spec.input_size, 3)).astype("float32"))  # grey + noise
+trace = []  # z_c at each step
 for step in range(config.steps(STEPS)):
     with tf.GradientTape() as tape:
-        logits = spec.logits_model(x)[0]
-        z = logits[c]
+        z = spec.logits_model(x)[0, c]
     g = tape.gradient(z, x)
-    x.assign_add(LR * 5 * g / (tf.sqrt(tf.reduce_mean(g ** 2)) + 1e-8))
-    if step < 3 or step == config.steps(STEPS) - 1:
-        p = tf.nn.softmax(logits).numpy()  # the probabilities of the image the step started from
-        print(f"step {step:3d}: z = {float(z):9.2f}, p = {p[c]:.4f}, "
-              f"top class {spec.class_names[int(p.argmax())]} ({p.max():.2f})")
-claim(f"the {names[-1]} logit after naive logit ascent", float(z), at_least=1000)
-claim(f"the probability of {names[-1]} after naive logit ascent", float(p[c]), at_most=0.5);
+    x.assign_add(LR * g / (tf.sqrt(tf.reduce_mean(g ** 2)) + 1e-8))
+    trace.append(float(z))
+logits = spec.logits_model(x)[0].numpy()
+p = tf.nn.softmax(logits).numpy()
+helper = classviz.visualize_classes(spec.model, [c], [], steps=STEPS, lr=LR, seed=SEED, objective="logit",
+                                    progress=False)  # the same loop, compiled
+gap = float(np.max(np.abs(helper.values[:, 0] - trace) / (np.abs(trace) + 1)))
+print(f"After {config.steps(STEPS)} steps the {names[-1]} logit is {logits[c]:,.0f}, yet p({names[-1]}) = "
+      f"{p[c]:.3f}: the network calls the image {spec.class_names[int(p.argmax())]} ({p.max():.0%}). "
+      f"The helper's logit stays within {max(gap, 0.001):.1%} of ours at every step.")
+claim(f"the {names[-1]} logit after naive logit ascent", float(logits[c]), at_least=1000, quiet=True)
+claim(f"the probability of {names[-1]} after naive logit ascent", float(p[c]), at_most=0.5, quiet=True)
+claim("the largest relative gap between the helper's logit and the loop's", gap, at_most=0.05, quiet=True);
 
 # %% [markdown]
 # The logit climbs into the thousands, yet the class does not win: a
 # texture that raises $z_c$ can raise another class more (global average
-# pooling adds up evidence from everywhere). Now every class at once, in
-# one batch, with pixels clipped to $[0, 1]$, for three objectives: $p_c$,
-# $z_c$, and the course's default $\log p_c + 0.1\,z_c$ (computed from the
-# logits), which wants $z_c$ high *and* above the others.
+# pooling adds up evidence from everywhere). So compare three objectives,
+# every class at once, pixels clipped to $[0, 1]$: $p_c$, $z_c$, and
+# $\log p_c + 0.1\,z_c$, which wants $z_c$ high *and* above the others.
 
 # %%
 results, conf, own_logit, beaten = {}, {}, {}, {}
-for kind in ("softmax", "logit", "log-prob"):
+print(f"{'objective':>18} | mean own logit | mean p of the class | classes another class beats")
+for kind, label in (("softmax", "p_c"), ("logit", "z_c"), ("log-prob", "log p_c + 0.1 z_c")):
     r = classviz.visualize_classes(spec.model, classes, [T.clip()], steps=STEPS, lr=LR, seed=SEED,
                                    objective=kind, progress=False)
     z = np.asarray(spec.logits_model(r.images))
-    own = z[np.arange(len(classes)), classes]
-    others = (z.sum(1) - own) / (z.shape[1] - 1)
-    results[kind], own_logit[kind] = r, float(own.mean())
+    results[kind], own_logit[kind] = r, float(z[np.arange(len(classes)), classes].mean())
     beaten[kind] = int(np.sum(z.argmax(1) != np.asarray(classes)))
     conf[kind] = float(spec.predict(r.images)[np.arange(len(classes)), classes].mean())
-    print(f"{kind:>9} objective: own logit {own.mean():7.1f}, other classes' {others.mean():7.1f}, "
-          f"mean probability of the class {conf[kind]:.2f}, classes another class beats: {beaten[kind]}")
-claim("the log-prob objective is the most confident", conf["log-prob"] > max(conf["logit"], conf["softmax"]))
-claim("classes the logit objective leaves beaten", beaten["logit"], at_least=1)
-claim("the mean probability under the log-prob objective", conf["log-prob"], at_least=0.9)
-claim("own logit, softmax objective over logit objective", own_logit["softmax"] / own_logit["logit"], at_most=0.25);
+    print(f"{label:>18} | {own_logit[kind]:14.0f} | {conf[kind]:19.2f} | {beaten[kind]} of {len(classes)}")
+claim("the log-prob objective is the most confident", conf["log-prob"] > max(conf["logit"], conf["softmax"]),
+      quiet=True)
+claim("classes the logit objective leaves beaten", beaten["logit"], at_least=1, quiet=True)
+claim("the logit objective raises its own logit most", own_logit["logit"] > max(own_logit["softmax"],
+      own_logit["log-prob"]), quiet=True)
+claim("classes the log-prob objective leaves beaten", beaten["log-prob"], equals=0, quiet=True)
+claim("the mean probability under the log-prob objective", conf["log-prob"], at_least=0.9, quiet=True)
+claim("own logit, softmax objective over logit objective", own_logit["softmax"] / own_logit["logit"],
+      at_most=0.25, quiet=True);
 
 # %% [markdown]
-# The softmax objective raises its own logit far less: once $p_c$ nears 1
-# there is little left to gain. The logit objective raises its own score
-# but leaves some classes beaten; $\log p_c + 0.1\,z_c$ ends most confident.
-# Here are its images, titled with the network's probability for the class:
+# The table shows what each objective does:
+#
+# * $p_c$ raises its own logit least: once $p_c$ is near 1 there is little
+#   left to gain, and $p_c$ can also rise by pushing the other classes
+#   down (Simonyan et al.'s reason to climb $z_c$).
+# * $z_c$ raises its own logit most, yet another class still wins on some images.
+# * $\log p_c + 0.1\,z_c$ raises the logit nearly as far *and* makes every
+#   class win, with the highest mean probability. It is the course's default.
+#
+# Its images, titled with the network's probability for the class:
 
 # %%
 clipped = results["log-prob"]
 confidence = spec.predict(clipped.images)[np.arange(len(classes)), classes]
 plotting.image_grid(list(clipped.images), [f"{n}: {a:.0%}" for n, a in zip(names, confidence)],
-                    cols=4, cell=2.4)  # the log-prob objective, pixels clipped, nothing else
+                    cols=4, cell=3.0)  # the log-prob objective, pixels clipped, nothing else
 
 # %% [markdown]
-# The network is confident (see the titles), yet these are mostly
-# pixel-level speckle: at best a stripe pattern, nothing a person would
-# call a circle or a star. Such images look *adversarial*: tiny pixel
-# patterns the network responds to. Lesson 04 measures whether a picture shows its
-# class; here we make better pictures.
+# The network is sure, yet these are mostly pixel-level speckle: at best a
+# stripe pattern, nothing a person would call a circle or a star. Lesson 04
+# asks whether a picture *shows* its class; here we make better pictures.
 #
 # ## 2. One regularizer at a time
 #
 # A regularizer keeps the image natural. Simonyan et al. add a penalty
 # $-\lambda\lVert x\rVert_2^2$ to the objective; Yosinski et al. (2015)
-# instead *change the image* every few steps. The course has six:
+# instead *change the image* during the ascent. Each column below adds one
+# operation to clipping, with exactly the settings the combined recipe uses:
 #
-# * **clip** to the valid range $[0, 1]$;
-# * **decay** toward grey, $x \leftarrow \tfrac12 + (1-\lambda)(x - \tfrac12)$: the
-#   gradient step of an L2 penalty on $x - \tfrac12$;
-# * **blur**: a Gaussian blur ($\sigma = 0.7$) every 4 steps removes high frequencies;
-# * **median**: a 3×3 median filter every 4 steps removes speckle, keeps edges;
-# * **norm clip** (Yosinski et al.): every 4 steps the half of the pixels
-#   whose colour is closest to grey, $\lVert x_{ij} - \tfrac12\rVert_2$ below the median, become grey;
-# * **jitter/scale/rotate**: the image is shifted, scaled and turned at
-#   random before each step, so it must work wherever it lands.
+# * **clip**: pixels kept in $[0, 1]$ after every step;
+# * **decay** toward grey after every step, $x \leftarrow \tfrac12 + (1-\lambda)(x - \tfrac12)$,
+#   $\lambda = 0.01$ (the gradient step of an L2 penalty on $x - \tfrac12$);
+# * **blur**: a Gaussian blur ($\sigma = 0.7$ pixels) every 4 steps;
+# * **median**: a 3×3 median filter every 8 steps (each pixel becomes the
+#   median of its neighbourhood, per colour channel);
+# * **norm clip** (Yosinski et al.; not in the combined recipe): every 4
+#   steps, the half of the pixels whose colour is closest to grey,
+#   $\lVert x_{ij} - \tfrac12\rVert_2$ below the median, become grey;
+# * **shift/scale/rotate**: before each gradient step the network sees a
+#   moved copy: *pad* adds a 4-pixel grey border and crops a random 64×64
+#   window, *jitter* shifts by up to 4 pixels (wrapping round), then a
+#   random zoom (0.9–1.1) and turn (±10°). The image must work wherever it lands.
 #
-# Same start, same steps, one column per regularizer (each with clipping),
-# `naive` without any, `combined` the course's recipe (all but norm clip):
+# `combined` is the course's recipe: all of them but norm clip.
 
 # %%
 abl = classviz.ablation(spec.model, classes, steps=STEPS, lr=LR, seed=SEED, progress=False, score_clean=True,
+                        recipes={k: v for k, v in classviz.RECIPES.items() if k != "naive"},
                         done={"clip": results["log-prob"]})
-classviz.ablation_figure(abl, names)
+classviz.ablation_figure(abl, names, cell=1.9)
 
 # %% [markdown]
-# Clipping alone looks like naive ascent, only within range. Decay pulls
-# the picture toward grey; norm clip sprinkles grey through the speckle.
-# Blur, the median filter and the random transforms each trade the
-# pixel-level speckle for larger blobs and strokes, and `combined` stacks
-# them. Which column *shows* the class is a question for lesson 04.
+# Decay and norm clip keep the speckle: decay only dims it toward grey,
+# norm clip greys half of its pixels and leaves the rest. Blur, the median
+# filter and the random moves each replace the speckle with larger blobs
+# and strokes, and `combined` stacks them into soft, greyish patterns.
+# Which column *shows* the class is lesson 04's question.
 #
 # ## 3. The step size
 #
-# Regularizers work against the gradient, so the step size sets the
-# balance. The combined recipe with four step sizes:
+# Decay and the filters pull against the gradient, so the step size sets
+# the balance. The combined recipe with four step sizes, titled by step,
+# and each one's mean objective over the four classes shown:
 
 # %%
 recipe = classviz.recipe_for(spec.model)
-print(f"{recipe.name}: step size {recipe.lr:g}, {recipe.steps} steps, regularizers {recipe.make(SEED)}")
 base = abl["combined"] if recipe.name == "course recipe" else classviz.visualize_classes(  # same settings: reuse
     spec.model, classes, objective=recipe.objective, score_clean=True, progress=False, **recipe.kwargs(SEED))
 sweep = {f"step {lr:g}": classviz.visualize_classes(spec.model, classes[:4], **{**recipe.kwargs(SEED), "lr": lr},
@@ -163,59 +181,25 @@ sweep = {f"step {lr:g}": classviz.visualize_classes(spec.model, classes[:4], **{
          for lr in (recipe.lr / 10, recipe.lr * 10, recipe.lr * 100)}
 sweep = {**dict(list(sweep.items())[:1]), f"step {recipe.lr:g}": base, **dict(list(sweep.items())[1:])}
 score = {k: float(r.best_values[:4].mean()) for k, r in sweep.items()}
-print("mean objective of the four classes:", ", ".join(f"{k}: {v:.1f}" for k, v in score.items()))
 s_small, s_base, s_large, s_huge = score.values()
-claim("a ten times larger step raises the objective", s_large > s_base > s_small)
-claim("a hundred times larger step lowers it again", s_huge < s_large)
-classviz.ablation_figure(sweep, names)
+claim("a ten times larger step raises the objective", s_large > s_base > s_small, quiet=True)
+claim("a hundred times larger step lowers it again", s_huge < s_large, quiet=True)
+classviz.ablation_figure({f"{k}\nobjective {v:.1f}": sweep[k] for k, v in score.items()}, names, cell=2.2)
 
 # %% [markdown]
-# Too small a step and decay wins: a faint grey sketch. Ten times larger
-# saturates the colours and raises the objective. A hundred times larger
-# overshoots, and the objective falls again.
+# Each run keeps the image with the highest objective it reached, scored
+# without the random moves (the filters lower the objective when they
+# act). Too small a step and decay wins: a faint grey sketch. Ten times
+# the default saturates the colours and raises the objective. A hundred
+# times overshoots, and the objective falls again; an image that never
+# beats its start keeps the start, grey noise. The default, 0.01, gives
+# visible strokes without saturating.
 #
-# ## 4. Which image to keep, and when to stop
+# ## 4. Your turn: the panel
 #
-# The filters lower the objective each time they act, so it zig-zags.
-# Scored on the image itself (`score_clean=True`: without the random
-# transforms), a run keeps its **best** image and its **last**. With
-# `patience`, it stops once no image's best has risen by `min_rise` for
-# that many steps.
-
-# %%
-full = base
-stop = classviz.visualize_classes(spec.model, classes, score_clean=True, progress=False, seed=SEED,
-                                  objective=recipe.objective, patience=10, min_rise=0.02, **recipe.kwargs(SEED))
-fig, ax = plotting.new_figure(8, 3.5)
-for i, n in enumerate(names[:4]):
-    ax.plot(full.values[:, i], label=n)
-ax.axvline(stop.steps_done, color="k", ls="--", label="early stop")
-ax.set_xlabel("step"); ax.set_ylabel("objective of the image"); ax.set_title(f"{recipe.name}, four classes")
-ax.legend(fontsize=9, ncol=5)
-change = float(np.abs(full.best - full.last).mean())
-print(f"The best image differs from the last for {int(np.any(full.best != full.last, axis=(1, 2, 3)).sum())} "
-      f"of {len(classes)} classes, by {change:.3f} per pixel value on average.")
-print(f"Early stopping ended after {stop.steps_done} of {full.steps_done} steps, with mean best objective "
-      f"{stop.best_values.mean():.2f} against {full.best_values.mean():.2f}.")
-claim("the mean pixel change between best and last image", change, at_most=0.05)
-claim("the share of the objective kept by early stopping", stop.best_values.mean() / full.best_values.mean(),
-      between=(0.9, 1.0))
-fig
-
-# %% [markdown]
-# The curves climb fast, then creep. Best and last are nearly the same
-# picture, so within a run the choice barely matters. Whether early
-# stopping ends a run early depends on the run (the printed line says);
-# when it does, it keeps nearly all of the objective. That is the recipe: the
-# $\log p_c + 0.1\,z_c$ objective, the regularizers printed above (all but
-# norm clip), step size 0.01, the best image.
-#
-# ## 5. Your turn: the panel
-#
-# Choose a class, a regularizer, the objective, the step size, best or
-# last. The title gives the probability for the class from model A, the
-# network that made the image.
-# (`Param: silhouette` belongs to lesson 04.)
+# Choose a class, a regularizer, the objective, the step size, and the
+# best or the last image. The title gives the network's probability for
+# the class. (`Param: silhouette` belongs to lesson 04.)
 
 # %%
 from helpers.widgets.featvis import ClassesPanel
@@ -225,14 +209,14 @@ panel.run()
 panel
 
 # %% [markdown]
-# ## 6. Exercise: small-norm clipping by hand
+# ## 5. Exercise: small-norm clipping by hand
 #
-# `img` below is the naive (clipped) image of the first class. Apply one
-# round of small-norm clipping to it: every pixel $(i, j)$ whose colour
-# distance from grey, $\lVert x_{ij} - \tfrac12\rVert_2$ over the three
-# colour channels, is *strictly below* the median of those distances
-# becomes grey (0.5 in all three channels); every other pixel keeps its
-# colour. Answer with the new image, shape `img.shape`.
+# `img` below is the clipped-only image of the first class (section 1's
+# grid). Apply one round of norm clip to it: every pixel $(i, j)$ whose
+# colour distance from grey, $\lVert x_{ij} - \tfrac12\rVert_2$ over the
+# three colour channels, is *strictly below* the median of those
+# distances becomes grey (0.5 in all three channels); every other pixel
+# keeps its colour. Answer with the new image, shape `img.shape`.
 
 # %%
 from helpers.exercises import lesson03
@@ -245,15 +229,13 @@ q.check(answer)
 # ## On a real ImageNet network
 #
 # On VGG16 (Simonyan and Zisserman 2015) `classviz.recipe_for` returns a
-# recipe tuned by hand for that network: the logit $z_c$, the raw
-# (unnormalized) gradient with step size 8000 on 0–255 pixels, clipping, a
-# 5×5 median filter every 4 steps, 1000 steps. The table lists it, and the
-# per-layer recipes for lesson 02's filters, in those units; `recipe_for`
-# divides the step by $255^2$ for $[0, 1]$ pixels. Class images of ImageNet
-# networks usually show recognisable fragments of the class (a head, an
-# eye, a texture), repeated and scattered, not one whole object (Simonyan
-# et al. 2014; Nguyen, Yosinski and Clune, "Multifaceted feature
-# visualization", 2016).
+# hand-tuned recipe: the logit $z_c$, the raw gradient with step size 8000
+# on 0–255 pixels (divided by $255^2$ for $[0, 1]$ pixels), clipping, a
+# 5×5 median filter every 4 steps, 1000 steps. The table also lists the
+# per-layer recipes for lesson 02's filters. ImageNet class images usually
+# show recognisable fragments of the class (a head, an eye, a texture),
+# repeated and scattered, not one whole object (Simonyan et al. 2014;
+# Nguyen, Yosinski and Clune, "Multifaceted feature visualization", 2016).
 
 # %%
 from helpers.models import load_imagenet
@@ -266,16 +248,17 @@ if net is not None:
                                       **vrec.kwargs(SEED))
     vp = net.predict(vres.images)[np.arange(len(vcls)), vcls]
     plotting.image_grid(list(vres.images), [f"{n}\np = {a:.0%}" for n, a in zip(IMAGENET_CLASSES, vp)],
-                        cols=4, cell=3.0, suptitle=f"VGG16 class images ({vrec.name})")
+                        cols=4, cell=3.0, suptitle="VGG16 class images, hand-tuned recipe")
 
 # %% [markdown]
 # ## Summary
 #
-# * Climb the logits, not the softmax: $\log p_c + 0.1\,z_c$ asks class $c$ to win.
-# * Ascent with no regularizer gives confident noise: the network's confidence says nothing about the picture.
-# * Regularizers (decay, blur, median, norm clip, random transforms) trade
-#   speckle for larger structures; the step size sets their balance with the gradient.
-# * Within a run, best and last barely differ; early stopping can save steps at little cost.
+# * Naive ascent on the logit $z_c$ reaches huge scores while another class wins.
+# * Climbing $p_c$ raises $z_c$ least; climbing $z_c$ lets other classes win on
+#   some images; $\log p_c + 0.1\,z_c$ raises $z_c$ nearly as far and makes every class win.
+# * Without regularizers the network is sure about speckle: its confidence says nothing about the picture.
+# * Decay and norm clip leave the speckle; blur, the median filter and the random moves
+#   turn it into larger blobs and strokes. The step size sets their balance with the gradient.
 #
 # ## On your own / Further reading
 #
