@@ -160,12 +160,12 @@ plotting.image_grid([*baselines.values(), *ig.values()],
 
 # %% [markdown]
 # The factor $x - x'$ shows in each map. Against black, the light
-# background collects attribution all over the image; the dark disc gets
-# little. Against the mean colour, the
+# background collects attribution all over the image; the inside of the
+# dark disc gets almost nothing. Against the mean colour, the
 # **whole disc** lights up, its outline brightest: its dark blue is far from
 # the grey, so every pixel of it has a large $x - x'$. Against the blurred
 # image only the **outline** lights up: inside the disc and far from it the
-# blur equals the image, $x - x' \approx 0$. So the blur cannot credit
+# blur is close to the image, $x - x' \approx 0$. So the blur cannot credit
 # smooth regions, and the mean colour cannot credit pixels of that colour.
 
 # %% [markdown]

@@ -118,7 +118,7 @@ plotting.image_grid([col[i] for i in range(len(names)) for col in cols],
 
 # %% [markdown]
 # Backprop and guided backprop both mark the object and leave the
-# background flat grey. The deconvnet covers the whole image with a fine
+# background nearly flat grey. The deconvnet covers the whole image with a fine
 # grid-like texture in which the object is faint or hardly visible: it
 # ignores the forward gate, so every position sends a signal
 # back, object or not. On this small network guided backprop is not the
@@ -133,8 +133,8 @@ plotting.map_table(batch, {"saliency": sal_maps, "guided backprop": gb_maps}, na
 
 # %% [markdown]
 # The two columns look much alike: speckle over and just around each
-# object. Guided backprop's is a little smoother; neither is a clean
-# drawing of the object's edges.
+# object (on the circle, brightest in a band along its outline), a little
+# smoother for guided backprop. Neither is a clean line drawing of edges.
 #
 # ## 4. A warning sign: does it care about the class?
 #

@@ -98,7 +98,7 @@ L = L / L.max()
 helper = attribution.grad_cam(spec.model, image[None], cls, layer=layer)[0]
 print(f"feature maps {tuple(A.shape)}, Grad-CAM {L.shape}, upsampled to the image's {helper.shape}")
 up = upsample(L, helper.shape)
-print(f"largest difference, from scratch (upsampled, rescaled) vs the helper: {np.abs(up / up.max() - helper).max():.5f}")
+print(f"Upsampled and rescaled, our map and the helper's differ by at most {np.abs(up / up.max() - helper).max():.5f}.")
 print(f"{int(np.sum(alpha > 0))} of {alpha.shape[0]} channels have a positive weight.")
 
 # %% [markdown]
