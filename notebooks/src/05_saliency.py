@@ -220,11 +220,8 @@ claim("the mean baseline's share on bright objects", float(on_object["mean"][lig
 
 # %%
 shown = ["saliency", own, "SmoothGrad 15%", "IG, black", "IG, blur"]
-cols = [xs[:3], masks[:3].astype(np.float32), *[results[k][:3] for k in shown]]
-titles = ["image", "mask", *shown]
-plotting.image_grid([col[i] for i in range(3) for col in cols],
-                    [shapes.CLASS_NAMES[ys[i]] if j == 0 else t for i in range(3) for j, t in enumerate(titles)],
-                    cols=len(cols), cell=1.9, vmin=0, vmax=1, colorbar="share of the map's maximum")
+plotting.map_table(xs[:3], {k: results[k][:3] for k in shown}, [shapes.CLASS_NAMES[y] for y in ys[:3]],
+                   outlines=masks[:3], cell=2.4, suptitle="cyan: the outline of the object's mask")
 
 # %% [markdown]
 # Saliency, SmoothGrad at 5 % and integrated gradients with each baseline

@@ -10,7 +10,8 @@
 # **What you'll do**
 # * compare the backward rules of backprop, the deconvnet and guided backprop, side by side;
 # * build a model whose ReLUs use the guided rule, without touching the original;
-# * compare guided and plain gradients on images.
+# * compare guided and plain gradients on images;
+# * work guided backprop through a two-layer network by hand.
 #
 # **What you'll learn**
 # * how one line of the backward pass changes the picture;
@@ -120,8 +121,8 @@ plotting.image_grid([col[i] for i in range(len(names)) for col in cols],
 # Backprop and guided backprop both mark the object and leave the
 # background nearly flat grey. The deconvnet covers the whole image with a fine
 # grid-like texture in which the object is faint or hardly visible: it
-# ignores the forward gate, so every position sends a signal
-# back, object or not. On this small network guided backprop is not the
+# ignores the forward gate, so every position sends a signal back,
+# object or not. On this small network guided backprop is not the
 # crisp picture Springenberg et al. showed for ImageNet photos: it is only
 # a little less speckled than plain backprop. As maps (the largest absolute
 # value over colours, like saliency; each map scaled to its own maximum):
@@ -170,6 +171,8 @@ claim("the ratio of the mass guided backprop's map for b puts on object a to tha
       gb["on_a"].mean() / gb["on_b"].mean(), between=(0.7, 1.6), quiet=True)
 claim("the ratio of the mass Grad-CAM's map for b puts on object b to that on object a",
       gc["on_b"].mean() / gc["on_a"].mean(), at_least=2.0, quiet=True)
+claim("the share of guided backprop's map for b that lies on neither object",
+      1 - gb["on_b"].mean() - gb["on_a"].mean(), at_least=0.4, quiet=True)
 claim("the share of Grad-CAM's map for b that lies on neither object",
       1 - gc["on_b"].mean() - gc["on_a"].mean(), at_least=0.5, quiet=True);
 
@@ -190,16 +193,17 @@ plotting.image_grid([pairs[k], gb["a"][k], gb["b"][k], gc["a"][k], gc["b"][k]],
 # Guided backprop draws nearly the same picture whichever class we ask
 # about: speckle over both objects, and its map for $b$ puts about as much
 # mass on object $a$ as on object $b$. Plain saliency is hardly more
-# class-sensitive on this network. For ImageNet networks, Nie, Zhang &
-# Patel (2018) explain why: the positive-only gates discard most of the
-# signal that tells classes apart, and what is left largely reconstructs
-# the image (its edges, on photos; also Adebayo et al. 2018). Here we see
-# the class-blindness, not clean edge drawings. Grad-CAM's two maps are unrelated, and
-# its map for $b$ puts several times more mass on object $b$ than on object
-# $a$. Most of Grad-CAM's mass, though, lies on neither object: at the last
-# conv layer's coarse resolution (lesson 07) the map spills over the
-# background around the object. Lesson 10 tests the gradient maps further
-# by randomizing the weights.
+# class-sensitive on this network. Nie, Zhang & Patel (2018) explain why,
+# for ImageNet networks: the positive-only gates discard most of the signal
+# that tells classes apart, so what is left depends mostly on the image
+# (on photos, its edges: see the last section). Here we see that
+# class-blindness. Grad-CAM's two maps are unrelated, and its map for $b$
+# puts several times more mass on object $b$ than on object $a$.
+#
+# Much of every map's mass lies on neither object: the gradient maps'
+# speckle spreads just around the objects, and Grad-CAM, at the last conv
+# layer's coarse resolution (lesson 07), spills over the background.
+# Lesson 10 tests the gradient maps further by randomizing the weights.
 #
 # ## 5. Explore
 # Switch between guided backprop and saliency, and between classes.
@@ -236,9 +240,9 @@ q_guided_chain.check(answer);
 # ## On a real ImageNet network
 # The same comparison on VGG16 (Simonyan & Zisserman 2014), trained on
 # ImageNet, with two of the course's sample photos: the raw gradient images
-# of plain backprop and guided backprop, drawn as in section 3. This needs
-# VGG16's ImageNet weights: online (Colab) it runs; offline it says in one
-# line why it is skipped. What the literature reports for such networks:
+# of plain backprop and guided backprop, drawn as in section 3, when
+# VGG16's ImageNet weights can be loaded (online, e.g. Colab). What the
+# literature reports for such networks:
 # guided backprop's pictures of photos look far sharper than plain
 # gradients (Springenberg et al. 2014), but they hardly change when the
 # network's weights are replaced by random ones (Adebayo et al. 2018), and

@@ -55,7 +55,7 @@ print(f"Explaining '{spec.class_names[cls]}' on the {name} image, at layer {laye
 #       = \frac{1}{Z}\sum_{i,j} M^c_{ij} + b_c, \qquad M^c = \sum_k w_{kc} A^k .$$
 #
 # The CAM $M^c$ *is* the logit, spread over positions. `cams.cam` refuses
-# models built otherwise and says why.
+# other architectures.
 
 # %%
 try:
@@ -164,8 +164,7 @@ if "CAM" in maps:  # CAM's architecture, at CAM's layer
 #
 # A map is *class-discriminative* when asking for another class moves it.
 # For every ordered pair of the 8 classes we paste an object of the second
-# into an image of the first, far from it, and ask for each class: 112 maps
-# per method. We measure each map's share of mass inside the asked
+# into an image of the first and ask for each class: 112 maps per method. We measure each map's share of mass inside the asked
 # object's mask and inside the other's, and whether its peak hits each
 # object (lies on its mask or within 3 px of it).
 
@@ -225,14 +224,14 @@ if on_shapes:
 # weights for the asked class fire: in more than half of the maps, Grad-CAM's
 # sum there is negative before its ReLU, which removes it. A method whose
 # weights are never negative can at best give those channels weight 0
-# (Score-CAM gives them a small positive one) and cannot subtract them; the
-# other object still lights up wherever a positive-weight channel fires on
-# it. Guided Grad-CAM keeps Grad-CAM's region and scores close to it.
+# (Score-CAM's softmax gives every channel a positive one) and cannot
+# subtract them; the other object still lights up wherever a
+# positive-weight channel fires on it. Guided Grad-CAM keeps Grad-CAM's
+# region and scores close to it.
 
 # %% [markdown]
 # ## 5. Explore
-# Pick an image (or upload one), a class, a method and a layer. Ask for a
-# class that is *not* in the image: what does each method show?
+# Ask for a class that is *not* in the image: what does each method show?
 
 # %%
 from helpers.widgets.attribution import AttributionPanel
@@ -289,7 +288,7 @@ if net is not None:
 # ## Summary
 # * On conv → global average pooling → dense, CAM is the logit spread over space.
 # * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A^k)$, $\alpha_k^c$ the channel's mean gradient: any CNN,
-#   CAM's positive part on CAM's architecture, as coarse as the layer.
+#   as coarse as the layer.
 # * ReLU outside: negative weights subtract. ReLU inside: only positive-weight channels count (as $A \ge 0$).
 # * Grad-CAM++ assumes the score $\exp(z_c)$; Score-CAM weights channels by masked forward passes;
 #   Layer-CAM weights positions by their positive gradient; guided Grad-CAM is a product of two maps.
