@@ -164,9 +164,10 @@ if "CAM" in maps:  # CAM's architecture, at CAM's layer
 #
 # A map is *class-discriminative* when asking for another class moves it.
 # For every ordered pair of the 8 classes we paste an object of the second
-# into an image of the first and ask for each class: 112 maps per method. We measure each map's share of mass inside the asked
-# object's mask and inside the other's, and whether its peak hits each
-# object (lies on its mask or within 3 px of it).
+# into an image of the first and ask for each class: 112 maps per method.
+# We measure each map's share of mass inside the asked object's mask and
+# inside the other's, and whether its peak hits each object (lies on its
+# mask or within 3 px of it).
 
 # %%
 on_shapes = spec.name.startswith("shapes")
