@@ -65,8 +65,8 @@ WRONG = {
     "backprop": "that is plain backprop, the true gradient: it gates each ReLU by its forward input only. "
     "Guided backprop also closes the gate where the signal arriving from above is negative.",
     "positive part": "you took the true gradient and kept its positive part. Guided backprop drops negative "
-    "signals at each ReLU, as they arrive, and the weights mix signs again after that: the result is not "
-    "the positive part of anything.",
+    "signals at each ReLU, as they arrive; the weights below mix signs again, so the result can be negative "
+    "and differs from the true gradient's positive part.",
     "deconvnet": "that is the deconvnet rule: it gates by the arriving signal's sign only, not by the forward "
     "input.",
     "second ReLU only": "you applied the guided rule at the second ReLU only; the first ReLU gates with both "
