@@ -64,6 +64,13 @@ def ig_exercise(spec, image, class_index: int, image_name: str = "last_image",
     """
     cache: dict[str, np.ndarray] = {}
 
+    def score_gap() -> float:
+        """z_c(x) - z_c(x') for the mean-colour baseline x'."""
+        x = np.asarray(image, dtype=np.float32)
+        base = np.broadcast_to(x.mean(axis=(0, 1)), x.shape).astype(np.float32)
+        z = np.asarray(spec.logits_model(np.stack([x, base])))[:, class_index]
+        return float(z[0] - z[1])
+
     def check(answer):
         if not cache:
             cache.update(candidates(spec, image, class_index))
@@ -81,8 +88,11 @@ def ig_exercise(spec, image, class_index: int, image_name: str = "last_image",
             return float(np.linalg.norm(ans - other) / (np.linalg.norm(other) + 1e-12))
 
         if dist(ref) < 1e-3:
-            return True, (f"your attributions add up to {ans.sum():.3f}; completeness says "
-                          "z_c(x) - z_c(x'), up to the error of the 16-step sum.")
+            gap = score_gap()
+            miss = abs(float(ans.sum()) - gap) / abs(gap)
+            return True, (f"your attributions add up to {ans.sum():.3f} and z_c(x) - z_c(x') is {gap:.3f}: the "
+                          f"16-step trapezoid sum misses by {miss:.1%}. That error depends on the image and the "
+                          "baseline, not only on m: compare it with section 4's circle against black.")
         if dist(np.abs(ref)) < 1e-3:
             return False, "you kept only the size of each attribution; integrated gradients keep the sign."
         for name, message in WRONG.items():

@@ -3,18 +3,17 @@
 #
 # Gradient maps (lessons 05 and 06) go back to the pixels. The **CAM
 # family** stops at the last convolutional layer, whose feature maps still
-# know *where* things are and already know *what* they are. Every member
-# draws a weighted sum of those feature maps; they differ in the weights.
+# know *where* things are and already know *what* they are. Each member
+# weights those feature maps; they differ in the weights.
 #
 # **What you'll do**
 # * check that plain CAM is the logit spread over space;
 # * compute Grad-CAM from scratch, then with the helper;
-# * compare CAM, Grad-CAM, Grad-CAM++, Score-CAM, Layer-CAM and guided Grad-CAM on the same images;
+# * compare six members of the family on the same images;
 # * put two objects in one image and ask for each class.
 #
-# **What you'll learn**
-# * what each method's weights are, and which assumption Grad-CAM++'s formula needs;
-# * why weights that can be negative separate two classes better.
+# **What you'll learn:** what each method's weights are; why weights that
+# can be negative separate two classes better.
 #
 # **What you'll need:** lessons 01 and 05; lesson 06 for guided backprop.
 
@@ -56,7 +55,7 @@ print(f"Explaining '{spec.class_names[cls]}' on the {name} image, at layer {laye
 #       = \frac{1}{Z}\sum_{i,j} M^c_{ij} + b_c, \qquad M^c = \sum_k w_{kc} A^k .$$
 #
 # The CAM $M^c$ *is* the logit, spread over positions. `cams.cam` refuses
-# models built otherwise and says why.
+# other architectures.
 
 # %%
 try:
@@ -64,7 +63,8 @@ try:
     bias = float(spec.logits_model.get_layer(cams.cam_layers(spec.model)[1]).bias[cls])
     logit = float(spec.logits_model(image[None])[0, cls])
     print(f"CAM is {M.shape[0]}x{M.shape[1]}; its mean plus the bias is {M.mean() + bias:.4f}, the logit {logit:.4f}.")
-    claim("gap between CAM's mean plus bias and the logit", abs(M.mean() + bias - logit), at_most=1e-3, fast=True)
+    claim("the gap between CAM's mean plus bias and the logit", abs(M.mean() + bias - logit), at_most=1e-3,
+          fast=True, quiet=True)
 except cams.CamNotApplicable as err:
     print("CAM does not apply to this model:", err)
 
@@ -80,9 +80,8 @@ except cams.CamNotApplicable as err:
 # On CAM's architecture the gradient is the constant $w_{kc}/Z$, so Grad-CAM
 # there is CAM with its negative part cut off. The ReLU acts on the *sum*: a
 # channel with a negative weight subtracts wherever it fires. Some texts put
-# it inside, $\sum_k \mathrm{ReLU}(\alpha_k^c A^k)$. Because $A^k \ge 0$ (the
-# layer ends in a ReLU), $\mathrm{ReLU}(\alpha_k^c A^k) = \mathrm{ReLU}(\alpha_k^c)\,A^k$:
-# that variant keeps the positive-weight channels and nothing subtracts
+# it inside, $\sum_k \mathrm{ReLU}(\alpha_k^c A^k) = \sum_k \mathrm{ReLU}(\alpha_k^c)\,A^k$
+# (as $A^k \ge 0$): only positive-weight channels count, nothing subtracts
 # (`relu="channels"` in the helper).
 #
 # From scratch:
@@ -99,35 +98,36 @@ L = L / L.max()
 helper = attribution.grad_cam(spec.model, image[None], cls, layer=layer)[0]
 print(f"feature maps {tuple(A.shape)}, Grad-CAM {L.shape}, upsampled to the image's {helper.shape}")
 up = upsample(L, helper.shape)
-print(f"largest difference, from scratch (upsampled, rescaled) vs the helper: {np.abs(up / up.max() - helper).max():.5f}")
+print(f"Upsampled and rescaled, our map and the helper's differ by at most {np.abs(up / up.max() - helper).max():.5f}.")
 print(f"{int(np.sum(alpha > 0))} of {alpha.shape[0]} channels have a positive weight.")
 
 # %% [markdown]
-# Bilinear upsampling lays the 16×16 map over the 64×64 image: one cell
-# covers 4×4 pixels, and that grid is Grad-CAM's resolution.
+# Upsampled, each cell of the 16×16 map covers 4×4 pixels: that is
+# Grad-CAM's resolution.
 #
 # ## 3. The family
 #
-# Each member is a weighted sum of the same $A^k$; with $g^k_{ij} = \partial z_c/\partial A^k_{ij}$:
+# CAM, Grad-CAM, Grad-CAM++ and Score-CAM give each channel $A^k$ one
+# weight; Layer-CAM weights each position of each channel; guided Grad-CAM
+# is a product of two maps. With $g^k_{ij} = \partial z_c/\partial A^k_{ij}$:
 #
 # * **Grad-CAM++** (Chattopadhay et al., 2018) weighs each position's gradient:
 #   $$\alpha_k^c = \sum_{i,j} a^{kc}_{ij}\,\mathrm{ReLU}(g^k_{ij}), \qquad
 #   a^{kc}_{ij} = \frac{(g^k_{ij})^2}{2(g^k_{ij})^2 + \sum_{a,b} A^k_{ab}\,(g^k_{ij})^3}.$$
-#   The paper derives $a$ from second and third derivatives of the score. This closed form holds only under
-#   its assumption that the score explained is $\exp(z_c)$, with $z_c$ piecewise linear in $A$ (a ReLU
-#   network): then those derivatives are $e^{z_c}g^2$ and $e^{z_c}g^3$, and $e^{z_c}$ cancels.
-#   On this network $g^k_{ij} = w_{kc}/Z$, so $\alpha_k^c = \mathrm{ReLU}(w_{kc})/(2 + w_{kc}\bar A^k)$,
-#   with $\bar A^k$ the channel's mean.
+#   This closed form of the paper's second and third derivatives holds only if the score explained is
+#   $\exp(z_c)$, with $z_c$ piecewise linear in $A$: then they are $e^{z_c}g^2$ and $e^{z_c}g^3$.
 # * **Score-CAM** (Wang et al., 2020) uses no gradient. Each channel, upsampled and scaled to [0, 1]
 #   ($H^k$), masks the image; its gain $s_k = z_c(x \odot H^k) - z_c(\text{black image})$ becomes a weight
 #   $\alpha_k = e^{s_k}/\sum_{k'} e^{s_{k'}}$ (a softmax); the map is $\mathrm{ReLU}(\sum_k \alpha_k A^k)$.
-#   One forward pass per channel. (The paper scores probabilities; the helper, logits.)
+#   (The paper scores probabilities; the helper, logits.)
 # * **Layer-CAM** (Jiang et al., 2021) keeps each position's own gradient:
 #   $L_{ij} = \mathrm{ReLU}\big(\sum_k \mathrm{ReLU}(g^k_{ij})\,A^k_{ij}\big)$.
 # * **Guided Grad-CAM** (Selvaraju et al.) multiplies the guided-backprop map (lesson 06) by the upsampled
 #   Grad-CAM: guided backprop's detail, kept where Grad-CAM is.
 #
-# Grad-CAM++, Score-CAM and Layer-CAM share one trait: **no weight is ever negative**.
+# Grad-CAM++, Score-CAM and Layer-CAM share one trait: **no weight is ever
+# negative**. Grad-CAM++ and Layer-CAM drop negative gradients (weight 0
+# there); Score-CAM's softmax weights are all positive, never exactly 0.
 
 # %%
 family = {"CAM": cams.cam, "Grad-CAM": attribution.grad_cam, "Grad-CAM++": attribution.grad_cam_plus_plus,
@@ -143,24 +143,31 @@ for title, method in family.items():
 plotting.map_table(batch, maps, [f"asked: {spec.class_names[c]}" for c in classes])
 
 # %% [markdown]
-# CAM and Grad-CAM give the same map, as section 1 predicts; guided Grad-CAM
-# is the sharpest. Since this network's gradient is the same at every
-# position, Layer-CAM at the last layer is exactly the ReLU-inside variant:
+# Each panel is scaled to [0, 1] by its own maximum, negative values set
+# to 0. For CAM that is a choice: $M^c$ is signed, but its column shows
+# only the positive part, exactly Grad-CAM's ReLU. So CAM and Grad-CAM give
+# the same map, as section 2 predicts (section 4 uses the negative part).
+# Guided Grad-CAM is the sharpest. Since this network's gradient is the same at
+# every position, Layer-CAM at the last layer is exactly the ReLU-inside
+# variant:
 
 # %%
 if "CAM" in maps:  # CAM's architecture, at CAM's layer
     inside = attribution.grad_cam(spec.model, batch, classes, layer=layer, relu="channels")
-    claim("largest difference, Layer-CAM vs Grad-CAM with the ReLU inside",
-          float(np.abs(maps["Layer-CAM"] - inside).max()), at_most=1e-4, fast=True)
+    gap = float(np.abs(maps["Layer-CAM"] - inside).max())
+    print(f"Layer-CAM and Grad-CAM with the ReLU inside differ by at most {gap:.1e} at any pixel.")
+    claim("the largest difference between Layer-CAM and Grad-CAM with the ReLU inside", gap, at_most=1e-4,
+          fast=True, quiet=True)
 
 # %% [markdown]
 # ## 4. Two objects, two classes
 #
 # A map is *class-discriminative* when asking for another class moves it.
 # For every ordered pair of the 8 classes we paste an object of the second
-# into an image of the first, far from it, and ask for each class: 112 maps
-# per method. We measure each map's share of mass on the asked object and
-# on the other, and whether its peak lies on (within 3 px of) each.
+# into an image of the first and ask for each class: 112 maps per method.
+# We measure each map's share of mass inside the asked object's mask and
+# inside the other's, and whether its peak hits each object (lies on its
+# mask or within 3 px of it).
 
 # %%
 on_shapes = spec.name.startswith("shapes")
@@ -169,14 +176,14 @@ if on_shapes:
     pairs, cls_a, cls_b, mask_a, mask_b = metrics.two_object_pairs(xs, ys, ms)
     X, asked = np.concatenate([pairs, pairs]), np.concatenate([cls_a, cls_b])
     own, other = np.concatenate([mask_a, mask_b]), np.concatenate([mask_b, mask_a])
-    stats, rows = {}, [f"{'':16}{'mass on asked':>14}{'on other':>10}{'more on asked':>15}{'peak on asked':>15}{'on other':>10}"]
+    stats, rows = {}, [f"{'':16}{'mass on asked':>14}{'on other':>10}{'more on asked':>15}{'peak hits asked':>17}{'on other':>10}"]
     for title, method in family.items():
         if title != "CAM":                                # CAM: identical to Grad-CAM here
             m = method(spec.model, X, asked, layer=layer)
             e_own, e_other = metrics.energy_in_mask(m, own), metrics.energy_in_mask(m, other)
             stats[title] = (e_own.mean(), e_other.mean(), np.mean(e_own > e_other))
             rows.append(f"{title:16}{e_own.mean():>14.0%}{e_other.mean():>10.0%}{np.mean(e_own > e_other):>15.0%}"
-                        f"{metrics.pointing_game(m, own).mean():>15.0%}{metrics.pointing_game(m, other).mean():>10.0%}")
+                        f"{metrics.pointing_game(m, own).mean():>17.0%}{metrics.pointing_game(m, other).mean():>10.0%}")
     print("\n".join(rows))
 else:
     print("The two-object test uses the shapes world's masks; it runs on the shapes CNN only.")
@@ -184,17 +191,21 @@ else:
 # %%
 if on_shapes:
     more = {t: float(v[2]) for t, v in stats.items()}
-    claim("Grad-CAM's mean share of mass on the asked object", float(stats["Grad-CAM"][0]), between=(0.25, 0.45))
-    claim("Grad-CAM's mean share of mass on the other object", float(stats["Grad-CAM"][1]), at_most=0.12)
-    claim("share of maps where Grad-CAM puts more mass on the asked object", more["Grad-CAM"], at_least=0.75)
+    claim("Grad-CAM's mean share of mass on the asked object", float(stats["Grad-CAM"][0]), between=(0.25, 0.45),
+          quiet=True)
+    claim("Grad-CAM's mean share of mass on the other object", float(stats["Grad-CAM"][1]), at_most=0.12, quiet=True)
+    claim("the share of maps where Grad-CAM puts more mass on the asked object", more["Grad-CAM"], at_least=0.75,
+          quiet=True)
     claim("Grad-CAM's lead in that share over the best never-negative method",
-          more["Grad-CAM"] - max(more[t] for t in ("Grad-CAM++", "Score-CAM", "Layer-CAM")), at_least=0.15)
-    claim("gap between guided Grad-CAM and Grad-CAM in that share", abs(more["guided Grad-CAM"] - more["Grad-CAM"]), at_most=0.1)
+          more["Grad-CAM"] - max(more[t] for t in ("Grad-CAM++", "Score-CAM", "Layer-CAM")), at_least=0.15, quiet=True)
+    claim("the gap between guided Grad-CAM and Grad-CAM in that share",
+          abs(more["guided Grad-CAM"] - more["Grad-CAM"]), at_most=0.1, quiet=True)
     raw = np.stack([upsample(r, X.shape[1:3]) for r in cams.cam_coarse(spec.model, X, asked)])  # before the ReLU
     negative = float(np.mean([r[o].mean() < 0 for r, o in zip(raw, other)]))
     print(f"Before its ReLU, Grad-CAM's sum (CAM's M^c, up to the factor 1/Z) is negative on average over "
           f"the other object in {negative:.0%} of the maps.")
-    claim("share of maps whose sum before the ReLU is negative over the other object", negative, at_least=0.5)
+    claim("the share of maps whose sum before the ReLU is negative over the other object", negative, at_least=0.5,
+          quiet=True)
     k = int(np.flatnonzero((cls_a == 0) & (cls_b == 7))[0])  # the circle with a star pasted in
     two = {t: np.stack([family[t](spec.model, pairs[k][None], c, layer=layer)[0] for c in (0, 7)])
            for t in ("Grad-CAM", "Grad-CAM++", "Score-CAM", "Layer-CAM")}
@@ -204,23 +215,24 @@ if on_shapes:
 
 # %% [markdown]
 # The figure shows one pair; the table is the evidence. Grad-CAM's map is no
-# silhouette: about a third of its mass lies on the asked object, the rest
-# on the background around it (a 16×16 map, upsampled). But on average
-# little lands on the other object (a single map can still light it), and in
-# at least three maps in four it puts more mass on the asked object. Grad-CAM++, Score-CAM and Layer-CAM
-# do that clearly less often.
+# silhouette: about a third of its mass lies on the asked object, most of
+# the rest on the background around it. But on average little lands on
+# the other object, and in at least three maps in four it puts more mass
+# on the asked object. Grad-CAM++, Score-CAM and Layer-CAM do that clearly
+# less often.
 #
 # The weights explain why. Over the other object, channels with negative
 # weights for the asked class fire: in more than half of the maps, Grad-CAM's
 # sum there is negative before its ReLU, which removes it. A method whose
-# weights are never negative can only give those channels weight 0; the
-# other object still lights up wherever a positive-weight channel fires on
-# it. Guided Grad-CAM keeps Grad-CAM's region and scores close to it.
+# weights are never negative can at best give those channels weight 0
+# (Score-CAM's softmax gives every channel a positive one) and cannot
+# subtract them; the other object still lights up wherever a
+# positive-weight channel fires on it. Guided Grad-CAM keeps Grad-CAM's
+# region and scores close to it.
 
 # %% [markdown]
 # ## 5. Explore
-# Pick an image (or upload one), a class, a method and a layer. Ask for a
-# class that is *not* in the image: what does each method show?
+# Ask for a class that is *not* in the image: what does each method show?
 
 # %%
 from helpers.widgets.attribution import AttributionPanel
@@ -233,12 +245,10 @@ panel
 # ## Exercise: Layer-CAM by hand
 #
 # `ACTS` holds three 4×4 feature maps (shape `[4, 4, 3]`, all ≥ 0) and
-# `GRADS` the gradient $g^k_{ij}$ of a class score with respect to each
-# value. Compute the Layer-CAM map of section 3: a ReLU on the gradients,
-# times the activations, summed over the channels, a ReLU on the sum, then
-# divided by the map's maximum. Answer with a 4×4 array (maximum 1); it is
-# compared to within 0.0001. Why did the last ReLU change nothing?
-# `q_layer_cam.hint()` gives a nudge, `q_layer_cam.solution()` the answer.
+# `GRADS` the gradient $g^k_{ij}$ of a class score for each value. Compute
+# the Layer-CAM map of section 3, divided by its maximum: a 4×4 array,
+# compared to within 0.0001. Why does the last ReLU change nothing?
+# `q_layer_cam.hint()` nudges, `q_layer_cam.solution()` answers.
 
 # %%
 from helpers.exercises.lesson07 import ACTS, GRADS, q_layer_cam
@@ -251,13 +261,11 @@ q_layer_cam.check(answer);
 #
 # The same helpers on VGG16 (Simonyan & Zisserman, 2015) and the sample
 # photos, when its ImageNet weights can be loaded. Its last convolutional
-# layer, `block5_conv3` (512 channels, 14×14 for a 224-pixel photo), feeds
-# max pooling, flattening and three dense layers: CAM does not apply (the
-# cell says why), and Grad-CAM's gradients vary over positions. Score-CAM
-# would cost 512 forward passes per photo; we score only the 64 channels
-# with the largest mean activation (`max_channels=64`), a shortcut, not the
-# paper's method. The Grad-CAM, Score-CAM and Layer-CAM papers all show
-# VGG16 examples.
+# layer, `block5_conv3` (512 channels, 14×14), feeds max pooling and dense
+# layers: CAM does not apply, and Grad-CAM's gradients vary over positions.
+# Score-CAM scores only the 64 most active channels (`max_channels=64`), a
+# shortcut, not the paper's method. The Grad-CAM, Score-CAM and Layer-CAM
+# papers all show VGG16 examples.
 
 # %%
 from helpers.models import load_imagenet
@@ -281,10 +289,10 @@ if net is not None:
 # ## Summary
 # * On conv → global average pooling → dense, CAM is the logit spread over space.
 # * Grad-CAM $= \mathrm{ReLU}(\sum_k \alpha_k^c A^k)$, $\alpha_k^c$ the channel's mean gradient: any CNN,
-#   CAM's positive part on CAM's architecture, as coarse as the layer.
+#   as coarse as the layer.
 # * ReLU outside: negative weights subtract. ReLU inside: only positive-weight channels count (as $A \ge 0$).
 # * Grad-CAM++ assumes the score $\exp(z_c)$; Score-CAM weights channels by masked forward passes;
-#   Layer-CAM by each position's positive gradient; guided Grad-CAM adds guided backprop's detail.
+#   Layer-CAM weights positions by their positive gradient; guided Grad-CAM is a product of two maps.
 # * On two-object images Grad-CAM separates the classes more often than the never-negative methods.
 #
 # ## On your own
