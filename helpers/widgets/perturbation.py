@@ -104,7 +104,7 @@ class PerturbationPanel(Panel):
             ax.set_xlabel(f"fraction of pixels {'deleted' if kind == 'deletion' else 'inserted'}")
             ax.set_ylabel("class probability")
             ax.set_title(f"{kind} ({'lower' if kind == 'deletion' else 'higher'} AUC is better)")
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=10)
             progress(3 + step, 4, fig if step == 0 else None)
         fig.tight_layout()
         return fig

@@ -100,8 +100,8 @@ plotting.bar_chart([NAMES[m] for m in pointing], list(pointing.values()), ylabel
 # %% [markdown]
 # Every method points at the object far more often than either baseline.
 # The energy is stricter: every method keeps more of its mass on the object
-# than the centre map, most over twice as much, SmoothGrad only a little
-# more (its average over noisy copies spreads mass over the background).
+# than the centre map, all but SmoothGrad over twice as much; SmoothGrad only
+# a little more (its average over noisy copies spreads mass over the background).
 #
 # So the maps are plausible. That says nothing yet about faithfulness. The
 # pointing game rewards agreement with a person's mask, whatever the model
@@ -275,7 +275,7 @@ if net is not None:
 #
 # ## On your own
 # * Change `TOLERANCE` to 0 and 6: which methods are most sensitive?
-# * Add SmoothGrad and Grad-CAM++ to `trio` and rerun the sanity check.
+# * Add `"smoothgrad"` and `"grad_cam_plus_plus"` to `trio` (with a colour each) and rerun the sanity check.
 #
 # ## Further reading
 # * J. Adebayo et al., *Sanity Checks for Saliency Maps*, NeurIPS 2018.
