@@ -118,10 +118,10 @@ black_map = perturbation.rise(spec.model, image[None], cls, masks=RISE_MASKS, ce
 few = perturbation.rise(spec.model, image[None], cls, masks=100, cell=RISE_CELL, seed=SEED)[0]
 plotting.image_grid([masks_r[0][..., None] * image + (1 - masks_r[0][..., None]) * mean_colour,
                      masks_r[0][..., None] * image, rise_map, black_map, few],
-                    ["mask 1, mean fill", "mask 1, black fill", f"RISE, {n_masks} masks,\nmean fill",
-                     f"same masks,\nblack fill", f"{config.samples(100)} masks,\nmean fill"],
+                    ["mask 1, mean fill", "mask 1, black fill", f"RISE: {n_masks} masks",
+                     "same masks, black fill", f"RISE: {config.samples(100)} masks"],
                     cols=5, cell=3.2, vmin=0, vmax=1, colorbar="importance",
-                    suptitle="RISE on the same masks; each map scaled to [0, 1] on its own")
+                    suptitle="one mask, then three RISE maps (mean fill unless said); each map scaled to [0, 1] on its own")
 
 # %% [markdown]
 # Faded to black, each mask draws dark blobs of its own, and the map no
