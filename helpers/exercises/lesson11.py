@@ -48,7 +48,7 @@ def deletion_point_exercise(model, image, class_index: int, saliency_map, count:
         value = float(answer)
         if close(value, want) or close(value, want_helper):
             return True, (f"with its top {count} pixels blurred the image keeps a probability of {want:.3f} "
-                          f"(intact: {intact:.3f}); the helper's curve is this, step by step.")
+                          f"(intact: {intact:.3f}). A deletion curve is this number at every step.")
         if close(value, least):
             return False, "you deleted the least important pixels first; sort the map in decreasing order."
         if close(value, black):
