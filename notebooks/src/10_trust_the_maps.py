@@ -197,7 +197,8 @@ fig
 
 # %% [markdown]
 # The objects still stand out as edges, and random convolutions still
-# respond to edges. Guided backprop, which mostly reconstructs edges, keeps
+# respond to edges. Guided backprop, which mostly reconstructs the image's
+# edges (Nie et al., 2018), keeps
 # pointing at them more often than not; saliency less; Grad-CAM within
 # about 0.1 of the centre map (dashed), which never looks at the image. A high
 # pointing score therefore proves nothing about the model: it can come from
@@ -237,14 +238,13 @@ q.check(answer);
 
 # %% [markdown]
 # ## On a real ImageNet network
-# The sample photos have no object masks, so there is no pointing game here;
-# the sanity check needs none. Below, VGG16's Grad-CAM and guided backprop for
+# The photos have no masks, so no pointing game; the sanity check needs
+# none. Below, VGG16's Grad-CAM and guided backprop for
 # each photo's class, with the trained weights and with only the top layer
 # (the class scores) re-initialised. Adebayo et al. (2018) ran the whole
 # cascade on ImageNet's Inception v3: Grad-CAM and the gradient changed as
 # soon as the top layers were random, while guided backprop and guided
-# Grad-CAM kept their look until the lower layers were. This section runs
-# where the weights can be fetched (on Colab, say).
+# Grad-CAM kept their look until the lower layers were.
 
 # %%
 from helpers.models import load_imagenet
@@ -281,5 +281,7 @@ if net is not None:
 # * J. Adebayo et al., *Sanity Checks for Saliency Maps*, NeurIPS 2018.
 # * A. Jacovi, Y. Goldberg, *Towards Faithfully Interpretable NLP Systems: How Should We Define and Evaluate
 #   Faithfulness?*, ACL 2020.
+# * W. Nie, Y. Zhang, A. Patel, *A Theoretical Explanation for Perplexing Behaviors of Backpropagation-based
+#   Visualizations*, ICML 2018.
 # * J. Zhang et al., *Top-down Neural Attention by Excitation Backprop*, ECCV 2016 (the pointing game).
 # * S. Hooker et al., *A Benchmark for Interpretability Methods in Deep Neural Networks*, NeurIPS 2019.

@@ -92,7 +92,9 @@ plotting.image_grid([image, scratch / max(scratch.max(), 1e-12), occ],
 #
 # $$S(p) = \frac{1}{N\,\bar p}\sum_{i=1}^N \big(z_c(x_i) - \bar z\big)\, M_i(p).$$
 #
-# Subtracting the mean score $\bar z$ only puts "does not matter" at zero.
+# Subtracting the mean score $\bar z$ (the paper does not) shifts every
+# pixel by about the same amount, so that "does not matter" sits near zero
+# before the positive part is kept.
 # The paper scores the probability and writes $x \odot M_i$, fade to zero;
 # its code does that on mean-subtracted, normalised inputs, so a faded pixel
 # takes the *dataset's* mean colour. Here the fill $f$ is the image's own
@@ -131,9 +133,9 @@ plotting.image_grid([masks_r[0][..., None] * image + (1 - masks_r[0][..., None])
 #
 # ## 3. Superpixels: LIME
 #
-# Ribeiro et al. (2016) explain with parts a person can name. Cut the image
+# Ribeiro et al. (2016) explain with parts a person can name: cut the image
 # into superpixels, here with **SLIC** (Achanta et al., 2012: k-means on
-# colour and position, seeded on a regular grid). Switch random subsets
+# colour and position, seeded on a regular grid), switch random subsets
 # off (mean colour), score each copy, and fit a linear model to the on/off
 # pattern $z_j\in\{0,1\}^S$, weighting copies close to the original more:
 #
@@ -169,8 +171,8 @@ plotting.image_grid([mark_boundaries(image, seg), beta[seg] / np.abs(beta).max()
 # and segments too small to stand alone merge into their neighbours. The
 # map is no finer than the superpixels; one that spills over the object's
 # edge carries weight outside it.
-# The R² says how well a linear model describes the network near this
-# image; LIME is only as good as that fit.
+# The R² says how well a linear model fits the network near this image;
+# LIME is only as good as that fit.
 #
 # ## 4. Faithfulness: deletion and insertion
 #
@@ -242,8 +244,8 @@ claim("pointing of Grad-CAM minus LIME's", table["Grad-CAM"][2] - table["LIME"][
 #
 # * The **mask** wins the pointing game by definition, yet it deletes more
 #   slowly than the mask grown by 3 px: blur the object alone and a soft copy
-#   of it still stands out against the sharp background. The score depends on
-#   edges and contrast, not only on the pixels inside the outline.
+#   of it still stands out against the sharp background. Edges and contrast
+#   count, not only the pixels inside the outline.
 # * **LIME** deletes much faster than a random map but points worse than
 #   Grad-CAM: its maximum is a whole superpixel, and the pointing game counts
 #   a miss when any pixel of that tied maximum lies more than 3 px off the
@@ -264,8 +266,7 @@ claim("black deletion gap as a share of the blurred one", gap_black / gap_blur, 
 # %% [markdown]
 # With black dots the gap nearly closes: scattered black pixels, never seen
 # in training, break the class long before the object is gone, whatever the
-# order. The score then measures how unnatural the damage is, not what the
-# map knows.
+# order. The score then measures the damage, not the map.
 #
 # ## 6. Explore
 # The panel draws one image's curves against a random map; they end at that
@@ -312,10 +313,9 @@ if net is not None:
 # %% [markdown]
 # ## Summary
 # * Perturbation methods need only the output: occlusion slides a patch, RISE averages random masks, LIME fits a
-#   weighted linear model on superpixels.
-# * What they fill the pixels with matters: RISE's black fill brings in shapes of its own.
-# * Deletion and insertion curves test whether a map ranks the pixels the score depends on; they are a different
-#   question from the pointing game, and their own fill matters as much.
+#   weighted linear model on superpixels. What they fill the pixels with matters.
+# * Deletion and insertion curves test whether a map ranks the pixels the score depends on, a different question
+#   from the pointing game; their own fill matters as much.
 #
 # ## On your own
 # * Occlusion with `fill=0.0` (black): does the map change as RISE's did?
