@@ -113,15 +113,27 @@ def test_pointing_report_names_every_method_and_beats_random():
     assert out["pointing_saliency"] > out["pointing_random"] + 0.3
 
 
-def test_lesson10_exercise_needs_every_tied_peak_and_names_wrong_answers(shapes_data):
-    from helpers.exercises.lesson10 import pointing_exercise
+def test_lesson10_exercise_wants_the_edge_maps_hit_rate_and_a_failed_sanity_check(shapes_data):
+    from helpers.exercises.lesson10 import edge_map_exercise, edge_maps
 
-    _, _, masks = shapes_data
-    maps = metrics.random_maps(20, masks.shape[1:], seed=1)
-    q = pointing_exercise(maps, masks[:20], tolerance=3, printed_tolerance=None)
-    assert q.check(float(metrics.pointing_game(maps, masks[:20], 3).mean()), quiet=True)
-    assert not q.check(float(metrics.pointing_game(maps, masks[:20], 3).mean()) + 0.05, quiet=True)
-    assert not q.check(20, quiet=True)
+    x, _, masks = shapes_data
+    x, masks = x[:40], masks[:40]
+    q = edge_map_exercise(x, masks, 3)
+    lesson = {"np": np, "metrics": metrics, "x": x, "masks": masks, "TOLERANCE": 3}
+    exec(q._solution, lesson)  # the solution runs where the lesson's check cell runs
+    assert q.check(lesson["answer"], quiet=True)
+    rate = float(metrics.pointing_game(edge_maps(x), masks, 3).mean())
+    assert lesson["answer"] == (rate, False)
+    plausible = q.check((rate, True), quiet=True)  # named: plausible, hence faithful
+    assert not plausible and "fails the sanity check" in plausible.message
+    strict = float(metrics.pointing_game(edge_maps(x), masks, 0).mean())
+    assert strict < rate - 0.01
+    no_slack = q.check((strict, False), quiet=True)  # named: no slack
+    assert not no_slack and "no slack" in no_slack.message
+    count = q.check((rate * 40, False), quiet=True)
+    assert not count and "number of hits" in count.message
+    assert not q.check(rate, quiet=True)
+    assert not q.check((rate, "no"), quiet=True)
     # ties: two maxima per map; the first is on the object in maps 0-2, the second only in map 0
     m = np.zeros((4, 8, 8), np.float32)
     m[:, 1, 1] = m[:, 6, 6] = 1.0
@@ -129,21 +141,7 @@ def test_lesson10_exercise_needs_every_tied_peak_and_names_wrong_answers(shapes_
     k[:3, 0:3, 0:3] = True
     k[0, 5:8, 5:8] = True
     k[3, 6, 6] = True
-    q = pointing_exercise(m, k, tolerance=0, printed_tolerance=3)
-    assert float(metrics.pointing_game(m, k, 0).mean()) == 0.25
-    assert q.check(0.25, quiet=True)
-    first = q.check(0.75, quiet=True)
-    assert not first and "argmax" in first.message
-    anyone = q.check(1.0, quiet=True)
-    assert not anyone and "of the tied maxima" in anyone.message
-    count = q.check(1, quiet=True)  # 1 hit of 4 is a count, though 1.0 is also "any"
-    assert not count
-    named = pointing_exercise(m, k, tolerance=0, maps_name="all_maps['centre']", masks_name="masks")
-    lesson = {"np": np, "metrics": metrics, "all_maps": {"centre": m}, "masks": k}
-    exec(named._solution, lesson)  # the solution runs where the lesson's check cell runs
-    assert named.check(lesson["answer"], quiet=True)
-    centre = metrics.centre_maps(2, (64, 64))[0]
-    assert (centre == centre.max()).sum() == 4  # the lesson's centre map: four tied middle pixels
+    assert float(metrics.pointing_game(m, k, 0).mean()) == 0.25  # every tied maximum must be on the object
 
 
 @pytest.mark.slow

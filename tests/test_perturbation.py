@@ -132,21 +132,28 @@ def test_perturbation_methods_are_seeded_and_give_unit_maps(tiny_model):
     assert_weights_equal(tiny_model, snap)
 
 
-def test_lesson10_exercise_accepts_its_solution_and_rejects_common_mistakes(shapes_spec):
-    from helpers.exercises.lesson11 import occlusion_exercise
+def test_lesson11_exercise_accepts_its_solution_and_names_common_mistakes(shapes_spec, shapes_data):
+    from helpers import attribution, faithfulness
+    from helpers.exercises.lesson11 import deletion_point_exercise
 
-    image, cls = next(iter(shapes_spec.sample_images().values()))
-    q = occlusion_exercise(shapes_spec, image, cls, 24, 24, 8)
-    namespace = {"np": np, "spec": shapes_spec, "image": image, "cls": cls}
-    exec(q._solution, namespace)
-    assert q.check(namespace["answer"], quiet=True)
-    assert not q.check(-namespace["answer"], quiet=True)
-    hidden = image.copy()
-    hidden[24:32, 24:32] = 0.0
-    z = P.class_scores(shapes_spec.model, np.stack([image, hidden]), cls)
-    verdict = q.check(float(z[0] - z[1]), quiet=True)
-    assert not verdict and "black" in verdict.message
-    p = P.class_scores(shapes_spec.model, np.stack([image, image]), cls, score="probability")
-    assert not q.check(float(p[0] - p[1]) + 0.5, quiet=True)
-    with pytest.raises(IndexError, match="row 0..56"):
-        occlusion_exercise(shapes_spec, image, cls, 60, 0, 8)
+    x, y, _ = shapes_data
+    model = shapes_spec.model
+    sal = attribution.saliency(model, x[:1], y[:1])
+    q = deletion_point_exercise(model, x[0], int(y[0]), sal[0], count=410)
+    lesson = {"np": np, "faithfulness": faithfulness, "model": model, "x": x, "y": y, "maps1": {"saliency": sal}}
+    exec(q._solution, lesson)  # the solution runs where the lesson's check cell runs
+    assert q.check(lesson["answer"], quiet=True)
+    soft = faithfulness.blurred(x[:1])[0].reshape(-1, 3)
+
+    def prob(order, fill):
+        flat = x[0].reshape(-1, 3).copy()
+        flat[order[:410]] = fill[order[:410]]
+        return float(P.class_scores(model, flat.reshape(x[0].shape)[None], int(y[0]), score="probability")[0])
+
+    least = q.check(prob(np.argsort(sal[0].ravel(), kind="stable"), soft), quiet=True)
+    assert not least and "least important" in least.message
+    black = q.check(prob(np.argsort(-sal[0].ravel(), kind="stable"), np.zeros_like(soft)), quiet=True)
+    assert not black and "black" in black.message
+    assert not q.check(lesson["answer"] + 0.01, quiet=True)
+    with pytest.raises(ValueError, match="must match"):
+        deletion_point_exercise(model, x[0], 0, sal[0, :10], count=410)

@@ -1,4 +1,4 @@
-"""Lesson 11 exercise: occlude one patch by hand and measure the score drop."""
+"""Lesson 11 exercise: one point of a deletion curve, computed by hand."""
 
 from __future__ import annotations
 
@@ -7,45 +7,65 @@ import numpy as np
 from helpers.exercises import Exercise
 
 
-def occlusion_exercise(spec, image, class_index: int, row: int, col: int, patch: int) -> Exercise:
-    """Check the drop of the class logit when one ``patch`` x ``patch`` square is filled with the image's mean colour.
+def deletion_point_exercise(model, image, class_index: int, saliency_map, count: int) -> Exercise:
+    """Check the class probability after the ``count`` most important pixels of ``saliency_map`` are deleted.
 
-    The square's top-left corner is ``(row, col)``. The answer is
-    :math:`z_c(x) - z_c(x_{\\text{occluded}})`, one number, as
-    :func:`helpers.perturbation.occlusion` computes it for each patch.
+    A deleted pixel takes its value in :func:`helpers.faithfulness.blurred`'s
+    copy of ``image``; the order is ``np.argsort(-map, kind="stable")`` (the
+    helper's random tie order is accepted too). Named wrong answers: the
+    least important pixels deleted first, black instead of the blurred copy,
+    the logit instead of the probability, and the drop from the intact
+    image's probability instead of the probability itself.
     """
+    from helpers.faithfulness import blurred, pixel_order
     from helpers.perturbation import class_scores
 
     x = np.asarray(image, dtype=np.float32)
-    h, w = x.shape[:2]
-    if not (0 <= row <= h - patch and 0 <= col <= w - patch):
-        raise IndexError(f"the patch at ({row}, {col}) must lie inside the image: row 0..{h - patch}, col 0..{w - patch}")
-    hidden = x.copy()
-    hidden[row:row + patch, col:col + patch] = x.mean(axis=(0, 1))
-    z = class_scores(spec.model, np.stack([x, hidden]), class_index)
-    p = class_scores(spec.model, np.stack([x, hidden]), class_index, score="probability")
-    black = x.copy()
-    black[row:row + patch, col:col + patch] = 0.0
-    z_black = class_scores(spec.model, black[None], class_index)[0]
-    want = float(z[0] - z[1])
+    m = np.asarray(saliency_map, dtype=np.float64)
+    if m.shape != x.shape[:2]:
+        raise ValueError(f"the map {m.shape} must match the image's {x.shape[:2]}")
+    soft = blurred(x[None])[0]
+
+    def deleted(order, fill):
+        out = x.reshape(-1, x.shape[-1]).copy()
+        out[order[:count]] = fill.reshape(-1, x.shape[-1])[order[:count]]
+        return out.reshape(x.shape)
+
+    flat = m.ravel()
+    top = np.argsort(-flat, kind="stable")
+    helper = pixel_order(m[None])[0]
+    bottom = np.argsort(flat, kind="stable")
+    batch = np.stack([deleted(top, soft), deleted(helper, soft), deleted(bottom, soft),
+                      deleted(top, np.zeros_like(x)), x])
+    p = class_scores(model, batch, class_index, score="probability")
+    z_top = float(class_scores(model, batch[:1], class_index)[0])
+    want, want_helper, least, black, intact = (float(v) for v in p)
+
+    def close(a, b):
+        return abs(a - b) <= 1e-3
 
     def check(answer):
         value = float(answer)
-        if abs(value - want) <= 1e-3 * max(1.0, abs(want)):
-            return True, f"hiding that patch lowers the logit by {value:.3f}."
-        if abs(value + want) <= 1e-3 * max(1.0, abs(want)) and want != 0:
-            return False, "the sign is reversed: give the score of the intact image minus that of the occluded one."
-        if abs(value - float(p[0] - p[1])) < 1e-4:
-            return False, "that is the drop of the probability; use the logit (spec.logits_model)."
-        if abs(value - float(z[0] - z_black)) <= 1e-3 * max(1.0, abs(want)):
-            return False, "that patch was filled with black; fill it with the image's mean colour."
+        if close(value, want) or close(value, want_helper):
+            return True, (f"with its top {count} pixels blurred the image keeps a probability of {want:.3f} "
+                          f"(intact: {intact:.3f}). A deletion curve is this number at every step.")
+        if close(value, least):
+            return False, "you deleted the least important pixels first; sort the map in decreasing order."
+        if close(value, black):
+            return False, "those pixels were set to black; give them their values in the blurred copy."
+        if close(value, z_top) and not close(z_top, want):
+            return False, "that is the logit; the curves use the class probability (the model's output)."
+        if close(value, intact - want):
+            return False, "that is the drop from the intact image; give the probability itself."
+        if close(value, intact):
+            return False, "that is the intact image's probability: no pixel was deleted."
         return False, f"{value:.3f} is not it."
 
     return Exercise(
-        "occlusion by hand", check,
-        hint="Section 1's scratch cell hides many patches at once; do it for this one patch only, "
-        "on a copy of the image, and compare the two logits.",
-        solution=f"""hidden = image.copy()
-hidden[{row}:{row + patch}, {col}:{col + patch}] = image.mean(axis=(0, 1))
-z = np.asarray(spec.logits_model(np.stack([image, hidden])))[:, cls]
-answer = float(z[0] - z[1])""")
+        "one point of a deletion curve", check,
+        hint="Work on flat copies: `image.reshape(-1, 3)` and the blurred copy reshaped the same way; the first "
+        f"{count} indices of the sorted order say which rows to copy over. Then ask the model for the class.",
+        solution=f"""order = np.argsort(-maps1["saliency"][0].ravel(), kind="stable")[:{count}]
+flat, soft = x[0].reshape(-1, 3).copy(), faithfulness.blurred(x[:1])[0].reshape(-1, 3)
+flat[order] = soft[order]
+answer = float(np.asarray(model(flat.reshape(x[0].shape)[None]))[0, y[0]])""")

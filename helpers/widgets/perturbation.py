@@ -9,6 +9,9 @@ from helpers.widgets.base import Panel, chosen_image, image_source_controls
 PREDICTED = "(predicted)"
 #: Methods offered, perturbation first; the gradient ones are there to compare.
 METHODS = ("occlusion", "rise", "lime", "score_cam", "layer_cam", "cam", "grad_cam", "saliency")
+#: The name a learner sees for each method (dropdown, title and legend).
+LABELS = {"occlusion": "occlusion", "rise": "RISE", "lime": "LIME", "score_cam": "Score-CAM", "layer_cam": "Layer-CAM",
+          "cam": "CAM", "grad_cam": "Grad-CAM", "saliency": "saliency"}
 
 
 def method_function(name: str):
@@ -47,7 +50,7 @@ class PerturbationPanel(Panel):
         side = min(spec.input_size)
         dropdown, upload = image_source_controls(spec, self.key)
         classes = w.Dropdown(options=[PREDICTED, *spec.class_names], value=PREDICTED, description="Class")
-        method_dd = w.Dropdown(options=list(METHODS), value=method, description="Method")
+        method_dd = w.Dropdown(options=[(LABELS[m], m) for m in METHODS], value=method, description="Method")
         patch = w.IntSlider(value=max(2, side // 8), min=2, max=max(4, side // 2), step=2, description="Patch px",
                             continuous_update=False)
         masks = w.IntSlider(value=500, min=100, max=3000, step=100, description="Masks", continuous_update=False)
@@ -83,11 +86,12 @@ class PerturbationPanel(Panel):
             warnings.simplefilter("ignore")
             self.map = self._map(img, cls)
         progress(2, 4)
-        maps = {self.value("method"): self.map[None], "random": metrics.random_maps(1, img.shape[:2], seed=self.seed)}
+        maps = {LABELS[self.value("method")]: self.map[None],
+                "random": metrics.random_maps(1, img.shape[:2], seed=self.seed)}
         self.curves = {}
         fig, axes = plotting.new_figure(13, 3.4, ncols=3)
         axes[0].imshow(plotting.heatmap_overlay(img, self.map, 0.5))
-        axes[0].set_title(f"{label}: {self.value('method')} for {self.spec.class_names[cls]}")
+        axes[0].set_title(f"{label}: {LABELS[self.value('method')]} for {self.spec.class_names[cls]}")
         axes[0].axis("off")
         for step, (ax, kind) in enumerate(zip(axes[1:], ("deletion", "insertion"))):
             curve = F.deletion_curve if kind == "deletion" else F.insertion_curve
@@ -100,7 +104,7 @@ class PerturbationPanel(Panel):
             ax.set_xlabel(f"fraction of pixels {'deleted' if kind == 'deletion' else 'inserted'}")
             ax.set_ylabel("class probability")
             ax.set_title(f"{kind} ({'lower' if kind == 'deletion' else 'higher'} AUC is better)")
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=10)
             progress(3 + step, 4, fig if step == 0 else None)
         fig.tight_layout()
         return fig

@@ -2,289 +2,275 @@
 # # 11 · Perturb it (occlusion, RISE, superpixels) and ask what is faithful
 #
 # A blunter way to ask which pixels matter: **change them and watch the
-# score**. It needs only the model's output, and it can also test any map:
-# if the map is faithful, removing the pixels it ranks highest must hurt
-# the score most.
+# score**. It needs only the model's output, and it can test any map: if a
+# map is faithful, removing the pixels it ranks highest must hurt most.
 #
 # **What you'll do**
-# * build an **occlusion** map, a **RISE** map and a **LIME** superpixel map from scratch, then with the helpers;
-# * score these maps, and Grad-CAM's from lesson 07, with **deletion** and **insertion** curves and with a
-#   **two-object** pointing test.
+# * build an **occlusion** map, a **RISE** map (masks included) and a **LIME** map (its weighted ridge fit
+#   included) from scratch in numpy, each next to the course's helper;
+# * score them, and the gradient maps of lessons 05–07, with **deletion** and **insertion** curves.
 #
 # **What you'll learn**
 # * what each method's knobs (patch, masks, superpixels, fill) do;
-# * why "points at the object" and "is faithful to the model" are different questions.
+# * how a faithfulness score differs from lesson 10's pointing game, and that it has knobs of its own.
 #
-# **What you'll need:** lessons 05–07 (saliency, Grad-CAM) and 10 (the pointing game). No GPU, no internet.
+# **What you'll need:** lessons 05–07 (saliency, Grad-CAM) and 10 (the pointing game).
 
 # %% [markdown]
 # ## Parameters
 
 # %%
-MODEL = "auto"        # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
+MODEL = "auto"        # the shapes CNN; "vgg16" etc. runs sections 1-3 and the panel on another model
 PATCH, STRIDE = 8, 4  # occlusion: square side and step, in pixels
-RISE_MASKS = 2000     # random masks for RISE
+RISE_MASKS = 2000     # random masks for RISE on the one image of sections 2-3
 RISE_CELL = 8         # RISE's coarse grid is RISE_CELL x RISE_CELL
-LIME_SAMPLES = 1000   # perturbed images for LIME
-SEGMENTS = 40         # roughly how many superpixels
-N_EVAL = 24           # shapes images for the curves and the two-object test
+LIME_SAMPLES = 1000   # perturbed images for LIME on that image
+SEGMENTS = 40         # how many superpixels to ask SLIC for
+N_EVAL = 24           # shapes images for the deletion and insertion curves
+EVAL_MASKS, EVAL_SAMPLES = 500, 300   # RISE masks and LIME samples per image on those images (for speed)
 CURVE_STEPS = 32      # points on each deletion/insertion curve
 SEED = 0
 
 # %%
 import warnings
 import numpy as np
-from helpers import attribution, cams, config, faithfulness, metrics, perturbation, plotting, shapes
+import tensorflow as tf
+from helpers import attribution, config, faithfulness, metrics, perturbation, plotting, shapes
 from helpers.claims import claim
 from helpers.models import load_model
 
 warnings.filterwarnings("ignore", message=".*all zeros.*")
 spec = load_model(MODEL)
+logits = spec.logits_model   # the network without its final softmax: it returns the class scores z (logits)
 name, (image, cls) = next(iter(spec.sample_images().items()))
-print(f"{name}: explaining class {cls} ({spec.class_names[cls]})")
+h, w = image.shape[:2]
+mean_colour = image.mean(axis=(0, 1))
+print(f"We explain the {name} image's class {spec.class_names[cls]!r}.")
 
 # %% [markdown]
 # ## 1. Occlusion
 #
 # Zeiler & Fergus (2014) slid a grey square over the image and recorded the
-# class score for every position. With a $k\times k$ patch $P$ filled with
-# the image's mean colour, the importance of pixel $p$ is the average drop
-# of the logit $z_c$ (the score before the softmax; Zeiler & Fergus plotted
-# the probability) over the patches that cover it, keeping only the
-# positive part, as every helper of the course does before scaling a map to [0, 1]:
+# class score at every position. With a $k\times k$ patch $P$ filled with
+# the image's mean colour, pixel $p$'s importance is the average drop of the
+# logit $z_c$ (they plotted the probability) over the patches that cover it,
+# positive part only:
 #
 # $$S_p = \max\Big(0,\ \frac{1}{|\{P \ni p\}|}\sum_{P \ni p} \big(z_c(x) - z_c(x_{P\ \text{hidden}})\big)\Big).$$
-#
-# From scratch: build every occluded copy, score them all in one batch.
 
 # %%
-h, w = image.shape[:2]
 spots = [(r, c) for r in range(0, h - PATCH + 1, STRIDE) for c in range(0, w - PATCH + 1, STRIDE)]
 copies = np.repeat(image[None], len(spots), axis=0)
 for k, (r, c) in enumerate(spots):
-    copies[k, r:r + PATCH, c:c + PATCH] = image.mean(axis=(0, 1))
-drop = float(spec.logits_model(image[None])[0, cls]) - np.asarray(spec.logits_model(copies))[:, cls]
+    copies[k, r:r + PATCH, c:c + PATCH] = mean_colour
+drop = float(logits(image[None])[0, cls]) - np.asarray(logits(copies))[:, cls]
 total, cover = np.zeros((h, w)), np.zeros((h, w))
 for d, (r, c) in zip(drop, spots):
     total[r:r + PATCH, c:c + PATCH] += d
     cover[r:r + PATCH, c:c + PATCH] += 1
 scratch = np.maximum(total / np.maximum(cover, 1), 0)
 occ = perturbation.occlusion(spec.model, image[None], cls, patch=PATCH, stride=STRIDE)[0]
-print(f"{len(spots)} occluded copies; Spearman scratch vs helper: {metrics.spearman(scratch[None], occ[None])[0]:.4f}")
-plotting.image_grid([image, scratch, plotting.heatmap_overlay(image, occ, 0.5)],
-                    [name, f"occlusion {PATCH}px (scratch)", "helper, over the image"], cols=3, cell=3.4,
-                    cmap="inferno")
+agree = metrics.spearman(scratch[None], occ[None])[0]   # rank correlation, lesson 10: 1 = same pixel order
+print(f"{len(spots)} occluded copies; the scratch map and the helper's rank the pixels alike "
+      f"(Spearman {agree:.4f}).")
+plotting.image_grid([image, scratch / max(scratch.max(), 1e-12), occ],
+                    [name, f"occlusion {PATCH} px, scratch", "occlusion, helper"], cols=3, cell=3.6,
+                    vmin=0, vmax=1, colorbar="importance", suptitle="each map scaled to [0, 1] on its own")
 
 # %% [markdown]
-# The patch size is the method's resolution: small patches give a sharp map
-# that fills the object; large ones a coarse map that spreads around it,
-# since a large patch hides part of the object from every position that
-# overlaps it.
-
-# %%
-sizes = [4, PATCH, 16, 24]
-plotting.image_grid([perturbation.occlusion(spec.model, image[None], cls, patch=s, stride=max(1, s // 2))[0]
-                     for s in sizes], [f"patch {s}px" for s in sizes], cols=4, cell=2.6, cmap="inferno")
-
-# %% [markdown]
+# The patch is the method's resolution: small patches give a sharp map, large
+# ones a coarse map that spreads around the object (try it in the panel of
+# section 6).
+#
 # ## 2. RISE: many random masks at once
 #
 # Petsiuk et al. (2018) keep each cell of a coarse random grid with
-# probability $\bar p$, upsample it into a smooth mask $M_i$, shift it at
-# random, and score the image with the rest faded out:
-# $x_i = M_i\,x + (1 - M_i)\,f$. A pixel's importance is the average score
-# of the masks that keep it:
+# probability $\bar p$, upsample it bilinearly into a smooth mask $M_i$,
+# shift it at random by less than one cell, and score the image with the
+# rest faded out: $x_i = M_i\,x + (1 - M_i)\,f$. A pixel's importance is the
+# average score of the masks that keep it:
 #
 # $$S(p) = \frac{1}{N\,\bar p}\sum_{i=1}^N \big(z_c(x_i) - \bar z\big)\, M_i(p).$$
 #
-# Subtracting the mean score $\bar z$ only puts "does not matter" at zero.
-# The paper scores the class probability and writes $x \odot M_i$ (fade to
-# zero); its reference code applies that to mean-subtracted, normalized
-# inputs, so a masked pixel takes the *dataset's* mean colour, not black.
-# The helper uses the logit and fades to the image's own mean colour. From
-# scratch, with the helper's masks:
+# Subtracting the mean score $\bar z$ (the paper does not) shifts every
+# pixel by about the same amount, so that "does not matter" sits near zero
+# before the positive part is kept.
+# The paper scores the probability and writes $x \odot M_i$, fade to zero;
+# its code does that on mean-subtracted, normalised inputs, so a faded pixel
+# takes the *dataset's* mean colour. Here the fill $f$ is the image's own
+# mean colour and the score the logit. Below, the same masks with a black
+# fill, and a map from only 100 masks.
 
 # %%
-n_masks = config.samples(RISE_MASKS)
-masks_r = perturbation.rise_masks(n_masks, (h, w), cell=RISE_CELL, p=0.5, seed=SEED)
-mean_colour = image.mean(axis=(0, 1))
-z = np.concatenate([np.asarray(spec.logits_model(m[..., None] * image + (1 - m[..., None]) * mean_colour))[:, cls]
+n_masks, p_keep = config.samples(RISE_MASKS), 0.5
+rng = config.rng(SEED)
+grid = (rng.random((n_masks, RISE_CELL, RISE_CELL)) < p_keep).astype(np.float32)     # keep a cell or not
+step_h, step_w = -(-h // RISE_CELL), -(-w // RISE_CELL)                              # one cell, in pixels
+dy, dx = rng.integers(0, step_h, n_masks), rng.integers(0, step_w, n_masks)          # random shifts
+big = tf.image.resize(grid[..., None], ((RISE_CELL + 1) * step_h, (RISE_CELL + 1) * step_w)).numpy()[..., 0]
+masks_r = np.stack([big[i, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n_masks)])
+z = np.concatenate([np.asarray(logits(m[..., None] * image + (1 - m[..., None]) * mean_colour))[:, cls]
                     for m in np.array_split(masks_r, -(-n_masks // 256))])
-scratch = np.tensordot(z - z.mean(), masks_r, axes=1) / (n_masks * 0.5)
+rise_scratch = np.maximum(np.tensordot(z - z.mean(), masks_r, axes=1) / (n_masks * p_keep), 0)   # positive part
 rise_map = perturbation.rise(spec.model, image[None], cls, masks=RISE_MASKS, cell=RISE_CELL, seed=SEED)[0]
-print(f"Spearman scratch vs helper: {metrics.spearman(scratch[None], rise_map[None])[0]:.4f}")
-plotting.image_grid([*masks_r[:2], masks_r[0][..., None] * image + (1 - masks_r[0][..., None]) * mean_colour,
-                     masks_r[0][..., None] * image, rise_map],
-                    ["mask 1", "mask 2", "mask 1, mean fill", "mask 1, black fill", f"RISE, {n_masks} masks"],
-                    cols=5, cell=2.6, cmap="gray")
+same_masks = np.allclose(masks_r, perturbation.rise_masks(n_masks, (h, w), cell=RISE_CELL, seed=SEED))
+print(f"{n_masks} masks, {'the same as' if same_masks else 'NOT the same as'} the helper's; "
+      f"scratch and helper maps: Spearman {metrics.spearman(rise_scratch[None], rise_map[None])[0]:.4f}.")
+black_map = perturbation.rise(spec.model, image[None], cls, masks=RISE_MASKS, cell=RISE_CELL, seed=SEED, fill=0.0)[0]
+few = perturbation.rise(spec.model, image[None], cls, masks=100, cell=RISE_CELL, seed=SEED)[0]
+plotting.image_grid([masks_r[0][..., None] * image + (1 - masks_r[0][..., None]) * mean_colour,
+                     masks_r[0][..., None] * image, rise_map, black_map, few],
+                    ["mask 1, mean fill", "mask 1, black fill", f"RISE: {n_masks} masks",
+                     "same masks, black fill", f"RISE: {config.samples(100)} masks"],
+                    cols=5, cell=3.2, vmin=0, vmax=1, colorbar="importance",
+                    suptitle="one mask, then three RISE maps (mean fill unless said); each map scaled to [0, 1] on its own")
 
 # %% [markdown]
-# RISE is a Monte-Carlo average: few masks give a noisy map, and every seed
-# a slightly different one. The last map fades to true black, a literal
-# reading of $x \odot M_i$ on images in [0, 1].
-
-# %%
-counts = [100, 500, RISE_MASKS]
-runs = {f"{config.samples(n)} masks, seed {s}": perturbation.rise(spec.model, image[None], cls, masks=n,
-                                                                  cell=RISE_CELL, seed=s)[0]
-        for n in counts for s in (SEED, SEED + 1)}
-runs[f"{n_masks} masks, black fill"] = perturbation.rise(spec.model, image[None], cls, masks=RISE_MASKS,
-                                                         cell=RISE_CELL, seed=SEED, fill=0.0)[0]
-plotting.image_grid(list(runs.values()), list(runs), cols=7, cell=2.1, cmap="inferno")
-
-# %% [markdown]
-# Compare the last two maps. Faded to black, the masks draw dark blobs with
-# soft round edges all over the image: the perturbation brings in shapes of
-# its own, and the map no longer picks out the object. A perturbation is
-# only as good as what it replaces the pixels with.
+# Faded to black, each mask draws dark blobs of its own, and the map no
+# longer picks out the object as the mean-fill map does. With only 100
+# masks the average is noisy. A perturbation is only as good as what it
+# replaces the pixels with.
 #
-# %% [markdown]
 # ## 3. Superpixels: LIME
 #
-# Ribeiro et al. (2016) explain with parts a person can name. Cut the image
-# into superpixels, switch random subsets off (mean colour), score each
-# copy, and fit a linear model to the on/off pattern $z\in\{0,1\}^S$,
-# weighting copies close to the original more:
+# Ribeiro et al. (2016) explain with parts a person can name: cut the image
+# into superpixels, here with **SLIC** (Achanta et al., 2012: k-means on
+# colour and position, seeded on a regular grid), switch random subsets
+# off (mean colour), score each copy, and fit a linear model to the on/off
+# pattern $z_j\in\{0,1\}^S$, weighting copies close to the original more:
 #
-# $$\min_\beta \sum_j \pi_j \Big(z_c(x_j) - \beta_0 - \sum_s \beta_s z_{js}\Big)^2 + \lambda\|\beta\|^2,
-# \qquad \pi_j = e^{-d(z_j, \mathbf 1)^2/\sigma^2}.$$
+# $$\min_{\beta_0,\beta} \sum_j \pi_j \Big(z_c(x_j) - \beta_0 - \sum_s \beta_s z_{js}\Big)^2 + \lambda\|\beta\|^2,
+# \qquad \pi_j = e^{-(1-\cos(z_j, \mathbf 1))^2/\sigma^2}.$$
 #
-# Each superpixel's weight $\beta_s$ is its importance.
+# Centre $Z$ and the scores at their $\pi$-weighted means; then
+# $\beta = (Z^\top \Pi Z + \lambda I)^{-1} Z^\top \Pi\, z_c$. Each $\beta_s$ is
+# superpixel $s$'s importance ($\lambda = 1$, $\sigma = 0.25$ as in the helper).
 
 # %%
 seg = perturbation.superpixels(image, segments=SEGMENTS)
+n_seg, k = seg.max() + 1, config.samples(LIME_SAMPLES)
+on = (config.rng(SEED).random((k, n_seg)) < 0.5).astype(np.float32)
+on[0] = 1                                                     # the first copy is the whole image
+keep = on[:, seg][..., None]
+scores = np.asarray(logits(keep * image + (1 - keep) * mean_colour))[:, cls]
+cos = on.sum(1) / np.sqrt(n_seg * np.maximum(on.sum(1), 1e-12))
+pi = np.exp(-(1 - cos) ** 2 / 0.25 ** 2)
+z_mean, s_mean = pi @ on / pi.sum(), pi @ scores / pi.sum()
+Z, s = on - z_mean, scores - s_mean
+beta = np.linalg.solve(Z.T @ (pi[:, None] * Z) + 1.0 * np.eye(n_seg), Z.T @ (pi * s))
 coef, r2 = perturbation.lime_fit(spec.model, image, cls, seg, samples=LIME_SAMPLES, seed=SEED)
-lime_map = perturbation.lime(spec.model, image[None], cls, samples=LIME_SAMPLES, segments=SEGMENTS, seed=SEED)[0]
+print(f"SLIC returned {n_seg} superpixels for the {SEGMENTS} asked. Largest difference between the scratch and "
+      f"the helper's weights: {np.abs(beta - coef).max():.1e}; weighted R² of the fit {r2:.2f}.")
 from skimage.segmentation import mark_boundaries
-print(f"{seg.max() + 1} superpixels; weighted R² of the linear fit: {r2:.2f}")
-plotting.image_grid([mark_boundaries(image, seg), coef[seg] / np.abs(coef).max(), lime_map],
-                    ["superpixels", "weights (red > 0, white 0, blue < 0)", "LIME map (positive part)"], cols=3, cell=3.4,
-                    cmap="RdBu_r", vmin=-1, vmax=1)
+plotting.image_grid([mark_boundaries(image, seg), beta[seg] / np.abs(beta).max()],
+                    ["superpixels", "weight βₛ (red > 0, blue < 0)"], cols=2, cell=3.8, cmap="RdBu_r",
+                    vmin=-1, vmax=1, colorbar="weight / largest |weight|")
 
 # %% [markdown]
-# The map is no finer than the superpixels: an object split across several
-# shares its weight out, and a superpixel that spills over the object's edge
-# carries weight outside. The R² says how well a linear model describes the
-# network near this image: LIME is only as good as that fit.
+# SLIC's count is only a target: its grid holds 6×6 seeds for 40 on 64 px,
+# and segments too small to stand alone merge into their neighbours. The
+# map is no finer than the superpixels; one that spills over the object's
+# edge carries weight outside it.
+# The R² says how well a linear model fits the network near this image;
+# LIME is only as good as that fit.
 #
-# ## 4. Side by side with Grad-CAM
+# ## 4. Faithfulness: deletion and insertion
 #
-# The three perturbation maps next to saliency and Grad-CAM (lesson 07),
-# each scaled to [0, 1] on its own:
-
-# %%
-methods = {"occlusion": (perturbation.occlusion, {"patch": PATCH, "stride": STRIDE}),
-           "RISE": (perturbation.rise, {"masks": RISE_MASKS, "cell": RISE_CELL, "seed": SEED}),
-           "LIME": (perturbation.lime, {"samples": LIME_SAMPLES, "segments": SEGMENTS, "seed": SEED}),
-           "saliency": (attribution.saliency, {}), "Grad-CAM": (attribution.grad_cam, {})}
-gallery = {m: fn(spec.model, image[None], cls, **kw)[0] for m, (fn, kw) in methods.items()}
-plotting.image_grid(list(gallery.values()), list(gallery), cols=5, cell=2.6, cmap="inferno")
-
-# %% [markdown]
-# The maps disagree even on one image. Which to believe is what the next
-# section measures.
-#
-# ## 5. Faithfulness: deletion and insertion
-#
-# **Deletion** (Petsiuk et al., 2018) removes the pixels in the map's
-# order, most important first, recording the class probability after each
-# step; **insertion** starts from a blurred copy and puts the pixels back in
-# the same order. A faithful map makes deletion fall fast (low area under
-# the curve) and insertion rise fast (high area). Removing a pixel here
-# means blurring it. Equal map values (the flat patches of LIME or
-# occlusion) are ordered at random with a seed, so no map is scored by the
-# accident of its ties.
-#
-# We measure on shapes images, whose objects we know. For the **two-object
-# test** each image also gets an object of another class pasted in: ask for
-# for one of the two classes (even-numbered images ask for their own
-# object's class, odd-numbered ones for the pasted object's), and see where
-# the map's peak lands. All scores here use the class probability, as the
-# RISE paper's curves do.
+# **Deletion** (Petsiuk et al., 2018) removes pixels in the map's order, most
+# important first, and records the class probability after each step;
+# **insertion** starts from a blurred copy and puts the pixels back in the
+# same order. A faithful map makes deletion fall fast (low area under the
+# curve, AUC) and insertion rise fast (high AUC). Here a deleted pixel takes
+# its value in the blurred copy (Gaussian, σ = 4 px), and equal map values
+# are ordered at random with a seed. Besides the methods, four reference
+# maps: random noise; the **centre** map of lesson 10 (a Gaussian bump in
+# the middle); the true object **mask**; and the mask grown by 3 px.
 
 # %%
 model = load_model("shapes").model
 x, y, masks = shapes.make_shapes(config.samples(N_EVAL), seed=SEED + 10)
-x2, y2, asked, other = faithfulness.two_object_images(x, y, masks, seed=SEED)
-fast_methods = {m: (fn, {**kw, **({"masks": 500} if m == "RISE" else {"samples": 300} if m == "LIME" else {})})
-                for m, (fn, kw) in methods.items()}     # occlusion as taught: PATCH at STRIDE
-maps1 = {m: fn(model, x, y, **kw) for m, (fn, kw) in fast_methods.items()}
-maps2 = {m: fn(model, x2, y2, **kw) for m, (fn, kw) in fast_methods.items()}
-maps1["random"], maps2["random"] = metrics.random_maps(len(x), x.shape[1:3], SEED), metrics.random_maps(len(x), x.shape[1:3], SEED + 1)
-maps1["centre"] = maps2["centre"] = metrics.centre_maps(len(x), x.shape[1:3])
-maps1["mask"], maps2["mask"] = masks.astype(np.float32), asked.astype(np.float32)
-maps1["mask + 3 px"], maps2["mask + 3 px"] = (metrics.dilate(v, 3).astype(np.float32) for v in (masks, asked))
+methods = {"occlusion": (perturbation.occlusion, {"patch": PATCH, "stride": STRIDE}),
+           "RISE": (perturbation.rise, {"masks": EVAL_MASKS, "cell": RISE_CELL, "seed": SEED}),
+           "LIME": (perturbation.lime, {"samples": EVAL_SAMPLES, "segments": SEGMENTS, "seed": SEED}),
+           "saliency": (attribution.saliency, {}), "Grad-CAM": (attribution.grad_cam, {})}
+maps1 = {m: fn(model, x, y, **kw) for m, (fn, kw) in methods.items()}
+maps1["random"] = metrics.random_maps(len(x), x.shape[1:3], SEED)
+maps1["centre"] = metrics.centre_maps(len(x), x.shape[1:3])
+maps1["mask"], maps1["mask + 3 px"] = masks.astype(np.float32), metrics.dilate(masks, 3).astype(np.float32)
 curves = {m: faithfulness.faithfulness(model, x, v, y, steps=CURVE_STEPS, seed=SEED) for m, v in maps1.items()}
-faithfulness.plot_curves({m: curves[m] for m in ("occlusion", "RISE", "LIME", "Grad-CAM", "random", "mask")},
-                         title=f"{len(x)} shapes images, probability of the true class")
+fig, axes = plotting.new_figure(13, 4.8, ncols=2)
+style = {"Grad-CAM": ("tab:blue", "-"), "LIME": ("tab:orange", "-"), "random": ("0.5", "--"),
+         "mask": ("black", ":"), "mask + 3 px": ("tab:green", "-.")}
+for ax, kind in zip(axes, ("deletion", "insertion")):
+    for m, (color, ls) in style.items():
+        ax.plot(curves[m]["fraction"], curves[m][kind].mean(0), color=color, ls=ls, lw=2.4,
+                label=f"{m} (AUC {curves[m][kind + '_auc'].mean():.2f})")
+    ax.set(xlabel=f"fraction of pixels {'deleted' if kind == 'deletion' else 'inserted'}", ylabel="class probability",
+           ylim=(0, 1.02), title=f"{kind}: {'lower' if kind == 'deletion' else 'higher'} AUC is better")
+    ax.legend(fontsize=12, loc="upper right" if kind == "deletion" else "lower right")
+fig.suptitle(f"mean over {len(x)} shapes images", fontsize=14)
+fig.tight_layout()
+fig
 
 # %%
 se = lambda v: 2 * np.std(v) / np.sqrt(len(v))      # about a 95% band for a mean over these images
 table = {m: (curves[m]["deletion_auc"].mean(), curves[m]["insertion_auc"].mean(),
-             metrics.pointing_game(maps1[m], masks).mean(), *faithfulness.two_object_scores(maps2[m], asked, other))
-         for m in maps1}
-print(f"Mean over {len(x)} images; ± is twice the standard error of the mean.")
-print(f"{'map':<13}{'deletion AUC':>15}{'insertion AUC':>15}{'pointing':>10}{'2-obj: asked':>14}{'other':>7}")
+             metrics.pointing_game(maps1[m], masks).mean()) for m in maps1}
+print(f"Mean over {len(x)} images (± twice the standard error); pointing game with 3 px slack as in lesson 10.")
+print(f"{'map':<13}{'deletion AUC':>15}{'insertion AUC':>15}{'pointing':>10}")
 for m, row in table.items():
-    print(f"{m:<13}{row[0]:>8.2f} ± {se(curves[m]['deletion_auc']):.2f}{row[1]:>8.2f} ± {se(curves[m]['insertion_auc']):.2f}"
-          + "".join(f"{v:>{wd}.2f}" for v, wd in zip(row[2:], (10, 14, 7))))
-
-# %%
-best = min(fast_methods, key=lambda m: table[m][0])     # the lowest deletion AUC
-lead = {m: table[m][3] - table[m][4] for m in table}    # two-object: peak on the asked minus on the other
-claim("every method deletes faster than a random map", all(table[m][0] < table["random"][0] for m in fast_methods))
-claim("deletion AUC of the mask minus the mask grown by 3 px", table["mask"][0] - table["mask + 3 px"][0], at_least=0.03)
-claim("pointing of Grad-CAM minus LIME's", table["Grad-CAM"][2] - table["LIME"][2], at_least=0.25)
-claim("two-object lead of Grad-CAM", lead["Grad-CAM"], at_least=0.3)
-claim("two-object lead of occlusion and RISE (mean)", np.mean([lead["occlusion"], lead["RISE"]]), at_least=0.25)
-claim("two-object lead of Grad-CAM minus saliency's", lead["Grad-CAM"] - lead["saliency"], at_least=0.15)
+    print(f"{m:<13}{row[0]:>8.2f} ± {se(curves[m]['deletion_auc']):.2f}{row[1]:>8.2f} ± "
+          f"{se(curves[m]['insertion_auc']):.2f}{row[2]:>10.2f}")
+blur_circle = perturbation.class_scores(spec.model, faithfulness.blurred(image[None]), cls, score="probability")[0]
+print(f"Every deletion curve ends at the fully blurred image: its probability is {blur_circle:.2f} for the {name} "
+      f"image of sections 1-3, and {np.mean([c['deletion'][:, -1].mean() for c in curves.values()]):.2f} "
+      f"on average here.")
+best = min(methods, key=lambda m: table[m][0])     # the lowest deletion AUC
+claim("every method deletes faster than a random map", all(table[m][0] < table["random"][0] for m in methods),
+      quiet=True)
+claim("deletion AUC of the mask minus the mask grown by 3 px", table["mask"][0] - table["mask + 3 px"][0],
+      at_least=0.03, quiet=True)
+claim("random map's deletion AUC minus LIME's", table["random"][0] - table["LIME"][0], at_least=0.2, quiet=True)
+claim("largest minus smallest deletion AUC of the methods", max(table[m][0] for m in methods)
+      - min(table[m][0] for m in methods), at_most=0.1, quiet=True)
+claim("pointing of Grad-CAM minus LIME's", table["Grad-CAM"][2] - table["LIME"][2], at_least=0.25, quiet=True);
 
 # %% [markdown]
-# ## 6. Where pointing and faithfulness disagree
+# ## 5. Where pointing and faithfulness disagree
 #
-# The ± bands are wide because the images differ in how easy they are;
-# two maps compared on the same images differ less than that, but on so
-# few images a difference of a few hundredths in AUC is not a finding
-# (the methods' deletion AUCs are that close). Three disagreements are larger.
+# Every method deletes far faster than a random map. Between methods the
+# deletion AUCs differ by a few hundredths, inside the ± bands: on 24 images
+# that is no ranking. Two disagreements are larger.
 #
-# * The **ground-truth mask** wins the pointing game by definition, yet its
-#   deletion curve has a plateau: blur the object alone and a soft copy of
-#   it still stands out against the sharp background. Grow the mask by 3
-#   pixels, so that the surroundings go too, and deletion gets faster. The
-#   score depends on edges and contrast, not only on the pixels inside the
-#   outline.
-# * **LIME** deletes faster than a random map but points worse than
-#   Grad-CAM: its maximum is a whole superpixel, and the pointing game
-#   counts a miss when any pixel of that tied maximum lies more than 3 px
-#   off the object. Asked for `SEGMENTS = 40`, SLIC returns a few dozen on a 64 px image, and the
-#   superpixels often split the object into pieces, one of which spills
-#   past its edge (as in the picture of section 3). The segmentation sets
-#   LIME's resolution; quickshift, the segmentation of Ribeiro et al.'s own
-#   code, follows colour edges more closely (see "On your own").
-# * In the **two-object test**, Grad-CAM, occlusion and RISE peak on the
-#   asked object far more often than on the other; saliency much less so.
-#   Faithful on one object is not the same as telling two classes apart.
+# * The **mask** wins the pointing game by definition, yet it deletes more
+#   slowly than the mask grown by 3 px: blur the object alone and a soft copy
+#   of it still stands out against the sharp background. Edges and contrast
+#   count, not only the pixels inside the outline.
+# * **LIME** deletes much faster than a random map but points worse than
+#   Grad-CAM: its maximum is a whole superpixel, and the pointing game counts
+#   a miss when any pixel of that tied maximum lies more than 3 px off the
+#   object.
 #
-# A metric has its own perturbation, and it can be wrong too. Petsiuk et al.
-# deleted pixels by setting them to **black**. Try it:
+# The metric has knobs too. Petsiuk et al. set deleted pixels to zero,
+# which in their code, as for RISE, is the dataset's mean colour; on images
+# in [0, 1] a literal zero is **black**. Try it:
 
 # %%
 black = {m: faithfulness.auc(*faithfulness.deletion_curve(model, x, maps1[m], y, steps=CURVE_STEPS, fill=0.0,
-                                                           seed=SEED)).mean() for m in ("random", "Grad-CAM", best)}
-print({m: round(float(v), 3) for m, v in black.items()})
-gap_black, gap_blur = black["random"] - min(black.values()), table["random"][0] - table[best][0]
-print(f"random minus best ({best}): {gap_black:.3f} with black deletion, {gap_blur:.3f} with blurred deletion")
-claim("black deletion gap as a share of the blurred one", gap_black / gap_blur, at_most=0.35)
+                                                           seed=SEED)).mean() for m in ("random", best)}
+gap_black, gap_blur = black["random"] - black[best], table["random"][0] - table[best][0]
+print(f"A random map's deletion AUC minus {best}'s (the lowest of the methods): {gap_blur:.2f} when deleted "
+      f"pixels are blurred, {gap_black:.2f} when they turn black.")
+claim("black deletion gap as a share of the blurred one", gap_black / gap_blur, at_most=0.35, quiet=True);
 
 # %% [markdown]
-# With black dots the gap between a random map and the best method nearly
-# closes: scattered black pixels, never seen in training, break the class
-# long before the object is gone. The score then measures how unnatural the
-# damage is, not what the map knows.
+# With black dots the gap nearly closes: scattered black pixels, never seen
+# in training, break the class long before the object is gone, whatever the
+# order. The score then measures the damage, not the map.
 #
-# ## 7. Explore
-# Pick a method, a patch size and a number of masks or samples; the curves
-# are drawn against a random map.
+# ## 6. Explore
+# The panel draws one image's curves against a random map; they end at that
+# image's fully blurred probability (printed in section 4 for the circle).
 
 # %%
 from helpers.widgets.perturbation import PerturbationPanel
@@ -293,29 +279,25 @@ panel.run()
 panel
 
 # %% [markdown]
-# ## Exercise: occlude one patch by hand
-# Hide the `PATCH`×`PATCH` square whose top-left corner is at `(ROW, COL)`
-# (an odd position, so it is none of the patches scored above) with the
-# image's mean colour, and give the drop of the class logit
-# $z_c(x) - z_c(x_{\text{hidden}})$ for `image` and `cls`: one number,
-# positive when hiding the patch lowers the logit; it passes within 0.1%.
+# ## Exercise: one point of a deletion curve, by hand
+# Take the first evaluation image `x[0]`, its class `y[0]` and its saliency
+# map `maps1["saliency"][0]`. Delete its **410 most important pixels** (10%
+# of 4,096, in the order of `np.argsort(-map, kind="stable")`): each takes its
+# value in the blurred copy `faithfulness.blurred(x[:1])[0]`. Give the class
+# probability `model` assigns to `y[0]` for the result, as one number; it
+# passes within 0.001. If you are stuck, `q.hint()` gives a nudge.
 
 # %%
-from helpers.exercises.lesson11 import occlusion_exercise
-ROW, COL = [int(v) | 1 for v in np.clip(np.array(np.unravel_index(occ.argmax(), occ.shape)) - PATCH // 2, 0, h - PATCH - 1)]
-q = occlusion_exercise(spec, image, cls, ROW, COL, PATCH)
-answer = None    # your number here
-q.check(answer)
+from helpers.exercises.lesson11 import deletion_point_exercise
+q = deletion_point_exercise(model, x[0], int(y[0]), maps1["saliency"][0], count=410)
+answer = None    # your probability here
+q.check(answer);
 
 # %% [markdown]
-# `q.hint()` and `q.solution()` help.
-#
 # ## On a real ImageNet network
-# The same helpers work on VGG16 (Simonyan & Zisserman, 2015): only the
-# model's output is needed. A 224 px photo makes each method costlier, so
-# the patch and the number of masks are chosen for speed; the RISE paper
-# used 4,000–8,000 masks of a 7×7 grid on 224 px images. Compare where the
-# two maps agree, and how much coarser than Grad-CAM's 14×14 grid each is.
+# The same helpers work on VGG16 (Simonyan & Zisserman, 2015): they need
+# only the output. For speed the patch is large and the masks few; the RISE
+# paper used 4,000–8,000 masks of a 7×7 grid on 224 px images.
 
 # %%
 from helpers.models import load_imagenet
@@ -326,20 +308,19 @@ if net is not None:
     maps = {"occlusion": perturbation.occlusion(net.model, photo[None], pcls, patch=side // 7, stride=side // 7)[0],
             "RISE": perturbation.rise(net.model, photo[None], pcls, masks=500, cell=7, seed=SEED)[0]}
     plotting.image_grid([photo, *maps.values()], [f"{pname}: {net.class_names[pcls]}", *maps], cols=3, cell=3.4,
-                        cmap="inferno")
+                        vmin=0, vmax=1, colorbar="importance", suptitle="each map scaled to [0, 1] on its own")
 
 # %% [markdown]
 # ## Summary
-# * Perturbation methods need only the output: occlusion slides a patch, RISE averages random masks, LIME fits a linear model on superpixels.
-# * What they fill the pixels with matters: RISE's black fill brings in shapes of its own.
-# * Deletion and insertion curves test whether a map ranks the pixels the score depends on; break ties at random, and choose the deletion fill with care.
-# * Pointing at the object, being faithful, and telling two classes apart are three different tests.
+# * Perturbation methods need only the output: occlusion slides a patch, RISE averages random masks, LIME fits a
+#   weighted linear model on superpixels. What they fill the pixels with matters.
+# * Deletion and insertion curves test whether a map ranks the pixels the score depends on, a different question
+#   from the pointing game; their own fill matters as much.
 #
 # ## On your own
-# * Occlusion with `fill=0.0` (black): does the circle's map change as RISE's did?
-# * Run `python -m helpers.evaluate faithfulness` for every method on more images.
-# * Run LIME on `x` with `method="quickshift"` and then with `segments=100`, and score each with
-#   `metrics.pointing_game(maps, masks)`: how far does the pointing rate move from the table's?
+# * Occlusion with `fill=0.0` (black): does the map change as RISE's did?
+# * Run LIME on `x` with `method="quickshift"` (the segmentation of Ribeiro et al.'s code) and with
+#   `segments=100`, and score each with `metrics.pointing_game(maps, masks)`.
 #
 # ## Further reading
 # * M. Zeiler, R. Fergus, *Visualizing and Understanding Convolutional Networks*, ECCV 2014.
