@@ -303,26 +303,82 @@ def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
     return out
 
 
-def energy_chart(cheat: dict, honest: dict, area: float, title: str = "share of each map on the tag"):
-    """Grouped bars: per method, the mean energy on the tag for the cheat and the honest twin.
+def display_names() -> dict:
+    """``{method: the name a learner sees}``: the panels' :data:`helpers.widgets.attribution.LABELS`, plus the rest."""
+    from helpers.widgets.attribution import LABELS
 
-    ``cheat`` and ``honest`` map method names to per-image arrays (or means);
-    a dashed line marks ``area``, what a map that ignores the tag would score.
+    return {**LABELS, "cam": "CAM", "layer_cam": "Layer-CAM", "score_cam": "Score-CAM", "occlusion": "occlusion",
+            "rise": "RISE", "lime": "LIME"}
+
+
+def energy_chart(cheat: dict, honest: dict, area: float, title: str = "share of each map on the tag, per image"):
+    """Per method, every image's share of the map on the tag (dots) and the mean (bar), for both models.
+
+    ``cheat`` and ``honest`` map method names to per-image arrays. Methods run
+    down the rows (display names); a dashed line marks ``area``, the share of
+    a uniform map (one that ignores the tag), a dotted one marks half.
     """
-    from helpers.plotting import new_figure
+    from helpers.plotting import _style, new_figure
 
     names = list(cheat)
-    fig, ax = new_figure(max(6.0, 0.7 * len(names) + 1.5), 3.6)
-    pos = np.arange(len(names))
-    for shift, (label, table, colour) in zip((-0.2, 0.2), (("cheat", cheat, "tab:red"),
-                                                           ("honest twin", honest, "tab:blue"))):
-        ax.bar(pos + shift, [float(np.mean(table[m])) for m in names], width=0.4, label=label, color=colour)
-    ax.axhline(area, color="gray", linestyle="--", linewidth=1, label=f"tag's area ({area:.1%})")
-    ax.axhline(0.5, color="black", linestyle=":", linewidth=1, label="half")
-    ax.set_xticks(pos, names, rotation=35, ha="right")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("energy on the tag")
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper right")
+    label = display_names()
+    fs = max(12, _style()["fontsize"])
+    fig, ax = new_figure(10.0, 0.42 * len(names) + 1.9)
+    jitter = np.random.default_rng(0)
+    for shift, (who, table, colour) in zip((-0.18, 0.18), (("cheat", cheat, "tab:red"),
+                                                            ("honest twin", honest, "tab:blue"))):
+        for row, m in enumerate(names):
+            v = np.atleast_1d(np.asarray(table[m], dtype=float))
+            y = row + shift + jitter.uniform(-0.08, 0.08, len(v))
+            ax.scatter(v, y, s=10, color=colour, alpha=0.45, linewidths=0,
+                       label=f"{who}: one image" if row == 0 else None)
+            ax.plot([v.mean()] * 2, [row + shift - 0.16, row + shift + 0.16], color="black", linewidth=2.5,
+                    label="mean" if row == 0 and who == "cheat" else None)
+    ax.axvline(area, color="gray", linestyle="--", linewidth=1.2, label=f"tag's area ({area:.2%}): a uniform map")
+    ax.axvline(0.5, color="black", linestyle=":", linewidth=1.2, label="half")
+    ax.set_yticks(range(len(names)), [label.get(m, m) for m in names], fontsize=fs)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.tick_params(axis="x", labelsize=fs - 1)
+    ax.set_xlabel("share of the map on the tag, $E_{tag}$", fontsize=fs)
+    ax.set_title(title, fontsize=fs + 1)
+    ax.legend(fontsize=fs - 1, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.45 / fig.get_figheight()),
+              ncol=3, frameon=False, markerscale=2.5)
     fig.tight_layout()
+    return fig
+
+
+def showcase_figure(image, cue_mask, maps: dict, shares: dict, title: str = ""):
+    """One image, then each method's map for each model (rows), the tag outlined in cyan, one colour bar.
+
+    Args:
+      image: ``[h, w, 3]``, shown as it is in the first column.
+      cue_mask: ``[h, w]`` the tag's pixels, outlined on every map.
+      maps: ``{row name: {method: [h, w] map}}``; each map is scaled to [0, 1] on its own.
+      shares: ``{row name: {method: share on the tag}}``, printed in each title.
+    """
+    from helpers.images import normalize_map
+    from helpers.plotting import HEATMAP, _style, new_figure
+
+    label = display_names()
+    rows, methods_ = list(maps), list(next(iter(maps.values())))
+    fs = _style()["fontsize"] + 1
+    cols = len(methods_) + 1
+    fig, axes = new_figure(1.75 * cols + 1.0, 2.1 * len(rows) + 0.5, nrows=len(rows), ncols=cols, squeeze=False)
+    for r, who in enumerate(rows):
+        ax = axes[r, 0]
+        ax.imshow(np.clip(image, 0, 1), interpolation="nearest")
+        ax.set_title(title if r == 0 else "", fontsize=fs)
+        ax.set_ylabel(who, fontsize=fs + 1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for c, m in enumerate(methods_, start=1):
+            ax = axes[r, c]
+            im = ax.imshow(normalize_map(maps[who][m]), cmap=HEATMAP, vmin=0, vmax=1, interpolation="nearest")
+            ax.contour(np.asarray(cue_mask, dtype=float), [0.5], colors=["cyan"], linewidths=1.5)
+            ax.set_title(f"{label.get(m, m)}\n{shares[who][m]:.0%} on tag", fontsize=fs)
+            ax.axis("off")
+    fig.tight_layout(rect=(0, 0, 0.93, 1))
+    bar = fig.colorbar(im, cax=fig.add_axes((0.945, 0.15, 0.012, 0.7)))
+    bar.set_label("each map scaled to its own max", fontsize=fs - 1)
     return fig
