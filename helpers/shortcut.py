@@ -311,28 +311,49 @@ def display_names() -> dict:
             "rise": "RISE", "lime": "LIME"}
 
 
-def energy_chart(cheat: dict, honest: dict, area: float, title: str = "share of each map on the tag, per image"):
-    """Per method, every image's share of the map on the tag (dots) and the mean (bar), for both models.
+#: How the chart draws the cheat's dots, by the tag's colour: ``(legend, face colour, edge colour)``.
+TAG_STYLES = {"coloured": ("cheat, coloured tag", "tab:red", "tab:red"),
+              "white": ("cheat, white tag", "white", "0.35"),
+              "black": ("cheat, black tag", "black", "black")}
+
+
+def tag_kinds(cue_classes) -> np.ndarray:
+    """Per image ``"white"``, ``"black"`` (the two neutral tag colours) or ``"coloured"``."""
+    c = np.asarray(cue_classes)
+    return np.select([c == COLOUR_NAMES.index("white"), c == COLOUR_NAMES.index("black")],
+                     ["white", "black"], "coloured")
+
+
+def energy_chart(cheat: dict, honest: dict, area: float, kinds=None,
+                 title: str = "share of each map on the tag, per image"):
+    """Per method, every image's share of the map on the tag (dots) and each model's mean (black bar).
 
     ``cheat`` and ``honest`` map method names to per-image arrays. Methods run
-    down the rows (display names); a dashed line marks ``area``, the share of
-    a uniform map (one that ignores the tag), a dotted one marks half.
+    down the rows (display names). ``kinds`` (from :func:`tag_kinds`) draws
+    the cheat's dots by tag colour (:data:`TAG_STYLES`). A dashed line marks
+    ``area``, the share of a uniform map (one that ignores the tag); a dotted
+    one marks half.
     """
     from helpers.plotting import _style, new_figure
 
     names = list(cheat)
     label = display_names()
     fs = max(12, _style()["fontsize"])
-    fig, ax = new_figure(10.0, 0.42 * len(names) + 1.9)
+    fig, ax = new_figure(10.0, 0.42 * len(names) + 2.2)
     jitter = np.random.default_rng(0)
-    for shift, (who, table, colour) in zip((-0.18, 0.18), (("cheat", cheat, "tab:red"),
-                                                            ("honest twin", honest, "tab:blue"))):
-        for row, m in enumerate(names):
-            v = np.atleast_1d(np.asarray(table[m], dtype=float))
-            y = row + shift + jitter.uniform(-0.08, 0.08, len(v))
-            ax.scatter(v, y, s=10, color=colour, alpha=0.45, linewidths=0,
-                       label=f"{who}: one image" if row == 0 else None)
-            ax.plot([v.mean()] * 2, [row + shift - 0.16, row + shift + 0.16], color="black", linewidth=2.5,
+    n = len(np.atleast_1d(cheat[names[0]]))
+    kinds = np.full(n, "coloured") if kinds is None else np.asarray(kinds)
+    for row, m in enumerate(names):
+        for shift, who, values in ((-0.18, "cheat", cheat[m]), (0.18, "twin", honest[m])):
+            v = np.atleast_1d(np.asarray(values, dtype=float))
+            y = row + shift + jitter.uniform(-0.09, 0.09, len(v))
+            groups = TAG_STYLES.items() if who == "cheat" else [("twin", ("honest twin", "tab:blue", "tab:blue"))]
+            for kind, (legend, face, edge) in groups:
+                sel = kinds == kind if who == "cheat" else np.ones(len(v), bool)
+                if sel.any():
+                    ax.scatter(v[sel], y[sel], s=14, c=face, edgecolors=edge, linewidths=0.7, alpha=0.75,
+                               label=legend if row == 0 else None)
+            ax.plot([v.mean()] * 2, [row + shift - 0.17, row + shift + 0.17], color="black", linewidth=2.5,
                     label="mean" if row == 0 and who == "cheat" else None)
     ax.axvline(area, color="gray", linestyle="--", linewidth=1.2, label=f"tag's area ({area:.2%}): a uniform map")
     ax.axvline(0.5, color="black", linestyle=":", linewidth=1.2, label="half")
@@ -340,43 +361,40 @@ def energy_chart(cheat: dict, honest: dict, area: float, title: str = "share of 
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.tick_params(axis="x", labelsize=fs - 1)
-    ax.set_xlabel("share of the map on the tag, $E_{tag}$", fontsize=fs)
+    ax.set_xlabel("share of the map on the tag, $E_{tag}$ (upper dots: cheat, lower: twin)", fontsize=fs)
     ax.set_title(title, fontsize=fs + 1)
     ax.legend(fontsize=fs - 1, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.45 / fig.get_figheight()),
-              ncol=3, frameon=False, markerscale=2.5)
+              ncol=4, frameon=False, markerscale=2)
     fig.tight_layout()
     return fig
 
 
-def showcase_figure(image, cue_mask, maps: dict, shares: dict, title: str = ""):
-    """One image, then each method's map for each model (rows), the tag outlined in cyan, one colour bar.
+def showcase_figure(rows, methods_=None):
+    """Rows of (image, then each method's map), the tag outlined in cyan, one colour bar.
 
     Args:
-      image: ``[h, w, 3]``, shown as it is in the first column.
-      cue_mask: ``[h, w]`` the tag's pixels, outlined on every map.
-      maps: ``{row name: {method: [h, w] map}}``; each map is scaled to [0, 1] on its own.
-      shares: ``{row name: {method: share on the tag}}``, printed in each title.
+      rows: a list of ``(row name, image [h, w, 3], cue mask [h, w], {method: map}, {method: share})``;
+        the image is shown as it is with its row name as title, each map scaled to [0, 1] on its own
+        and titled with its share on the tag.
     """
     from helpers.images import normalize_map
     from helpers.plotting import HEATMAP, _style, new_figure
 
     label = display_names()
-    rows, methods_ = list(maps), list(next(iter(maps.values())))
+    methods_ = list(methods_ or rows[0][3])
     fs = _style()["fontsize"] + 1
     cols = len(methods_) + 1
-    fig, axes = new_figure(1.75 * cols + 1.0, 2.1 * len(rows) + 0.5, nrows=len(rows), ncols=cols, squeeze=False)
-    for r, who in enumerate(rows):
+    fig, axes = new_figure(1.75 * cols + 1.0, 2.1 * len(rows) + 0.3, nrows=len(rows), ncols=cols, squeeze=False)
+    for r, (who, image, cue, maps, shares) in enumerate(rows):
         ax = axes[r, 0]
         ax.imshow(np.clip(image, 0, 1), interpolation="nearest")
-        ax.set_title(title if r == 0 else "", fontsize=fs)
-        ax.set_ylabel(who, fontsize=fs + 1)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set_title(who, fontsize=fs)
+        ax.axis("off")
         for c, m in enumerate(methods_, start=1):
             ax = axes[r, c]
-            im = ax.imshow(normalize_map(maps[who][m]), cmap=HEATMAP, vmin=0, vmax=1, interpolation="nearest")
-            ax.contour(np.asarray(cue_mask, dtype=float), [0.5], colors=["cyan"], linewidths=1.5)
-            ax.set_title(f"{label.get(m, m)}\n{shares[who][m]:.0%} on tag", fontsize=fs)
+            im = ax.imshow(normalize_map(maps[m]), cmap=HEATMAP, vmin=0, vmax=1, interpolation="nearest")
+            ax.contour(np.asarray(cue, dtype=float), [0.5], colors=["cyan"], linewidths=1.5)
+            ax.set_title(f"{label.get(m, m)}\n{shares[m]:.0%} on tag", fontsize=fs)
             ax.axis("off")
     fig.tight_layout(rect=(0, 0, 0.93, 1))
     bar = fig.colorbar(im, cax=fig.add_axes((0.945, 0.15, 0.012, 0.7)))

@@ -114,15 +114,18 @@ def test_charts_use_display_names_and_show_every_image():
     rng = np.random.default_rng(0)
     cheat = {"saliency": rng.random(10), "grad_cam_plus_plus": rng.random(10), "lime": rng.random(10)}
     honest = {m: v / 10 for m, v in cheat.items()}
-    fig = shortcut.energy_chart(cheat, honest, 0.0625)
+    kinds = shortcut.tag_kinds(np.arange(10) % 8)
+    assert list(kinds[5:8]) == ["coloured", "white", "black"]
+    fig = shortcut.energy_chart(cheat, honest, 0.0625, kinds=kinds)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["saliency", "Grad-CAM++", "LIME"]
     assert sum(len(c.get_offsets()) for c in ax.collections) == 60      # one dot per image and model
     cue = np.zeros((64, 64), bool)
     cue[:16, :16] = True
-    maps = {who: {"grad_cam": rng.random((64, 64)), "occlusion": rng.random((64, 64))} for who in ("cheat", "twin")}
-    shares = {who: {m: 0.1 for m in maps[who]} for who in maps}
-    fig = shortcut.showcase_figure(rng.random((64, 64, 3)), cue, maps, shares, title="a star")
+    maps = {"grad_cam": rng.random((64, 64)), "occlusion": rng.random((64, 64))}
+    shares = {m: 0.1 for m in maps}
+    fig = shortcut.showcase_figure([("cheat: star", rng.random((64, 64, 3)), cue, maps, shares),
+                                    ("twin: star", rng.random((64, 64, 3)), cue, maps, shares)])
     titles = [a.get_title() for a in fig.axes]
     assert "Grad-CAM\n10% on tag" in titles and "occlusion\n10% on tag" in titles
 
