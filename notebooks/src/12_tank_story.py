@@ -7,17 +7,15 @@
 # attribution methods whether they would have warned us.
 #
 # **What you'll do**
-# * look at shapes images that carry a class-coloured tag in a corner;
 # * compare a cheating model with an honest twin trained on the same shapes;
 # * measure, image by image, how much of each method's map falls on the tag;
 # * repaint the tag in a panel and watch the cheat change its mind.
 #
 # **What you'll learn**
 # * what a *shortcut* is, and why a good test score does not rule one out;
-# * which attribution methods expose a shortcut on average, and how much single maps vary.
+# * which methods expose a shortcut on average, and how much single maps vary.
 #
-# **What you'll need:** lessons 05–07 (gradient maps, Grad-CAM), 10 (measuring maps against a mask) and 11
-# (occlusion, RISE, LIME).
+# **What you'll need:** lessons 05–07 and 10–11 (the maps, and measuring them against a mask).
 
 # %% [markdown]
 # ## Parameters
@@ -50,18 +48,15 @@ print(f"{len(data.labels)} fresh images; the tag has the class's own colour on "
 # photos had all been taken on cloudy days and the others on sunny ones:
 # it had learned the weather, and the test photos shared the accident.
 #
-# Smaller versions happen all the time (a watermark, a scanner's badge, a
-# background). Geirhos et al. (2020) call such a feature a **shortcut**:
-# it predicts the label in the data you have and has nothing to do with
-# the task.
+# Geirhos et al. (2020) call such a feature a **shortcut**: it predicts the
+# label in the data you have (a watermark, a scanner's badge, a
+# background) and has nothing to do with the task.
 #
 # ## 2. The data: a tag in the corner
 #
-# We build the accident into the shapes world. Every image gets a 16×16
-# **tag** in the corner farthest from the object, in its class's colour on
-# 95 % of the images and another class's on the rest. The generator
-# returns the tag's exact pixels (the *cue mask*), so we can measure
-# attention to it as lesson 10 did for objects.
+# Every image gets a 16×16 **tag** in the corner farthest from the
+# object, in its class's colour on 95 % of the images and another class's
+# on the rest. The generator returns the tag's pixels (the *cue mask*).
 
 # %%
 print("Tag colours:", shortcut.describe_palette())
@@ -99,26 +94,22 @@ claim("the twin's change without the tag", abs(acc["honest twin"][0] - acc["hone
       quiet=True)
 
 # %% [markdown]
-# With its tags, the cheat scores well, though below its twin. Without
+# With its tags, the cheat scores well, though below its twin; without
 # them it falls towards chance (one in eight). It agrees with the *tag*
-# more often than with the truth: when a tag lies, it believes the tag. The
-# twin scores the same either way. (This pair cannot say whether colour
-# was easier to learn or the cheat simply trained less.) A tagged test set
-# hides what an untagged one shows.
+# more often than with the truth. The twin scores the same either way. A
+# tagged test set hides what an untagged one shows.
 #
 # ## 4. How much of each map is on the tag?
 #
-# Suppose we had only the tagged test set, which the cheat passes. Could
-# the maps have warned us? Each method explains the class the model
-# *predicted* ("why did you say that?"). We score a map $S$ by the energy
+# Could the maps have warned us, with only the tagged test set? Each
+# method explains the *predicted* class. We score a map $S$ by the energy
 # in a mask of lesson 10, with the tag's pixels $C$ as the mask:
 #
 # $$E_{\text{tag}} = \frac{\sum_{p \in C} S_p}{\sum_p S_p}.$$
 #
-# A uniform map, one that ignores the tag, scores the tag's area:
-# $16^2/64^2 = 6.25\,\%$. That is the line of "no attention"; half is a
-# much stricter line (the tag outweighs the whole rest of the image). By
-# hand for one map, next to the helper:
+# A uniform map, one that ignores the tag, scores the tag's area,
+# $16^2/64^2 = 6.25\,\%$: the line of "no attention". Half is a much
+# stricter line. By hand for one map, next to the helper:
 
 # %%
 one = attribution.grad_cam(cheat.model, data.with_cue[:1])[0]
@@ -182,17 +173,16 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 
 # %% [markdown]
 # On average no method is fooled: each gives the cheat's tag several
-# times its area, the twin's about its area. Only some pass the strict
-# line of one half on average (the printed list), and the dots spread
-# widely. The spread has a cause, the tag's colour (the table's columns):
+# times its area, the twin's about its area. Only some pass one half on
+# average (the printed list), and the dots spread widely, by tag colour
+# (the table's columns):
 #
-# * **Coloured tags**: the cheat knows nothing else (without tags it is
-#   lost on these six classes). Grad-CAM, CAM, guided Grad-CAM, occlusion
-#   and LIME put most of the map on the tag; the pixel-gradient maps less.
+# * **Coloured tags**: without tags the cheat is lost on these six
+#   classes. Grad-CAM, CAM, guided Grad-CAM, occlusion and LIME put most
+#   of the map on the tag; the pixel-gradient maps less.
 # * **White tags** (vertical stripes): every map puts little on the tag,
-#   and that is the truth. The cheat knows white stripes without any tag,
-#   so hiding the tag barely moves its score: occlusion finds almost
-#   nothing there.
+#   truthfully. The cheat knows white stripes without a tag, so hiding the
+#   tag barely moves its score: occlusion finds almost nothing there.
 # * **Black tags** (stars): occlusion and LIME still find a clear share on
 #   the tag; the gradient and CAM maps give it little.
 #
@@ -211,10 +201,9 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 #   black: on a black tag, image − baseline = 0, so it gets exactly zero
 #   whatever the model does. Blind by construction.
 # * **Guided backprop** is a modified backward pass (negative gradients
-#   stopped at every ReLU; Springenberg et al. 2015) that Adebayo et al.
-#   (2018) found nearly unchanged when the weights are randomised: it draws
-#   image edges more than the model's reasons. Guided Grad-CAM multiplies
-#   it by Grad-CAM.
+#   stopped at every ReLU; Springenberg et al. 2015), nearly unchanged when
+#   the weights are randomised (Adebayo et al. 2018): it draws edges more
+#   than reasons. Guided Grad-CAM multiplies it by Grad-CAM.
 #
 # ## 5. One image up close
 #
@@ -292,12 +281,10 @@ q.check(answer)
 #
 # ## On a real ImageNet network
 # Real networks take shortcuts too: Lapuschkin et al. (2019) found a
-# classifier trained on PASCAL VOC that recognised horses by a photo
-# archive's watermark, and Geirhos et al. (2019) showed that ImageNet CNNs
-# lean on texture more than on shape. Here, Grad-CAM of VGG16's top class on
-# the sample photos: ask of each map the lesson's question, whether it lies
-# on the object or on something that only comes with it (background, a
-# border, text).
+# PASCAL VOC classifier that recognised horses by a photo archive's
+# watermark, and Geirhos et al. (2019) showed that ImageNet CNNs lean on
+# texture more than shape. Here, Grad-CAM of VGG16's top class: does each
+# map lie on the object or on something that only comes with it?
 
 # %%
 from helpers.models import load_imagenet
@@ -313,23 +300,20 @@ if net is not None:
 
 # %% [markdown]
 # ## Summary
-# * A shortcut is a feature that predicts the label in your data and not in the world. A test set with the
-#   same accident cannot find it; a test set without it can.
+# * A shortcut predicts the label in your data, not in the world; only a test set without it reveals it.
 # * On average every method gives the cheat's tag several times its area (6.25 %, a uniform map's share) and
 #   the twin's about its area; only some put more than half of the cheat's map there.
-# * Single maps vary widely: measure many images against a hypothesis (the cue mask), not one picture by eye.
-# * Know what a method can see: integrated gradients with a black baseline gives a black tag nothing.
+# * Single maps vary widely (here with the tag's colour): measure many images against a hypothesis (the cue
+#   mask), and know what a method cannot see (integrated gradients with a black baseline, a black tag).
 #
 # ## On your own
-# * Make the tag smaller with `make_cue_shapes(..., tag=8)`: does the cheat still find it, and can Grad-CAM's
-#   16×16 grid still show it?
-# * Measure integrated gradients on the star images only (black tags), then again with `baseline=0.5`
-#   (mid-grey): what changes, and why?
+# * Make the tag smaller with `make_cue_shapes(..., tag=8)`: can Grad-CAM's 16×16 grid still show it?
+# * Measure integrated gradients on black tags with `baseline=0.5` (mid-grey): what changes, and why?
 #
 # ## Further reading
 # * R. Geirhos et al., *Shortcut Learning in Deep Neural Networks*, Nature Machine Intelligence 2020.
 # * S. Lapuschkin et al., *Unmasking Clever Hans Predictors and Assessing What Machines Really Learn*,
-#   Nature Communications 2019 (a classifier that read a photo-archive watermark).
+#   Nature Communications 2019.
 # * G. Branwen, *The Neural Net Tank Urban Legend* (gwern.net), on how much of the story is true.
 # * M. Sundararajan et al., *Axiomatic Attribution for Deep Networks*, ICML 2017 (integrated gradients);
 #   J. Adebayo et al., *Sanity Checks for Saliency Maps*, NeurIPS 2018.
