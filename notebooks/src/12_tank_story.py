@@ -91,7 +91,7 @@ claim("the cheat's accuracy with the tag", acc["cheat"][0], at_least=0.85, quiet
 claim("the cheat's fall without the tag", acc["cheat"][0] - acc["cheat"][1], at_least=0.5, quiet=True)
 claim("the cheat follows the tag more often than the truth", follows > acc["cheat"][0], quiet=True)
 claim("the twin's change without the tag", abs(acc["honest twin"][0] - acc["honest twin"][1]), at_most=0.05,
-      quiet=True)
+      quiet=True);
 
 # %% [markdown]
 # With its tags, the cheat scores well, though below its twin; without
@@ -125,11 +125,12 @@ area = float(data.cue_masks.mean())
 kind = shortcut.tag_kinds(data.cue_classes[:n])          # "coloured", "white" or "black" tag, per image
 groups = [k for k in ("coloured", "white", "black") if (kind == k).any()]
 print(f"Mean share of the map on the tag, over {n} tagged images (a uniform map: {area:.2%}):")
-print(f"{'':<22}{'cheat':>7}" + "".join(f"{'on ' + k:>12}" for k in groups) + f"{'twin':>7}")
+print(f"{'':<22}{'cheat, by tag':^{9 * (len(groups) + 1)}}{'twin':>9}")
+print(f"{'method':<22}{'all':>9}" + "".join(f"{k:>9}" for k in groups) + f"{'all':>9}")
 for m in energy["cheat"]:
     e = energy["cheat"][m]
-    print(f"{NAMES[m]:<22}{e.mean():>7.0%}" + "".join(f"{e[kind == k].mean():>12.0%}" for k in groups)
-          + f"{energy['twin'][m].mean():>7.0%}")
+    print(f"{NAMES[m]:<22}{e.mean():>9.0%}" + "".join(f"{e[kind == k].mean():>9.0%}" for k in groups)
+          + f"{energy['twin'][m].mean():>9.0%}")
 shortcut.energy_chart(energy["cheat"], energy["twin"], area, kinds=kind)
 
 # %%
@@ -169,7 +170,7 @@ if "black" in groups:
           at_least=1.5, quiet=True)
 claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and LIME on coloured tags",
       min(float(energy["cheat"][m][kind == "coloured"].mean())
-          for m in ("grad_cam", "cam", "guided_grad_cam", "occlusion", "lime")), at_least=0.6, quiet=True)
+          for m in ("grad_cam", "cam", "guided_grad_cam", "occlusion", "lime")), at_least=0.6, quiet=True);
 
 # %% [markdown]
 # On average no method is fooled: each gives the cheat's tag several
@@ -181,10 +182,12 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 #   classes. Grad-CAM, CAM, guided Grad-CAM, occlusion and LIME put most
 #   of the map on the tag; the pixel-gradient maps less.
 # * **White tags** (vertical stripes): every map puts little on the tag,
-#   truthfully. The cheat knows white stripes without a tag, so hiding the
-#   tag barely moves its score: occlusion finds almost nothing there.
-# * **Black tags** (stars): occlusion and LIME still find a clear share on
-#   the tag; the gradient and CAM maps give it little.
+#   truthfully. The cheat knows vertical stripes by their shape (printed
+#   above), so hiding the tag barely moves its score: occlusion finds
+#   almost nothing there.
+# * **Black tags** (stars, which the cheat also knows by shape): occlusion
+#   and LIME still find a clear share on the tag; the gradient and CAM maps
+#   give it little.
 #
 # The methods ask different questions:
 #
@@ -226,7 +229,7 @@ for k in groups:
         maps = {m: table[m][0](spec.model, data.with_cue[i:i + 1], "auto", **table[m][1])[0] for m in shown}
         shares = {m: float(energy_in_mask(maps[m], data.cue_masks[i])[0]) for m in shown}
         says = spec.class_names[spec.predict(data.with_cue[i:i + 1])[0].argmax()]
-        rows.append((f"{who} says {says}", data.with_cue[i], data.cue_masks[i], maps, shares))
+        rows.append((f"{who} says\n{says}", data.with_cue[i], data.cue_masks[i], maps, shares))
     print(f"The median image with a {k} tag: image {i}, {cheat.class_names[data.labels[i]]} "
           f"({shortcut.COLOUR_NAMES[data.cue_classes[i]]} tag).")
 shortcut.showcase_figure(rows)
