@@ -181,21 +181,22 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 # * **Coloured tags**: without tags the cheat is lost on these six
 #   classes. Grad-CAM, CAM, guided Grad-CAM, occlusion and LIME put most
 #   of the map on the tag; the pixel-gradient maps less.
-# * **White tags** (vertical stripes): every map puts little on the tag,
-#   truthfully. The cheat knows vertical stripes by their shape (printed
+# * **White tags** (vertical stripes): on average every method puts little
+#   on the tag, truthfully. The cheat knows vertical stripes by their shape (printed
 #   above), so hiding the tag barely moves its score: occlusion finds
 #   almost nothing there.
 # * **Black tags** (stars, which the cheat also knows by shape): occlusion
 #   and LIME still find a clear share on the tag; the gradient and CAM maps
-#   give it little.
+#   give it much less.
 #
 # The methods ask different questions:
 #
 # * **Occlusion**, **LIME** and **RISE** replace pixels (a patch,
 #   superpixels, random masks) by the image's mean colour and watch the
 #   score. Replacing a black tag is a real change, so they see it.
-# * **Grad-CAM** and CAM weigh the last conv layer's activations by the
-#   class's gradient; the tag is 4×4 of its 16×16 cells.
+# * **CAM** and **Grad-CAM** weigh the last conv layer's activations by
+#   the class's weights (CAM) or gradients (Grad-CAM); the tag is 4×4 of
+#   its 16×16 cells.
 # * **Saliency** and **SmoothGrad** are local: the score's gradient at the
 #   image (averaged over noisy copies, for SmoothGrad).
 # * **Integrated gradients** integrates the gradient along a straight path
@@ -203,10 +204,11 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 #   the map sums to the score's change (*completeness*). Our baseline is
 #   black: on a black tag, image − baseline = 0, so it gets exactly zero
 #   whatever the model does. Blind by construction.
-# * **Guided backprop** is a modified backward pass (negative gradients
-#   stopped at every ReLU; Springenberg et al. 2015), nearly unchanged when
-#   the weights are randomised (Adebayo et al. 2018): it draws edges more
-#   than reasons. Guided Grad-CAM multiplies it by Grad-CAM.
+# * **Guided backprop** is a modified backward pass (a ReLU passes back
+#   only positive gradients, and only where it was active; Springenberg et
+#   al. 2015), nearly unchanged when the weights are randomised (Adebayo et
+#   al. 2018): it draws edges more than reasons. Guided Grad-CAM multiplies
+#   it by Grad-CAM.
 #
 # ## 5. One image up close
 #
