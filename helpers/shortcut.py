@@ -304,26 +304,100 @@ def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
     return out
 
 
-def energy_chart(cheat: dict, honest: dict, area: float, title: str = "share of each map on the tag"):
-    """Grouped bars: per method, the mean energy on the tag for the cheat and the honest twin.
+def display_names() -> dict:
+    """``{method: the name a learner sees}``: the panels' :data:`helpers.widgets.attribution.LABELS`, plus the rest."""
+    from helpers.widgets.attribution import LABELS
 
-    ``cheat`` and ``honest`` map method names to per-image arrays (or means);
-    a dashed line marks ``area``, what a map that ignores the tag would score.
+    return {**LABELS, "cam": "CAM", "layer_cam": "Layer-CAM", "score_cam": "Score-CAM", "occlusion": "occlusion",
+            "rise": "RISE", "lime": "LIME"}
+
+
+#: How the chart draws the cheat's dots, by the tag's colour: ``(legend, face colour, edge colour)``.
+TAG_STYLES = {"coloured": ("cheat, coloured tag", "tab:red", "tab:red"),
+              "white": ("cheat, white tag", "white", "0.35"),
+              "black": ("cheat, black tag", "black", "black")}
+
+
+def tag_kinds(cue_classes) -> np.ndarray:
+    """Per image ``"white"``, ``"black"`` (the two neutral tag colours) or ``"coloured"``."""
+    c = np.asarray(cue_classes)
+    return np.select([c == COLOUR_NAMES.index("white"), c == COLOUR_NAMES.index("black")],
+                     ["white", "black"], "coloured")
+
+
+def energy_chart(cheat: dict, honest: dict, area: float, kinds=None,
+                 title: str = "share of each map on the tag, per image"):
+    """Per method, every image's share of the map on the tag (dots) and each model's mean (black bar).
+
+    ``cheat`` and ``honest`` map method names to per-image arrays. Methods run
+    down the rows (display names). ``kinds`` (from :func:`tag_kinds`) draws
+    the cheat's dots by tag colour (:data:`TAG_STYLES`). A dashed line marks
+    ``area``, the share of a uniform map (one that ignores the tag); a dotted
+    one marks half.
     """
-    from helpers.plotting import new_figure
+    from helpers.plotting import _style, new_figure
 
     names = list(cheat)
-    fig, ax = new_figure(max(6.0, 0.7 * len(names) + 1.5), 3.6)
-    pos = np.arange(len(names))
-    for shift, (label, table, colour) in zip((-0.2, 0.2), (("cheat", cheat, "tab:red"),
-                                                           ("honest twin", honest, "tab:blue"))):
-        ax.bar(pos + shift, [float(np.mean(table[m])) for m in names], width=0.4, label=label, color=colour)
-    ax.axhline(area, color="gray", linestyle="--", linewidth=1, label=f"tag's area ({area:.1%})")
-    ax.axhline(0.5, color="black", linestyle=":", linewidth=1, label="half")
-    ax.set_xticks(pos, names, rotation=35, ha="right")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("energy on the tag")
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper right")
+    label = display_names()
+    fs = max(12, _style()["fontsize"])
+    fig, ax = new_figure(10.0, 0.42 * len(names) + 2.2)
+    jitter = np.random.default_rng(0)
+    n = len(np.atleast_1d(cheat[names[0]]))
+    kinds = np.full(n, "coloured") if kinds is None else np.asarray(kinds)
+    for row, m in enumerate(names):
+        for shift, who, values in ((-0.18, "cheat", cheat[m]), (0.18, "twin", honest[m])):
+            v = np.atleast_1d(np.asarray(values, dtype=float))
+            y = row + shift + jitter.uniform(-0.09, 0.09, len(v))
+            groups = TAG_STYLES.items() if who == "cheat" else [("twin", ("honest twin", "tab:blue", "tab:blue"))]
+            for kind, (legend, face, edge) in groups:
+                sel = kinds == kind if who == "cheat" else np.ones(len(v), bool)
+                if sel.any():
+                    ax.scatter(v[sel], y[sel], s=14, c=face, edgecolors=edge, linewidths=0.7, alpha=0.75,
+                               label=legend if row == 0 else None)
+            ax.plot([v.mean()] * 2, [row + shift - 0.17, row + shift + 0.17], color="black", linewidth=2.5,
+                    label="mean" if row == 0 and who == "cheat" else None)
+    ax.axvline(area, color="gray", linestyle="--", linewidth=1.2, label=f"tag's area ({area:.2%}): a uniform map")
+    ax.axvline(0.5, color="black", linestyle=":", linewidth=1.2, label="half")
+    ax.set_yticks(range(len(names)), [label.get(m, m) for m in names], fontsize=fs)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.tick_params(axis="x", labelsize=fs - 1)
+    ax.set_xlabel("share of the map on the tag, $E_{tag}$ (upper dots: cheat, lower: twin)", fontsize=fs)
+    ax.set_title(title, fontsize=fs + 1)
+    ax.legend(fontsize=fs - 1, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.45 / fig.get_figheight()),
+              ncol=4, frameon=False, markerscale=2)
     fig.tight_layout()
+    return fig
+
+
+def showcase_figure(rows, methods_=None):
+    """Rows of (image, then each method's map), the tag outlined in cyan, one colour bar.
+
+    Args:
+      rows: a list of ``(row name, image [h, w, 3], cue mask [h, w], {method: map}, {method: share})``;
+        the image is shown as it is with its row name as title, each map scaled to [0, 1] on its own
+        and titled with its share on the tag.
+    """
+    from helpers.images import normalize_map
+    from helpers.plotting import HEATMAP, _style, new_figure
+
+    label = display_names()
+    methods_ = list(methods_ or rows[0][3])
+    fs = _style()["fontsize"] + 1
+    cols = len(methods_) + 1
+    fig, axes = new_figure(1.75 * cols + 1.0, 2.1 * len(rows) + 0.3, nrows=len(rows), ncols=cols, squeeze=False)
+    for r, (who, image, cue, maps, shares) in enumerate(rows):
+        ax = axes[r, 0]
+        ax.imshow(np.clip(image, 0, 1), interpolation="nearest")
+        ax.set_title(who, fontsize=fs)
+        ax.axis("off")
+        for c, m in enumerate(methods_, start=1):
+            ax = axes[r, c]
+            im = ax.imshow(normalize_map(maps[m]), cmap=HEATMAP, vmin=0, vmax=1, interpolation="nearest")
+            ax.contour(np.asarray(cue, dtype=float), [0.5], colors=["cyan"], linewidths=1.5)
+            ax.set_title(f"{label.get(m, m)}\n{shares[m]:.0%} on tag", fontsize=fs)
+            ax.axis("off")
+    fig.tight_layout(rect=(0, 0, 0.93, 1))
+    bar = fig.colorbar(im, cax=fig.add_axes((0.945, 0.15, 0.012, 0.7)))
+    bar.set_label("each map scaled to its own max", fontsize=fs - 1)
     return fig

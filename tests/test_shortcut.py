@@ -85,25 +85,56 @@ def test_load_model_knows_both(pair):
     assert pair[0].model is not pair[1].model
 
 
-def test_exercise_accepts_the_solution_and_rejects_the_true_shape_rate(pair, test_data):
+def test_exercise_accepts_the_solution_and_names_the_plausible_wrong_answers(pair):
+    from helpers import attribution
     from helpers.exercises.lesson12 import SOLUTION, lying_tag_exercise
+    from helpers.metrics import energy_in_mask
 
-    cheat, _ = pair
-    q = lying_tag_exercise(cheat.model, test_data)
-    ns = {"np": np, "shortcut": shortcut, "cheat": cheat, "data": test_data}
+    cheat, honest = pair
+    lying = shortcut.make_cue_shapes(12, seed=99, agreement=0.0)
+    assert not np.any(lying.cue_classes == lying.labels)               # every tag lies
+    q = lying_tag_exercise(cheat.model, honest.model, lying)
+    ns = {"np": np, "attribution": attribution, "energy_in_mask": energy_in_mask, "cheat": cheat, "lying": lying}
     exec(SOLUTION, ns)
     assert q.check(ns["answer"], quiet=True)
-    lying = (test_data.labels + 1) % NUM_CLASSES
-    x_lie, _ = shortcut.paint_tag(test_data.without_cue, shortcut.tag_corner(test_data.masks), shortcut.PALETTE[lying])
-    shape_rate = shortcut.accuracy(cheat.model, x_lie, test_data.labels)
-    assert not q.check(shape_rate, quiet=True)
-    assert not q.check(12, quiet=True)
+    assert q.check(round(ns["answer"], 2), quiet=True)                  # two decimals are enough
+    maps = attribution.grad_cam(cheat.model, lying.with_cue)
+    true_class = energy_in_mask(attribution.grad_cam(cheat.model, lying.with_cue, lying.labels), lying.cue_masks).mean()
+    on_object = energy_in_mask(maps, lying.masks).mean()
+    twin = energy_in_mask(attribution.grad_cam(honest.model, lying.with_cue), lying.cue_masks).mean()
+    for wrong, words in ((true_class, "true shape"), (on_object, "object's mask"), (twin, "honest twin")):
+        assert abs(wrong - ns["answer"]) > 0.01, words                  # the wrong answers are really different
+        verdict = q.check(float(wrong), quiet=True)
+        assert not verdict and words in verdict.message, (words, verdict.message)
+    assert "percentage" in q.check(100 * ns["answer"], quiet=True).message
+    assert not q.check(0.0625, quiet=True)
+
+
+def test_charts_use_display_names_and_show_every_image():
+    rng = np.random.default_rng(0)
+    cheat = {"saliency": rng.random(10), "grad_cam_plus_plus": rng.random(10), "lime": rng.random(10)}
+    honest = {m: v / 10 for m, v in cheat.items()}
+    kinds = shortcut.tag_kinds(np.arange(10) % 8)
+    assert list(kinds[5:8]) == ["coloured", "white", "black"]
+    fig = shortcut.energy_chart(cheat, honest, 0.0625, kinds=kinds)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["saliency", "Grad-CAM++", "LIME"]
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 60      # one dot per image and model
+    cue = np.zeros((64, 64), bool)
+    cue[:16, :16] = True
+    maps = {"grad_cam": rng.random((64, 64)), "occlusion": rng.random((64, 64))}
+    shares = {m: 0.1 for m in maps}
+    fig = shortcut.showcase_figure([("cheat: star", rng.random((64, 64, 3)), cue, maps, shares),
+                                    ("twin: star", rng.random((64, 64, 3)), cue, maps, shares)])
+    titles = [a.get_title() for a in fig.axes]
+    assert "Grad-CAM\n10% on tag" in titles and "occlusion\n10% on tag" in titles
 
 
 def test_panel_follows_the_tag_and_rejects_a_bad_index(pair):
     from helpers.widgets.shortcut import NONE, ShortcutPanel
 
     panel = ShortcutPanel(pair[0])
+    assert ("Grad-CAM++", "grad_cam_plus_plus") in panel.controls["method"].options   # display names
     panel.run()
     assert panel.error is None and panel.png
     cue, _ = panel.tagged_image()

@@ -17,7 +17,7 @@ class ShortcutPanel(Panel):
 
     The picture shows the image, then each model's map laid over it, titled
     with the model's answer, its probability and the share of the map on the
-    tag. The panel always uses lesson 12's two shapes models (the spec it is
+    tag (outlined in cyan). The panel always uses lesson 12's two shapes models (the spec it is
     given is only used for its name); images come from a fixed fresh set.
 
     Args:
@@ -42,7 +42,9 @@ class ShortcutPanel(Panel):
         colours = [f"{c} ({k})" for k, c in zip(CLASS_NAMES, shortcut.COLOUR_NAMES)]
         index = w.IntText(value=0, description="Image #")  # range checked in validate
         tag = w.Dropdown(options=[OWN, NONE, *colours], value=OWN, description="Tag")
-        method_dd = w.Dropdown(options=list(self.table), value=method, description="Method")
+        names = shortcut.display_names()
+        method_dd = w.Dropdown(options=[(names.get(m, m), m) for m in self.table], value=method,
+                               description="Method")
         super().__init__("Tank story: does the model read the tag?",
                          {"index": index, "tag": tag, "method": method_dd}, live=False, projector=projector)
 
@@ -90,4 +92,8 @@ class ShortcutPanel(Panel):
             titles.append(f"{name}: {CLASS_NAMES[cls]} ({probs[cls]:.2f}){share}")
             if not progress(step, len(self.models)):
                 break
-        return plotting.image_grid(cells, titles, cols=len(cells), cell=3.2)
+        fig = plotting.image_grid(cells, titles, cols=len(cells), cell=3.2)
+        if cue.any():  # the overlay dims the tag (white looks grey): outline it on each map
+            for ax in fig.axes[1:len(cells)]:
+                ax.contour(cue.astype(float), [0.5], colors=["cyan"], linewidths=1.5)
+        return fig
