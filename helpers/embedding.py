@@ -99,7 +99,7 @@ def cifar10_available() -> tuple[bool, str]:
     if (home / "datasets" / "cifar-10-batches-py").is_dir():
         return True, "cached"
     if os.environ.get("COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}:
-        return False, "it is not cached in ~/.keras/datasets and COURSE_OFFLINE=1 forbids the download"
+        return False, "this run is offline (no download allowed) and it is not cached in ~/.keras/datasets"
     return True, "downloaded once by Keras (160 MB)"
 
 

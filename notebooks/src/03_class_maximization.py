@@ -126,8 +126,10 @@ plotting.image_grid(list(clipped.images), [f"{n}: {a:.0%}" for n, a in zip(names
                     cols=4, cell=3.0)  # the log-prob objective, pixels clipped, nothing else
 
 # %% [markdown]
-# The network is sure, yet these are mostly pixel-level speckle: at best a
-# stripe pattern, nothing a person would call a circle or a star. Lesson 04
+# The network is sure, yet none of these is a picture of its class: most of
+# each image is pixel-level speckle, with at most fragments (stripes, an
+# edge, small repeated marks), nothing a person would call a circle or a
+# star. Lesson 04
 # asks whether a picture *shows* its class; here we make better pictures.
 #
 # ## 2. One regularizer at a time
@@ -151,7 +153,8 @@ plotting.image_grid(list(clipped.images), [f"{n}: {a:.0%}" for n, a in zip(names
 #   window, *jitter* shifts by up to 4 pixels (wrapping round), then a
 #   random zoom (0.9–1.1) and turn (±10°). The image must work wherever it lands.
 #
-# `combined` is the course's recipe: all of them but norm clip.
+# `combined` is the course's recipe: all of them but norm clip. To keep the
+# pictures large, the figure shows four of the eight classes (rows).
 
 # %%
 abl = classviz.ablation(spec.model, classes, steps=STEPS, lr=LR, seed=SEED, progress=False, score_clean=True,

@@ -8,7 +8,7 @@
 # **What you'll do**
 # * compute a saliency map from scratch, then with the helper;
 # * smooth it with **SmoothGrad**;
-# * compute **integrated gradients** and check that they add up to the score;
+# * compute **integrated gradients** and check that they add up to the change of the score from the baseline, $z_c(x) - z_c(x')$;
 # * measure whether each map hits the object.
 #
 # **What you'll learn:** why we differentiate the *logit*, not the
