@@ -313,7 +313,7 @@ def weights_reachable(arch: str, timeout: float = 3.0) -> tuple[bool, str]:
     if weights_cached(arch):
         return True, "weights cached in ~/.keras/models"
     if os.environ.get("COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}:
-        return False, "they are not cached in ~/.keras/models and COURSE_OFFLINE=1 forbids downloads"
+        return False, "they are not cached on this machine, and this session is set to work offline"
     url = WEIGHT_URL.format(arch=arch, file=WEIGHT_FILES[arch])
     try:
         req = urllib.request.Request(url, method="HEAD")
