@@ -247,7 +247,7 @@ panel
 # ## Exercise: which rolls are harmless?
 # Dream on `conv2` alone (`SHIFT_LAYER`), with tiles. Which of the rolls
 # `(down, right)` in `SHIFTS` give, away from the seams, the same gradient
-# as no roll at all? List them (any order), as tuples from `SHIFTS`. Reason
+# as the whole image without a roll (section 4's comparison)? List them (any order), as tuples from `SHIFTS`. Reason
 # it out from lesson 00's table of layers; test it, if you like, with
 # section 4's measurement on a `Dreamer` for `{SHIFT_LAYER: 1.0}`.
 # `q_shift.hint()` gives a nudge, `q_shift.solution()` the answer.
