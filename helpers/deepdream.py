@@ -20,7 +20,11 @@ and the image climbs its gradient with a normalised step,
   its share of the image, which makes the sum equal to the whole-image gradient
   away from tile edges;
 * **random shifts**: the image is rolled by a random offset before tiling and
-  rolled back after, so tile edges fall somewhere else every step and leave no seams.
+  rolled back after, so tile edges fall somewhere else every step and leave no seams;
+* **mirror padding**: a roll joins the image's bottom edge to its top (and right to
+  left), and that join always lies on the image's own border, whatever the shift. Deep
+  layers see it as an edge and dream a frame along it; so :func:`deepdream` rolls and
+  tiles a copy padded with its own mirror image, and the join falls in the padding.
 """
 
 from __future__ import annotations
@@ -185,16 +189,26 @@ class Dreamer:
             return self.gradient(img)[0]
         return self.tiled_gradient(img)[0]
 
-    def tiled_gradient(self, image, shift=(0, 0)) -> tuple[float, np.ndarray]:
+    def tiled_gradient(self, image, shift=(0, 0), pad: int = 0) -> tuple[float, np.ndarray]:
         """Objective and gradient computed tile by tile on the image rolled by ``shift`` (rolled back after).
 
         Tile ``t`` covers :math:`T_t` pixels of the :math:`N`-pixel image; its
         mean-activation gradient is weighted by :math:`T_t / N`, so the sum
         matches :meth:`gradient` wherever a pixel's receptive field stays
         inside its tile.
+
+        With ``pad > 0`` the image is first padded by ``pad`` pixels of its own
+        mirror image on every side; the objective and gradient are those of the
+        padded copy, and the gradient is cropped back to the image (so the
+        roll's wrap-around join lies in the padding, not on the image's border).
         """
         img = np.asarray(image, np.float32)
         self._check_side(img)
+        pad = int(pad)
+        if pad > 0:
+            pad = min(pad, img.shape[0] - 1, img.shape[1] - 1)  # a reflection cannot be wider than the image
+            value, grad = self.tiled_gradient(np.pad(img, ((pad, pad), (pad, pad), (0, 0)), mode="reflect"), shift)
+            return value, grad[pad:pad + img.shape[0], pad:pad + img.shape[1]]
         h, w = img.shape[:2]
         x = np.roll(img, shift, axis=(0, 1))
         th, tw = min(self.tile_size, h), min(self.tile_size, w)
@@ -254,7 +268,7 @@ class DreamResult:
         take (InceptionV3's ``mixed10`` needs 75 px): it was dreamt on a copy
         enlarged to that side (``shapes``, ``initial`` and ``final`` are that
         copy's) and the dream shrunk back.
-      history: the objective before each step (at that step's octave size).
+      history: the objective before each step (at that step's octave size, on the mirror-padded copy).
       initial, final: the objective on the full-size input and on the dream.
       shapes: the octave sizes, smallest first.
       stopped: True if the callback or a KeyboardInterrupt stopped the run (the dream so far is kept).
@@ -284,7 +298,7 @@ class DreamResult:
 
 def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_size: float = 0.01,
               octaves: int = 3, octave_scale: float = 1.4, tile_size: int = 256, seed: int = 0,
-              progress=None, show_progress: bool = True) -> DreamResult:
+              progress=None, show_progress: bool = True, pad: float = 0.125) -> DreamResult:
     """Dream on ``image`` by gradient ascent of a layer-mix objective, with octaves and shifted tiles.
 
     Args:
@@ -298,6 +312,9 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
       octaves, octave_scale: how many sizes, and the ratio between neighbours.
       tile_size: tile side for the gradient (memory use does not grow with the photo).
       seed: seeds the random shifts.
+      pad: mirror padding around each octave before the roll and the tiles, as a
+        share of its shorter side (0 = none: the roll's wrap-around join then lies
+        on the image's border at every step, and deep layers dream a frame along it).
       progress: ``progress(step, total, preview) -> bool``; ``False`` stops the
         run, which still returns the dream so far at full size.
     """
@@ -316,6 +333,9 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     steps = positive_int("steps", steps)
     octaves = positive_int("octaves", octaves)
     tile_size = positive_int("tile_size", tile_size, minimum=8)
+    pad = finite_float("pad", pad)
+    if not 0.0 <= pad <= 0.5:
+        raise ValueError(f"pad is a share of the image's shorter side, between 0 and 0.5; got {pad}")
     original = np.asarray(image) if not isinstance(image, (str, bytes)) else image
     if getattr(original, "ndim", 0) not in (2, 3) or (original.ndim == 3 and original.shape[-1] not in (1, 3)):
         raise ValueError(f"expected one image [H, W, 3] (or [H, W] grayscale); "
@@ -348,9 +368,11 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
         if result.stopped or result.flat:
             continue
         try:
+            margin = int(round(pad * min(shape)))
             for _ in range(steps):
-                shift = (int(rng.integers(0, min(tile_size, shape[0]))), int(rng.integers(0, min(tile_size, shape[1]))))
-                v, g = dreamer.tiled_gradient(img, shift)
+                padded = (shape[0] + 2 * margin, shape[1] + 2 * margin)
+                shift = (int(rng.integers(0, min(tile_size, padded[0]))), int(rng.integers(0, min(tile_size, padded[1]))))
+                v, g = dreamer.tiled_gradient(img, shift, pad=margin)
                 result.history.append(v)
                 scale = float(np.mean(np.abs(g)))
                 if not np.isfinite(scale) or scale < 1e-12:

@@ -368,7 +368,7 @@ def weights_reachable(arch: str, timeout: float = 3.0) -> tuple[bool, str]:
     if weights_cached(arch):
         return True, "weights cached in ~/.keras/models"
     if os.environ.get("COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}:
-        return False, "this run is offline (no download allowed) and they are not cached in ~/.keras/models"
+        return False, "they are not cached on this machine, and this session is set to work offline"
     url = WEIGHT_URL.format(arch=arch, file=WEIGHT_FILES[arch])
     try:
         req = urllib.request.Request(url, method="HEAD")

@@ -192,14 +192,18 @@ def matrix_plot(mat, xlabel: str = "", ylabel: str = "", yticklabels=None, title
 
 
 def topk_bars(decoded: list[tuple[int, str, float]], title: str = ""):
-    """Horizontal bars of one image's top-k ``(index, name, probability)``."""
+    """Horizontal bars of one image's top-k ``(index, name, probability)``, each labelled with its value."""
     names = [d[1] for d in decoded][::-1]
-    probs = [d[2] for d in decoded][::-1]
-    fig, ax = new_figure(4.0, 0.35 * len(names) + 0.8)
+    probs = [float(d[2]) for d in decoded][::-1]
+    fs = _style()["fontsize"]
+    fig, ax = new_figure(7.0, 0.55 * len(names) + 1.2)
     ax.barh(names, probs, color="tab:green")
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("probability", fontsize=_style()["fontsize"])
-    ax.set_title(title, fontsize=_style()["fontsize"])
+    for k, p in enumerate(probs):  # the value beside each bar, so that a 0.00 bar is not just missing
+        ax.text(p + 0.01, k, f"{p:.2f}" if p >= 0.005 else f"{p:.0e}", va="center", fontsize=fs)
+    ax.set_xlim(0, 1.12)
+    ax.tick_params(labelsize=fs)
+    ax.set_xlabel("probability", fontsize=fs)
+    ax.set_title(title, fontsize=fs + 1)
     fig.tight_layout()
     return fig
 

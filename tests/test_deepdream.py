@@ -148,8 +148,7 @@ def test_save_png_roundtrip(shapes_spec, tmp_path):
 def test_exercises_accept_the_solution_and_reject_wrong_answers():
     from helpers.exercises import lesson08 as L
 
-    ns = {"np": np, "PHOTO_SHAPE": L.PHOTO_SHAPE, "N_OCTAVES": L.N_OCTAVES, "SCALE": L.SCALE,
-          "GRAD": L.GRAD, "STEP": L.STEP, "X0": L.X0}
+    ns = {"np": np, "PHOTO_SHAPE": L.PHOTO_SHAPE, "N_OCTAVES": L.N_OCTAVES, "SCALE": L.SCALE, "SHIFTS": L.SHIFTS}
     exec(L.q_octaves._solution, ns)
     assert L.q_octaves.check(ns["answer"], quiet=True)
     assert L.q_octaves.check(D.octave_shapes(L.PHOTO_SHAPE, L.N_OCTAVES, L.SCALE), quiet=True)
@@ -160,17 +159,53 @@ def test_exercises_accept_the_solution_and_reject_wrong_answers():
     assert not truncated and "round" in truncated.message
     shifted = L.q_octaves.check([(round(300 / 1.5**i), round(200 / 1.5**i)) for i in (4, 3, 2, 1)], quiet=True)
     assert not shifted and "photo itself" in shifted.message
-    exec(L.q_step._solution, ns)
-    assert L.q_step.check(ns["answer"], quiet=True)
-    g = L.GRAD / np.abs(L.GRAD).mean()
-    unclipped = L.X0 + L.STEP * g
-    assert unclipped.min() < 0 and unclipped.max() > 1  # the clip matters
-    no_clip = L.q_step.check(unclipped, quiet=True)
-    assert not no_clip and "clip" in no_clip.message
-    descent = L.q_step.check(np.clip(L.X0 - L.STEP * g, 0, 1), quiet=True)
-    assert not descent and "descent" in descent.message
-    raw = L.q_step.check(np.clip(L.X0 + L.STEP * L.GRAD, 0, 1), quiet=True)
-    assert not raw and "normalise" in raw.message
+    exec(L.q_shift._solution, ns)
+    assert L.q_shift.check(ns["answer"], quiet=True)
+    assert L.q_shift.check(list(reversed(ns["answer"])), quiet=True)  # order does not matter
+    four = L.q_shift.check([s for s in L.SHIFTS if s[0] % 4 == 0 and s[1] % 4 == 0], quiet=True)
+    assert not four and "conv3 and conv4" in four.message
+    only_zero = L.q_shift.check([(0, 0)], quiet=True)
+    assert not only_zero and "on the pooling grid" in only_zero.message
+    every = L.q_shift.check(L.SHIFTS, quiet=True)
+    assert not every and "off the pooling grid" in every.message
+    assert not L.q_shift.check([(7, 7)], quiet=True)
+
+
+def test_shift_exercise_answer_is_what_the_network_computes(shapes_spec):
+    """Away from the seams, rolls by even pixels leave conv2's tiled gradient equal to the whole image's."""
+    from helpers.exercises import lesson08 as L
+
+    img = np.random.default_rng(2).uniform(size=(96, 96, 3)).astype(np.float32)
+    dreamer = D.Dreamer(shapes_spec.model, {L.SHIFT_LAYER: 1.0}, tile_size=48)
+    _, whole = dreamer.gradient(img)
+    for shift in L.SHIFTS:
+        _, g = dreamer.tiled_gradient(img, shift)
+        far = ~D.seam_mask(img.shape, 48, shift, width=12)
+        rel = np.abs(g - whole)[far].sum() / np.abs(whole)[far].sum()
+        if shift[0] % 2 == 0 and shift[1] % 2 == 0:
+            assert rel < 1e-3, (shift, rel)
+        else:
+            assert rel > 0.2, (shift, rel)
+
+
+def test_mirror_padding_moves_the_wrap_around_join_off_the_border(shapes_spec):
+    """With pad, the gradient at the image border comes from mirrored neighbours, not from the opposite side."""
+    dreamer = D.Dreamer(shapes_spec.model, {"conv3": 1.0}, tile_size=128)  # one tile: only the roll matters
+    img = np.random.default_rng(3).uniform(size=(64, 64, 3)).astype(np.float32)
+    img[:, :8] = 1.0  # a bright left border: without padding the roll joins it to the right border
+    mirrored = np.pad(img, ((16, 16), (16, 16), (0, 0)), mode="reflect")
+    _, want = dreamer.gradient(mirrored)
+    want = want[16:80, 16:80]
+    _, g0 = dreamer.tiled_gradient(img, (0, 20))
+    _, g1 = dreamer.tiled_gradient(img, (0, 20), pad=16)
+    assert g1.shape == img.shape
+    edge = (slice(20, 44), slice(0, 6))  # the left border, away from the top and bottom
+    np.testing.assert_allclose(g1[edge], want[edge], atol=1e-6)  # the join lies in the padding
+    assert np.abs(g0[edge] - want[edge]).max() > 10 * np.abs(g1[edge] - want[edge]).max() + 1e-7
+    res = D.deepdream(shapes_spec, _photo(64), steps=2, octaves=1, show_progress=False, pad=0.25)
+    assert res.image.shape == (64, 64, 3)
+    with pytest.raises(ValueError, match="pad"):
+        D.deepdream(shapes_spec, _photo(64), steps=1, octaves=1, show_progress=False, pad=0.8)
 
 
 def test_panel_dreams_and_reports_bad_layer_mix(shapes_spec):

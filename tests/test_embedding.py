@@ -128,25 +128,35 @@ def test_scatter_draws_points_thumbnails_and_rings():
     assert fig.axes[0].get_legend().get_texts()[-1].get_text() == "misclassified (3)"
 
 
-def test_exercise_accepts_the_solution_and_rejects_counting_yourself():
+def test_exercise_accepts_the_solution_and_rejects_named_wrong_answers():
     from helpers.exercises import lesson09 as L
 
-    right = float((E.knn_predictions(L.POINTS, L.LABELS, k=L.K) == L.LABELS).mean())
-    assert 0.5 < right < 1.0
-    assert L.q_knn.check(right, quiet=True)
-    ns = {"np": np, "POINTS": L.POINTS, "LABELS": L.LABELS, "K": L.K}
-    exec(L.q_knn._solution, ns)
-    assert L.q_knn.check(ns["answer"], quiet=True)
-    d = ((L.POINTS[:, None] - L.POINTS[None]) ** 2).sum(-1)
-    votes = np.stack([np.bincount(L.LABELS[r], minlength=2) for r in np.argsort(d, 1)[:, :L.K]])
-    selfish = L.q_knn.check(float((votes.argmax(1) == L.LABELS).mean()), quiet=True)
+    r = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 15)
+    feats = r.normal(size=(60, 8)) + 3 * np.eye(8)[labels]
+    emb = feats[:, :2] + 0.3 * r.normal(size=(60, 2))  # a map that keeps some neighbours
+    q = L.neighbours_exercise(feats, emb, labels)
+    right = L.kept_share(feats, emb)
+    assert 0.1 < right < 0.9
+    ns = {"np": np, "feats": feats, "emb": emb, "N": 60}
+    exec(q._solution, ns)
+    assert q.check(ns["answer"], quiet=True)
+    assert q.check(right + 0.004, quiet=True) and not q.check(right + 0.01, quiet=True)
+    selfish = q.check(L.kept_share(feats, emb, count_self=True), quiet=True)
     assert not selfish and "itself" in selfish.message
-    error = L.q_knn.check(1 - right, quiet=True)
-    assert not error and "wrongly" in error.message
-    count = L.q_knn.check(right * len(L.LABELS), quiet=True)
-    assert not count and "number of points" in count.message
-    five = float((E.knn_predictions(L.POINTS, L.LABELS, k=5) == L.LABELS).mean())
-    assert five != right and "5-NN" in L.q_knn.check(five, quiet=True).message
+    count = q.check(right * L.K, quiet=True)
+    assert not count and "number of neighbours" in count.message
+    percent = q.check(100 * right, quiet=True)
+    assert not percent and "percentage" in percent.message
+    knn = float((E.knn_predictions(emb, labels) == labels).mean())
+    if abs(knn - right) > 0.01:
+        wrong = q.check(knn, quiet=True)
+        assert not wrong and "5-NN accuracy" in wrong.message
+    # the checker's neighbours agree with the lesson's helper (sklearn's) on distinct distances
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=L.K + 1).fit(emb).kneighbors(emb, return_distance=False)[:, 1:]
+    assert (np.sort(idx, 1) == np.sort(L.nearest(emb), 1)).all()
 
 
 def test_panel_maps_features_and_rejects_a_too_large_perplexity(shapes_spec):

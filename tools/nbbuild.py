@@ -36,8 +36,9 @@ SETUP_CODE = f'''# Setup: run this cell first, and again after a restart.
 # On Colab it fetches the course, installs what Colab lacks and checks the
 # versions the course needs (about a minute the first time); on your own
 # machine (after `make course` or `pip install -e .`) it only checks.
-# Every lesson runs on the course's own shapes CNN, offline; its last section
-# shows the same tools on VGG16 when ImageNet weights are reachable (Colab, online).
+# Every lesson runs on the course's own shapes CNN, offline; its last section shows
+# the same tools on VGG16 (InceptionV3 for DeepDream) when ImageNet weights are
+# reachable (Colab, online).
 import os, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: no C++ start-up chatter
 COURSE_REPO = "https://github.com/{GITHUB_REPO}"  # a fork works too

@@ -36,7 +36,7 @@ def feature_size_exercise(spec, side: int = 128) -> Exercise:
         if value == right:
             how = f"{side} halved {pools} time(s) is {right}" if 2 ** pools == factor else f"{side} / {factor} = {right}"
             return True, (f"{how}: the network shrinks its input {factor}x before {last} "
-                          f"({in_h} → {out_h} in the summary).")
+                          f"({in_h} → {out_h} in the table).")
         if value == out_h:
             return False, f"{out_h} is the height for the model's own {in_h}×{in_h} input, not for {side}×{side}."
         if value == int(side):
@@ -49,7 +49,7 @@ def feature_size_exercise(spec, side: int = 128) -> Exercise:
     return Exercise(
         f"height of {last}'s maps for a {side}×{side} input",
         check,
-        hint=f"In the Output Shape column of the summary, which layers above {last} change the maps' height, "
+        hint=f"In the output shape column of the table, which layers above {last} change the maps' height, "
         "and by what factor? Those factors do not depend on the input size.",
         solution="last = spec.layers['last_conv']\n"
         "# how many times the network shrinks its input before that layer (2 ** number of 2x2 poolings here)\n"

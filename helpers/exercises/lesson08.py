@@ -1,8 +1,6 @@
-"""Lesson 08 exercises: octave sizes, and one DeepDream step."""
+"""Lesson 08 exercises: octave sizes, and which random rolls change what the network computes."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from helpers.exercises import Exercise
 
@@ -42,35 +40,49 @@ q_octaves = Exercise(
     "          for i in range(N_OCTAVES - 1, -1, -1)]",
 )
 
-#: A gradient ``g`` of the objective with respect to a 2x2 gray image, for the step exercise.
-GRAD = np.array([[0.03, -0.06], [0.0, 0.03]], dtype=np.float32)
-#: The image before the step (two pixels close to the ends of [0, 1]), and the step size.
-X0, STEP = np.array([[0.95, 0.1], [0.5, 0.9]], dtype=np.float32), 0.1
+#: Candidate rolls ``(down, right)`` in pixels for the shift exercise.
+SHIFTS = [(0, 0), (1, 1), (2, 4), (3, 6), (4, 8), (6, 2), (5, 10), (8, 12)]
+#: The layer the shift exercise dreams on (after one 2x2 stride-2 pooling of the shapes CNN).
+SHIFT_LAYER = "conv2"
 
 
-def _step(answer):
-    ans = np.asarray(answer, dtype=np.float32)
-    if ans.shape != X0.shape:
-        return False, f"your image has shape {ans.shape}; expected {X0.shape}."
-    g = GRAD / np.abs(GRAD).mean()
-    want = np.clip(X0 + STEP * g, 0, 1)
-    if np.allclose(ans, want, atol=1e-4):
-        return True, "x + η g / mean|g|, clipped to [0, 1]: the step moves the image by η on average."
-    if np.allclose(ans, X0 + STEP * g, atol=1e-4):
-        return False, "two pixels left [0, 1]: an image's pixels must stay in [0, 1] (clip them)."
-    if np.allclose(ans, np.clip(X0 - STEP * g, 0, 1), atol=1e-4) or np.allclose(ans, X0 - STEP * g, atol=1e-4):
-        return False, "that is gradient *descent*: DeepDream climbs, it adds the gradient."
-    if np.allclose(ans, np.clip(X0 + STEP * GRAD, 0, 1), atol=1e-4) or np.allclose(ans, X0 + STEP * GRAD, atol=1e-4):
-        return False, "you forgot to normalise the gradient by its mean absolute value."
-    if np.allclose(ans, np.clip(X0 + STEP * GRAD / np.abs(GRAD).max(), 0, 1), atol=1e-4):
-        return False, "you divided by the largest |g|; the lesson's step divides by the mean |g|."
-    return False, "the values do not match one normalised ascent step."
+def _even(s):
+    return s[0] % 2 == 0 and s[1] % 2 == 0
 
 
-q_step = Exercise(
-    "one DeepDream step",
-    _step,
-    hint="Section 1's update has three parts: which way the step goes, what the gradient is divided by, "
-    "and what keeps the pixels valid.",
-    solution="answer = np.clip(X0 + STEP * GRAD / np.abs(GRAD).mean(), 0, 1)",
+def _four(s):
+    return s[0] % 4 == 0 and s[1] % 4 == 0
+
+
+def _shifts(answer):
+    got = {tuple(int(v) for v in s) for s in answer}
+    unknown = got - set(SHIFTS)
+    if unknown:
+        return False, f"{sorted(unknown)} are not among SHIFTS; pick from that list."
+    want = {s for s in SHIFTS if _even(s)}
+    if got == want:
+        return True, (f"{sorted(want)}: {SHIFT_LAYER} comes after one stride-2 pooling, so its maps sample the "
+                      "image on a 2 px grid; a roll by whole grid steps lines every pooling window up again, and the "
+                      "network computes the same maps, moved. conv3 and conv4, after two poolings, need steps of 4 px.")
+    if got == {s for s in SHIFTS if _four(s)}:
+        return False, (f"those line up a 4 px grid: the grid of conv3 and conv4, which come after two poolings. "
+                       f"How many poolings lie before {SHIFT_LAYER}?")
+    if got == {(0, 0)}:
+        return False, ("a roll on the pooling grid also leaves the gradient unchanged away from the seams: every "
+                       "pooling window then holds the same pixels as before, moved.")
+    if got == set(SHIFTS):
+        return False, ("a roll off the pooling grid puts different pixels into the pooling windows: the network then "
+                       "computes a different function (section 4's off-grid panel).")
+    if any(not _even(s) for s in got):
+        odd = sorted(s for s in got if not _even(s))
+        return False, f"{odd} move the image by an odd number of pixels along one axis at least: off the 2 px grid."
+    return False, "some shifts on the grid are missing."
+
+
+q_shift = Exercise(
+    "which rolls leave conv2's gradient unchanged",
+    _shifts,
+    hint=f"Count the stride-2 poolings between the input and {SHIFT_LAYER} in the model summary (lesson 00): "
+    "each doubles the grid on which the layer's maps sample the image.",
+    solution="answer = [s for s in SHIFTS if s[0] % 2 == 0 and s[1] % 2 == 0]",
 )

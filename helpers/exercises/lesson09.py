@@ -1,4 +1,4 @@
-"""Lesson 09 exercise: leave-one-out k-nearest-neighbour accuracy by hand."""
+"""Lesson 09 exercise: how many of each image's nearest neighbours in the features does the t-SNE map keep?"""
 
 from __future__ import annotations
 
@@ -6,53 +6,65 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
-
-def _points(seed: int = 0):
-    r = np.random.default_rng(seed)
-    centres = np.array([[0.0, 0.0], [2.0, 0.5]])
-    y = np.repeat(np.arange(2), 8)
-    x = centres[y] + r.normal(scale=0.9, size=(len(y), 2))
-    return x.astype(np.float32), y
+#: Neighbours per image in the exercise.
+K = 5
+#: The answer must be within this of the right share.
+TOLERANCE = 0.005
 
 
-#: 16 points of a 2-D map ``[16, 2]`` and their classes ``[16]`` (two overlapping groups, classes 0 and 1).
-POINTS, LABELS = _points()
-#: Neighbours per vote (odd, and there are two classes, so a vote never ties).
-K = 3
-
-
-def _accuracy(points, labels, k, count_self=False):
-    d = ((points[:, None] - points[None]) ** 2).sum(-1)
+def nearest(points, k: int = K, count_self: bool = False) -> np.ndarray:
+    """Indices ``[n, k]`` of each point's ``k`` nearest points (Euclidean; ties to the lower index)."""
+    z = np.asarray(points, np.float64)
+    d = ((z[:, None] - z[None]) ** 2).sum(-1)
     if not count_self:
         np.fill_diagonal(d, np.inf)  # a point is not its own neighbour
-    nn = np.argsort(d, axis=1, kind="stable")[:, :k]
-    votes = np.stack([np.bincount(labels[row], minlength=2) for row in nn])
-    return float((votes.argmax(1) == labels).mean())
+    return np.argsort(d, axis=1, kind="stable")[:, :k]
 
 
-def _knn(answer):
-    value = float(answer)
-    want = _accuracy(POINTS, LABELS, K)
-    if abs(value - want) < 1e-6:
-        return True, f"{want:.4f}: leave-one-out {K}-NN accuracy (each point voted on by its {K} nearest others)."
-    if abs(value - _accuracy(POINTS, LABELS, K, count_self=True)) < 1e-6:
-        return False, "each point counted itself as a neighbour; leave it out (set its own distance to infinity)."
-    if abs(value - (1 - want)) < 1e-6:
-        return False, "that is the share classified *wrongly*; the accuracy is the share classified correctly."
-    if abs(value - want * len(LABELS)) < 1e-6:
-        return False, f"that is the number of points classified correctly; divide by the {len(LABELS)} points."
-    if abs(value - _accuracy(POINTS, LABELS, 5)) < 1e-6:
-        return False, f"that is the 5-NN accuracy (the lesson's maps use k = 5); here K = {K}."
-    if abs(value - want * 100) < 1e-4:
-        return False, "give a fraction between 0 and 1, not a percentage."
-    return False, f"{value:.4f} is not the {K}-NN accuracy of these points."
+def kept_share(feats, emb, k: int = K, count_self: bool = False) -> float:
+    """Mean over points of the share of their ``k`` nearest neighbours in ``feats`` that are also among them in ``emb``."""
+    a, b = nearest(feats, k, count_self), nearest(emb, k, count_self)
+    return float(np.mean([len(set(r) & set(s)) / k for r, s in zip(a, b)]))
 
 
-q_knn = Exercise(
-    "k-NN accuracy by hand",
-    _knn,
-    hint="A matrix of all pairwise distances does most of the work; make sure no point can be its own neighbour.",
-    solution="d = ((POINTS[:, None] - POINTS[None]) ** 2).sum(-1)\nnp.fill_diagonal(d, np.inf)\n"
-    "nn = np.argsort(d, axis=1)[:, :K]\nvotes = np.stack([np.bincount(LABELS[r], minlength=2) for r in nn])\n"
-    "answer = (votes.argmax(1) == LABELS).mean()",
-)
+def neighbours_exercise(feats, emb, labels) -> Exercise:
+    """The exercise on ``feats [n, d]``, their map ``emb [n, 2]`` and class ``labels [n]``."""
+    feats, emb, labels = np.asarray(feats), np.asarray(emb), np.asarray(labels)
+    n = len(feats)
+    want = kept_share(feats, emb)
+    chance = K / (n - 1)
+
+    def check(answer):
+        value = float(answer)
+        if abs(value - want) <= TOLERANCE:
+            return True, (f"{want:.3f}: the map keeps about {want * K:.1f} of each image's {K} nearest neighbours "
+                          f"in the features, where a random map would keep {chance * K:.2f}. t-SNE keeps "
+                          "neighbourhoods (not all of them), and so the map's k-NN accuracy follows the features'.")
+        if abs(value - kept_share(feats, emb, count_self=True)) <= TOLERANCE / 2:
+            return False, "each image counted itself among its neighbours, in both spaces; leave it out."
+        if abs(value - want * K) <= TOLERANCE * K:
+            return False, f"that is the number of neighbours kept, on average; divide by K = {K} for the share."
+        if abs(value - 100 * want) <= 100 * TOLERANCE:
+            return False, "give a share between 0 and 1, not a percentage."
+        vote = lambda z: np.array([np.bincount(labels[r], minlength=int(labels.max()) + 1).argmax()  # noqa: E731
+                                   for r in nearest(z)])
+        if abs(value - float((vote(emb) == labels).mean())) <= TOLERANCE:
+            return False, ("that is the map's leave-one-out 5-NN accuracy: it asks whether the neighbours share the "
+                           "image's class, not whether they are the same images as in the features.")
+        if abs(value - float((vote(emb) == vote(feats)).mean())) <= TOLERANCE:
+            return False, ("that compares the neighbours' class votes; compare the neighbours themselves (which "
+                           "images they are).")
+        return False, f"{value:.3f} is not the share of feature-space neighbours kept in the map."
+
+    return Exercise(
+        "neighbours kept by the map",
+        check,
+        hint="Find each image's 5 nearest others twice, once per space (a matrix of pairwise distances with an "
+        "infinite diagonal, then np.argsort); then count, image by image, how many indices the two lists share.",
+        solution="def nearest5(z):\n"
+        "    d = ((z[:, None].astype(float) - z[None]) ** 2).sum(-1)\n"
+        "    np.fill_diagonal(d, np.inf)\n"
+        "    return np.argsort(d, axis=1, kind='stable')[:, :5]\n"
+        "a, b = nearest5(feats[:N]), nearest5(emb[:N])\n"
+        "answer = np.mean([len(set(r) & set(s)) / 5 for r, s in zip(a, b)])",
+    )

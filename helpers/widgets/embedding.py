@@ -25,7 +25,7 @@ class EmbeddingPanel(Panel):
             "perplexity": w.IntSlider(value=30, min=2, max=100, description="Perplexity", continuous_update=False),
             "samples": w.IntSlider(value=400, min=50, max=2000, step=50, description="Images", continuous_update=False),
             "features": w.Dropdown(options=SOURCES, value=SOURCES[0], description="Features"),
-            "thumbnails": w.IntSlider(value=40, min=0, max=150, step=10, description="Thumbnails",
+            "thumbnails": w.IntSlider(value=15, min=0, max=150, step=10, description="Thumbnails",
                                       continuous_update=False),
             "seed": w.IntText(value=0, description="Seed", layout=w.Layout(width="160px")),
         }

@@ -16,8 +16,8 @@
 # The main thread of every lesson runs on the course's own small **shapes
 # CNN**, here and on Colab alike, so that what the text says is what you see.
 # Each lesson then closes with a short section, "On a real ImageNet network",
-# that runs the same tools on VGG16 when its ImageNet weights can be reached
-# (on Colab, or any machine online).
+# that runs the same tools on VGG16 (InceptionV3 for DeepDream) when its
+# ImageNet weights can be reached (on Colab, or any machine online).
 #
 # **What you'll do**
 # * check that your environment works;
@@ -37,8 +37,8 @@
 # Change these and re-run the notebook.
 
 # %%
-MODEL = "auto"        # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
-N_SHAPES = 16         # how many shapes images to look at
+MODEL = "auto"        # the shapes CNN; "vgg16" etc. runs sections 3-5 on another model (the text describes the shapes CNN)
+N_SHAPES = 8          # how many shapes images to draw and show, each above its mask
 SEED = 0              # every random choice in the course takes a seed
 
 # %% [markdown]
@@ -53,8 +53,10 @@ print(environment.report())
 # %% [markdown]
 # ## 2. The shapes world
 #
-# ImageNet models need a download of half a gigabyte of weights. So the
-# course brings a world of its own: images of eight kinds of shapes, drawn by a
+# An ImageNet model needs its trained weights downloaded (VGG16's weigh
+# about 530 MB, InceptionV3's about 90 MB), and its photos come with no
+# record of which pixels show the object. So the course brings a world of
+# its own: images of eight kinds of shapes, drawn by a
 # program at a random position, size and colour on a smooth, noisy
 # background. Because the program drew every object, it also knows exactly
 # which pixels belong to it: every image comes with a **mask**. Later lessons
@@ -67,8 +69,8 @@ from helpers import config, plotting, shapes
 
 x, y, masks = shapes.make_shapes(config.samples(N_SHAPES), seed=SEED)
 print(f"images {x.shape} {x.dtype} in [{x.min():.2f}, {x.max():.2f}]; labels {y.shape}; masks {masks.shape}")
-plotting.image_grid(list(x[:8]) + list(masks[:8]), [shapes.CLASS_NAMES[i] for i in y[:8]] + ["mask"] * 8,
-                    cols=8, cell=1.6, cmap="gray")
+plotting.image_grid(list(x) + list(masks), [shapes.CLASS_NAMES[i] for i in y] + ["mask"] * len(x),
+                    cols=len(x), cell=1.6, cmap="gray")
 
 # %% [markdown]
 # The same seed always draws the same images, so a figure in this notebook
@@ -91,14 +93,24 @@ print(spec.description)
 print("input size:", spec.input_size, "| classes:", len(spec.class_names))
 print("layers the lessons use:", spec.layers)
 
+# %% [markdown]
+# The model's layers, one per line (`spec.model.summary()` prints the same
+# with more decoration):
+
 # %%
-spec.model.summary(line_length=90)
+print(f"{'layer':<14}{'type':<24}{'output shape':<22}{'parameters':>10}")
+for lay in spec.model.layers:
+    print(f"{lay.name:<14}{type(lay).__name__:<24}{str(tuple(lay.output.shape[1:])):<22}{lay.count_params():>10,}")
+print(f"{'total':<60}{spec.model.count_params():>10,}")
 
 # %% [markdown]
-# Read the summary from the top. A `Rescaling` layer maps the [0, 1] input to
-# [−1, 1]. Then come two blocks of *3×3 convolution → ReLU → 2×2 max pooling*
-# (`conv1` with 16 filters, `conv2` with 32), each pooling halving the side:
-# 64 → 32 → 16. Two more 3×3 convolutions with 64 filters each, `conv3` and
+# Read the table from the top. A `Rescaling` layer maps the [0, 1] input to
+# [−1, 1]. Then come two blocks of *3×3 convolution → ReLU → 2×2 max
+# pooling* (`conv1` with 16 filters, `conv2` with 32). A convolution with
+# 16 filters outputs 16 **feature maps**: one 2-D grid per filter, saying
+# how strongly that filter responds at each place in the image. The ReLU
+# (rectified linear unit, $\max(0, \cdot)$) keeps the positive responses
+# and sets the rest to zero. Each pooling halves the side: 64 → 32 → 16. Two more 3×3 convolutions with 64 filters each, `conv3` and
 # `conv4`, work at 16×16 with no pooling between them ("same" padding keeps
 # the size). Global average pooling turns each of `conv4`'s maps into one
 # number, and a dense layer with a softmax turns those into class
@@ -133,23 +145,40 @@ for n, row, p in zip(names, top3, probs):
 
 # %% [markdown]
 # And with the helper, which does the same thing (titles: the top class and
-# its probability; the bars: the top five probabilities of the first image):
+# its probability):
 
 # %%
 decoded = spec.decode(spec.predict(batch), top=5)
 plotting.image_grid(list(batch), [f"{d[0][1]} ({d[0][2]:.0%})" for d in decoded], cols=4, cell=2.2)
 
+# %% [markdown]
+# The probabilities come from logits. For the first image, its logits from
+# `spec.logits_model`, and the softmax of them computed by hand:
+
 # %%
+z = np.asarray(spec.logits_model(batch[:1], training=False))[0]
+p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()      # softmax (shifted by the largest logit: same result)
+for i in np.argsort(-z)[:5]:
+    print(f"{spec.class_names[i]:>20}: logit {z[i]:7.2f}   probability {p[i]:.3f}")
+print(f"The softmax of the logits matches the model's probabilities to within "
+      f"{np.abs(p - probs[0]).max():.0e}.")
 plotting.topk_bars(decoded[0], title=f"top-5 class probabilities for '{names[0]}'")
 
 # %% [markdown]
+# A gap of a few logits becomes a gap of many times in probability:
+# $p_c / p_{c'} = e^{z_c - z_{c'}}$. The probabilities saturate near 0 and
+# 1 while the logits still differ; that is why later lessons explain the
+# logit $z_c$ rather than $p_c$.
+
+# %% [markdown]
 # How good is the shapes CNN? Accuracy on images it has never seen (a fresh
-# seed).
+# seed). This cell always measures the shapes CNN, whatever `MODEL` says:
+# only it was trained on shapes.
 
 # %%
 from helpers.train import accuracy
 acc = accuracy(load_model("shapes").model, n=config.samples(2000), seed=777_001)
-print(f"accuracy on fresh shapes: {acc:.3f}")
+print(f"The shapes CNN classifies {acc:.1%} of {config.samples(2000)} fresh shapes images correctly.")
 
 # %% [markdown]
 # ## 5. Explore: a first panel
@@ -168,17 +197,15 @@ panel
 # The convolutions and poolings do not care about the image size: the same
 # layers would run on a bigger image. If you fed the network a **128×128**
 # image, what height would the feature maps of its last convolution
-# (`spec.layers["last_conv"]`) have? Work it out from the summary above (no
-# need to build anything), replace `None` with a whole number and run the cell.
+# (`spec.layers["last_conv"]`) have? Work it out from the table above (no
+# need to build anything), replace `None` with a whole number and run the
+# cell. Stuck? `q_size.hint()` gives a hint, `q_size.solution()` the answer.
 
 # %%
 from helpers.exercises.lesson00 import feature_size_exercise
 q_size = feature_size_exercise(spec, side=128)
 answer = None   # your answer here
 q_size.check(answer);
-
-# %% [markdown]
-# Stuck? `q_size.hint()` gives a hint, `q_size.solution()` the answer.
 
 # %% [markdown]
 # ## On a real ImageNet network
@@ -188,9 +215,8 @@ q_size.check(answer);
 # blocks, each ending in a 2×2 max pooling, so the side halves from block to
 # block; three dense layers follow. Below: its parameter count (compare with
 # the shapes CNN's total above), the output shape of each convolution, and
-# its top five classes for the course's sample photos. This section runs
-# when the ImageNet weights can be reached (Colab, or online); otherwise the
-# next cell says in one line why it is skipped.
+# its top five classes for the course's sample photos. Offline, the next
+# cell says in one line why it is skipped.
 
 # %%
 from helpers.models import load_imagenet
@@ -214,7 +240,8 @@ if net is not None:
 #   the quality of their maps.
 # * A *spec* carries the model and what lessons need; the original model is
 #   never modified.
-# * A classifier's last layer is a softmax over *logits*; keep that in mind.
+# * A classifier's last layer is a softmax over *logits*; the probabilities saturate where the logits do not,
+#   which is why later lessons explain logits.
 #
 # ## On your own
 # * Draw 1000 shapes and count the classes: is the dataset balanced?

@@ -1,24 +1,21 @@
 # %% [markdown]
 # # 08 · DeepDream
 #
-# In lesson 02 we started from noise and asked for an image that excites one
-# filter. DeepDream starts from a *photo* and asks the network: "whatever you
-# see in there, I want more of it". A cloud that looks a little like a bird
-# gets more bird-like at every step, until birds (or, on our shapes network,
-# stripes and dots) grow out of the picture.
+# Lesson 02 started from noise and asked for an image that excites one
+# filter. DeepDream starts from a *photo* and asks the network for more of
+# whatever it sees there, until (on our shapes network) stripes and dots
+# grow out of the picture.
 #
 # **What you'll do**
-# * write the DeepDream objective with the course's objectives and climb it from scratch on the shapes CNN;
-# * add the three tricks that make it work on real photos: octaves, tiles and random shifts;
-# * see how the choice of layer changes what emerges;
-# * dream with a live panel, save the result as a PNG, and dream with InceptionV3.
+# * climb the DeepDream objective from scratch on the shapes CNN, then with the helper;
+# * add octaves, tiles, random shifts and mirror padding, and see what each is for;
+# * compare the dreams of four layers; dream with a panel and (online) with InceptionV3.
 #
 # **What you'll learn**
-# * which objective DeepDream climbs (a mean or a squared norm of activations), and why the step is normalised;
-# * what "re-injecting the lost detail" between octaves means;
-# * why tiles need random shifts to leave no seams, and why a shift changes more than the seams.
+# * which objective DeepDream climbs, and why the step is normalised;
+# * why a random shift changes more than the tile seams.
 #
-# **What you'll need:** lesson 02 (gradient ascent on the input) and its objectives.
+# **What you'll need:** lesson 02 (gradient ascent on the input).
 
 # %% [markdown]
 # ## Parameters
@@ -29,7 +26,7 @@
 MODEL = "auto"          # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
 PHOTO = "coffee"        # a sample photo: cat, coffee, astronaut, rocket, china, flower
 SIZE = 256              # side of the (square) photo we dream on
-LAYERS = None           # None = the model's default mix (spec.dream_layers), e.g. {"conv3": 1.0, "conv4": 0.5}
+LAYERS = None           # None = the model's default layer mix for DeepDream, spec.dream_layers; or e.g. {"conv2": 1.0}
 STEPS = 20              # gradient steps per octave
 STEP_SIZE = 0.01        # how far one step moves the image (in [0, 1] units, on average)
 OCTAVES, OCTAVE_SCALE = 3, 1.4
@@ -56,19 +53,18 @@ print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[
 #
 # $$\mathcal{L}(x) = \sum_l w_l \,\frac{1}{H_l W_l C_l}\sum_{i,j,k} A^{(l)}_{i,j,k}(x).$$
 #
-# This is the simplification of TensorFlow's DeepDream tutorial. The
-# original DeepDream code (Mordvintsev et al., 2015) and the keras.io example
-# climb the **squared** activations, $\tfrac12\lVert A^{(l)}\rVert^2$ (an L2
-# norm), which Olah et al. (2017) list as the DeepDream objective; its
-# gradient weights each unit by its own activation, so strong responses grow
-# fastest. Both single out no filter and no class, so the network amplifies
-# whatever it already responds to. The mean keeps layers and photos of
-# different sizes on one scale. We climb it by gradient **ascent** on the pixels, with the gradient
-# normalised so that every step moves the image by about $\eta$:
+# This is the simplification of TensorFlow's DeepDream tutorial; the
+# original code (Mordvintsev et al., 2015) and the keras.io example climb
+# half the squared L2 norm, $\tfrac12\lVert A^{(l)}\rVert^2$, whose gradient
+# weights each unit by its own activation. Neither singles out a filter or
+# a class: the network amplifies whatever it already responds to. We climb
+# by gradient ascent, the gradient normalised so that each step moves the
+# image by about $\eta$:
 #
 # $$g = \nabla_x \mathcal{L}(x), \qquad x \leftarrow \mathrm{clip}_{[0,1]}\Big(x + \eta\,\frac{g}{\overline{|g|}}\Big).$$
 #
-# With the course's objectives this is one line:
+# `spec.dream_layers` is the model's default layer mix (on the shapes CNN,
+# `conv3` and `conv4` with weights 1 and 0.5):
 
 # %%
 objective = objectives.deepdream(layers)
@@ -76,8 +72,7 @@ print(objective.name, "reads", sorted(objective.layers))
 
 # %% [markdown]
 # ## 2. From scratch
-# Ten plain steps at the model's own input size: a feature model, a tape,
-# a normalised step, a clip.
+# Ten steps at the model's own input size: a tape, a normalised step, a clip.
 
 # %%
 feats = objectives.objective_model(spec.model, objective)
@@ -89,37 +84,33 @@ for step in range(config.steps(10)):
     g = tape.gradient(value, x)
     x.assign(tf.clip_by_value(x + STEP_SIZE * g / (tf.reduce_mean(tf.abs(g)) + 1e-8), 0.0, 1.0))
     scratch.append(float(value))
-print("objective:", " → ".join(f"{v:.2f}" for v in scratch))
+print("from scratch, the objective before each step:", " → ".join(f"{v:.2f}" for v in scratch))
 
 # %% [markdown]
-# The helper does the same climb in a compiled step, and adds octaves and
-# tiles. With one octave and one tile it is the loop above, except that it
-# rolls the image by a random shift before each step, which (section 4)
-# changes what the network computes, so the two climbs differ:
+# The helper `deepdream.deepdream` does the same climb compiled, and adds
+# octaves and tiles; its `history` lists the objective before each step.
+# With one octave and one tile it is the loop above, except that it pads
+# and rolls the image before each step (section 4), so the climbs differ:
 
 # %%
 plain = deepdream.deepdream(spec.model, images.resize(photo, spec.input_size), layers=layers,
-                            steps=10, step_size=STEP_SIZE, octaves=1, tile_size=max(spec.input_size), seed=SEED)
-print("helper:   ", " → ".join(f"{v:.2f}" for v in plain.history))
-claim("both climbs raise the objective", scratch[-1] > scratch[0] and plain.history[-1] > plain.history[0])
+                            steps=10, step_size=STEP_SIZE, octaves=1, tile_size=2 * max(spec.input_size), seed=SEED)
+print("the helper, the objective before each step:  ", " → ".join(f"{v:.2f}" for v in plain.history))
+claim("both climbs raise the objective", scratch[-1] > scratch[0] and plain.history[-1] > plain.history[0], quiet=True)
 plotting.image_grid([images.resize(photo, spec.input_size), x[0].numpy(), plain.image],
                     ["input", "from scratch", "helper, one octave"], cols=3, cell=3.5)
 
 # %% [markdown]
 # ## 3. Octaves: from coarse to fine
 #
-# Dreaming at one size grows patterns of one size only. DeepDream first
-# dreams on a small copy, then on copies `OCTAVE_SCALE` times larger, up to
-# the photo itself: octave $i$ (counting down from the last) has side
-# $s / \text{scale}^{\,i}$.
-#
-# Shrinking throws detail away. So before each new octave the dream is
-# upscaled and the lost detail put back:
+# Dreaming at one size grows patterns of one size only. DeepDream dreams
+# first on a small copy, then on copies `OCTAVE_SCALE` times larger, up to
+# the photo itself. Shrinking throws detail away, so before each new
+# octave the dream is upscaled and the lost detail put back:
 #
 # $$x_{o+1} = \mathrm{up}(x_o) + \big(\mathrm{photo}_{o+1} - \mathrm{up}(\mathrm{photo}_o)\big),$$
 #
-# where $\mathrm{photo}_o$ is the photo shrunk to octave $o$'s size: the
-# difference is exactly the detail the small copy could not hold.
+# where $\mathrm{photo}_o$ is the photo shrunk to octave $o$'s size.
 
 # %%
 print("octave sizes:", deepdream.octave_shapes(photo.shape, OCTAVES, OCTAVE_SCALE))
@@ -127,33 +118,33 @@ one = deepdream.deepdream(spec, photo, layers=layers, steps=STEPS, step_size=STE
                           seed=SEED)
 dream = deepdream.deepdream(spec, photo, layers=layers, steps=STEPS, step_size=STEP_SIZE, octaves=OCTAVES,
                             octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
-print(f"objective on the full photo: {dream.initial:.2f} → {dream.final:.2f} (gain {dream.gain:.1f}x)")
-print("saved", images.save_png(dream.image, "exports/deepdream.png"))   # any [0, 1] image as a PNG
+print(f"The {OCTAVES}-octave dream raises the objective on the full photo from {dream.initial:.2f} to "
+      f"{dream.final:.2f}, {dream.gain:.1f} times; saved as", images.save_png(dream.image, "exports/deepdream.png"))
 plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OCTAVES} octaves"], cols=3, cell=4.5)
 
 # %% [markdown]
 # One octave grows fine, dense stripes at a single scale. With several
 # octaves (and as many times the steps) the stripes are coarser and follow
-# the cup's outlines: patterns grown on the small copies are enlarged with
-# them, and the last octave adds the fine ones.
+# the cup's outlines: patterns grown on the small copies are enlarged.
 
 # %% [markdown]
 # ## 4. Tiles and random shifts
 #
 # A large photo does not fit through a big network at once, so the gradient
-# is computed tile by tile (`TILE` = 128 px: 2×2 tiles on the 256 px photo,
-# fewer on the smaller octaves). Away from tile edges this is the
-# whole-image gradient; near an edge a tile cannot see its neighbours, and a
-# fixed grid would print its lines into the dream. Rolling the image by a
-# random offset before tiling (and back after) moves the edges every step.
+# is computed tile by tile (`TILE` = 128 px: 2×2 tiles on the 256 px
+# photo). Near a tile's edge it cannot see its neighbours, and a fixed grid
+# would print its lines into the dream; rolling the image by a random
+# offset before tiling (and back after) moves the edges every step.
 #
-# A roll moves something else too. The shapes CNN pools twice with stride 2,
-# so its feature maps sample the image on a 4 px grid. Max pooling is not
-# shift-equivariant: a shift by a multiple of 4 px lines the grid up again;
-# any other shift puts different pixels in every pooling window. Below, the
-# differences from the whole-image gradient, measured away from the seams
-# (the tile edges, and the two lines, one per axis, where the rolled image
-# wraps round):
+# A roll changes something else too. `conv3` and `conv4` come after two
+# stride-2 poolings, so their maps sample the image on a 4 px grid. Max
+# pooling is not shift-equivariant: a shift by a multiple of 4 px lines the
+# grid up again; any other shift puts different pixels in every pooling
+# window. Below, `Dreamer.gradient` takes the gradient on the whole image
+# and `Dreamer.tiled_gradient(photo, shift)` rolls, tiles and rolls the
+# gradient back; we compare them away from the **seams**
+# (`deepdream.seam_mask`: within 6 px of a tile edge or of the image's
+# border, where the rolled image wraps round):
 
 # %%
 h, w = photo.shape[:2]
@@ -168,56 +159,82 @@ for label, shift in shifts.items():
     far = ~deepdream.seam_mask(photo.shape, small_tiles.tile_size, shift)
     off_seams[label] = d[far].sum() / np.abs(g_whole).sum(-1)[far].sum()
     cells.append(d)
-    titles.append(f"tiled, shift {shift}\nminus whole")
-    print(f"tiles, {label} {shift}: difference away from the seams = {off_seams[label]:.0%} of the gradient")
-claim("tiles without a shift: difference away from the seams", off_seams["no shift"], at_most=0.05)
-claim("shift on the 4 px grid: difference away from the seams", off_seams["shift on the 4 px grid"], at_most=0.15)
-claim("shift off the grid: difference away from the seams", off_seams["shift off the grid"], at_least=0.5)
+    titles.append(f"{label} {shift}:\n|tiled − whole|")
+print("Away from the seams, the tiled gradient differs from the whole-image one by "
+      + ", ".join(f"{v:.0%} of the gradient with {k}" for k, v in off_seams.items()) + ".")
+claim("tiles without a shift: difference away from the seams", off_seams["no shift"], at_most=0.05, quiet=True)
+claim("shift on the 4 px grid: difference away from the seams", off_seams["shift on the 4 px grid"], at_most=0.15,
+      quiet=True)
+claim("shift off the grid: difference away from the seams", off_seams["shift off the grid"], at_least=0.5, quiet=True)
 fig = plotting.image_grid(cells, titles, cols=4, cell=3.2, vmin=0, vmax=float(np.percentile(cells[0], 99.5)))
 fig.colorbar(fig.axes[0].images[0], ax=fig.axes, fraction=0.015, label="|gradient| (one scale for all four)")
 fig
 
 # %% [markdown]
-# Without a shift the difference is a thin cross on the tile edges. With a
-# shift on the 4 px grid the cross moves with the tiles, and the two
-# wrap-around lines lie along the image's borders.
-# Off the grid the gradient differs everywhere, by about as much as the
-# gradient itself: it is the gradient of a slightly different function.
-# That does the dream no harm: each step climbs the objective at the current
-# offset, and as the offset changes at random, no pooling grid and no seam
-# gets printed in. The random shift works like lesson 02's jitter.
+# Without a shift the difference is a cross, one line per axis where the
+# tiles meet (at the border the tiles end where the whole image does). On
+# the 4 px grid the tile edges move: a # grid of two lines per axis, plus
+# the border, where the tiles now see the opposite side of the photo.
+# These lines disturb the gradient further than the 6 px left out
+# (`conv4` sees 26×26 pixels), and there are three per axis instead of one:
+# hence the larger leftover. Off the grid the gradient differs everywhere,
+# by as much as the gradient itself: it is the gradient of a slightly
+# different function. That does the dream no harm: each step climbs the
+# objective at its offset, and as offsets change at random no grid gets
+# printed in, like lesson 02's jitter.
+#
+# One seam never moves: the roll's join between the photo's bottom and top
+# (and right and left) lies on its border, whatever the shift. The deep
+# layers see it as an edge and dream a frame just inside the border. So
+# the helper pads each octave with its mirror image (`pad`, 1/8 of the
+# side), rolls and tiles the padded copy and keeps the photo's part of the
+# gradient: the join falls in the padding. Without the padding (left, and
+# the top-left corners enlarged) a line runs along the top and left
+# borders, a few pixels inside; with it, the stripes run on to the edge.
+
+# %%
+framed = deepdream.deepdream(spec, photo, layers=layers, steps=STEPS, step_size=STEP_SIZE, octaves=OCTAVES,
+                             octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED, pad=0)
+corner = slice(0, photo.shape[0] // 3)
+plotting.image_grid([framed.image, dream.image, framed.image[corner, corner], dream.image[corner, corner]],
+                    ["roll only (pad=0)", "mirror padding (the default)", "roll only: top-left corner",
+                     "mirror padding: top-left corner"], cols=4, cell=3.6)
 
 # %% [markdown]
 # ## 5. Which layer dreams what?
 #
-# Each layer amplifies what it responds to. Same photo, same settings, one
-# layer at a time; the title gives the objective's gain:
+# Same photo, same settings, one layer at a time (`dream_grid` runs one
+# dream per layer mix):
 
 # %%
 picks = {f"{role}: {spec.layers[role]}": {spec.layers[role]: 1.0} for role in ("early", "middle", "late", "last_conv")}
 by_layer = deepdream.dream_grid(spec, photo, picks, steps=STEPS, step_size=STEP_SIZE, octaves=OCTAVES,
                                 octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
-plotting.image_grid([r.image for r in by_layer.values()],
-                    [f"{t} (×{r.gain:.1f})" for t, r in by_layer.items()], cols=4, cell=3.6)
 gains = [r.gain for r in by_layer.values()]
+print("Each dream multiplies its own layer's objective by "
+      + ", ".join(f"{t.split(': ')[1]} {r.gain:.1f}" for t, r in by_layer.items()) + ".")
 claim("gain of conv3 and conv4 (the smaller) over that of conv1 and conv2 (the larger)", min(gains[2:]) / max(gains[:2]),
-      at_least=2.0)
+      at_least=2.0, quiet=True)
+plotting.image_grid([r.image for r in by_layer.values()], list(by_layer), cols=4, cell=3.6)
 
 # %% [markdown]
 # On the shapes CNN, `conv1` only pushes contrast and colour (dark areas
 # darker, bright ones brighter) and adds no pattern of its own; `conv2`
-# covers the photo with a fine dotted texture; `conv3` and `conv4` draw
-# bands of parallel stripes that follow the cup's and the saucer's
-# contours, sprinkled with small dots, and their gains are much larger.
-# That is what the network learned to detect: the stripes and edges of its
-# eight shapes.
+# covers the photo with round dots and small blobs over a fine dotted
+# texture; `conv3` and `conv4` draw bands of parallel stripes that follow
+# the cup's and the saucer's contours, sprinkled with small dots, and
+# their objectives grow several times as much as those of `conv1` and
+# `conv2`. That is what the network learned to detect: the stripes, edges
+# and round outlines of its eight shapes.
 
 # %% [markdown]
 # ## 6. Your turn: the DeepDream panel
 #
 # Type a layer mix as `layer: weight, ...`, choose the step size, octaves
 # and steps, and press **Run**; **Stop** keeps the dream so far, **Save PNG**
-# writes it to `exports/`.
+# writes it to `exports/`. Try `conv1: 1`, then `conv4: 1` on the same
+# photo; then `conv3: 1, conv1: -1` (a negative weight suppresses a layer);
+# then Octaves 1 against 4 with the same steps.
 
 # %%
 from helpers.widgets.deepdream import DeepDreamPanel
@@ -227,37 +244,27 @@ panel.run()
 panel
 
 # %% [markdown]
-# ## Exercise 1: octave sizes
-# A photo of `PHOTO_SHAPE` = (300, 200) pixels is dreamed with `N_OCTAVES` = 4
-# octaves, each `SCALE` = 1.5 times larger than the one before, the last
-# being the photo itself. Round every side to the nearest pixel (Python's
-# `round`). List the `(height, width)` of every octave, smallest first.
+# ## Exercise: which rolls are harmless?
+# Dream on `conv2` alone (`SHIFT_LAYER`), with tiles. Which of the rolls
+# `(down, right)` in `SHIFTS` give, away from the seams, the same gradient
+# as the whole image without a roll (section 4's comparison)? List them (any order), as tuples from `SHIFTS`. Reason
+# it out from lesson 00's table of layers; test it, if you like, with
+# section 4's measurement on a `Dreamer` for `{SHIFT_LAYER: 1.0}`.
+# `q_shift.hint()` gives a nudge, `q_shift.solution()` the answer.
 
 # %%
-from helpers.exercises.lesson08 import N_OCTAVES, PHOTO_SHAPE, SCALE, q_octaves
-answer = None    # e.g. [(h0, w0), (h1, w1), ...]
-q_octaves.check(answer);
-
-# %% [markdown]
-# ## Exercise 2: one step
-# `X0` is a 2×2 gray image with pixels in [0, 1], `GRAD` the objective's
-# gradient there and `STEP` the step size $\eta$. Compute the image after one
-# DeepDream step of section 1 (a 2×2 array).
-
-# %%
-from helpers.exercises.lesson08 import GRAD, STEP, X0, q_step
-answer = None    # a 2x2 array
-q_step.check(answer);
+from helpers.exercises.lesson08 import SHIFT_LAYER, SHIFTS, q_shift
+answer = None    # e.g. [(0, 0), ...]
+q_shift.check(answer);
 
 # %% [markdown]
 # ## On a real ImageNet network
 # DeepDream was made for GoogLeNet; InceptionV3 is its descendant. The same
 # call dreams with it on the same photo, with its default layer mix (the
 # `mixed` blocks the keras.io example uses). With ImageNet weights, the
-# literature's dreams grow eyes, fur, dog faces and pagodas out of the photo,
-# more of them at deeper layers (Mordvintsev et al., 2015). This section runs
-# where the weights can be fetched (on Colab, say); each run's picture is
-# its own.
+# literature's dreams grow eyes, fur, dog faces and pagodas out of photos,
+# more of them at deeper layers (Mordvintsev et al., 2015). This section
+# runs where the weights can be fetched (on Colab, say).
 
 # %%
 from helpers.models import load_imagenet
@@ -267,22 +274,18 @@ if net is not None:
     real = deepdream.deepdream(net, photo, steps=STEPS, step_size=STEP_SIZE, octaves=OCTAVES,
                                octave_scale=OCTAVE_SCALE, tile_size=TILE, seed=SEED)
     print(f"InceptionV3, layers {net.dream_layers}: objective {real.initial:.2f} → {real.final:.2f}")
-    plotting.image_grid([photo, real.image], [PHOTO, "InceptionV3's dream"], cols=2, cell=4.5)
+    display(plotting.image_grid([photo, real.image], [PHOTO, "InceptionV3's dream"], cols=2, cell=4.5))
 
 # %% [markdown]
-# `q_octaves.hint()`, `q_step.solution()` and friends help.
-#
 # ## Summary
-# * DeepDream climbs $\sum_l w_l\,\mathrm{mean}(A^{(l)})$ (TensorFlow's tutorial; the original squares the
-#   activations): the network amplifies what it already sees.
-# * The step is normalised by the mean absolute gradient and the image clipped to [0, 1].
-# * Octaves grow patterns at several scales; the lost detail is re-injected between them.
-# * Tiles bound the memory; random shifts hide their seams.
+# * DeepDream climbs $\sum_l w_l\,\mathrm{mean}(A^{(l)})$ (the original: half the squared L2 norm) with a
+#   normalised step: the network amplifies what it already sees.
+# * Octaves grow patterns at several scales; the lost detail is put back between them.
+# * Random shifts move the tile seams every step; mirror padding keeps the roll's join off the photo.
+# * A roll off a layer's pooling grid changes the whole gradient, not only the seams.
 # * Each layer dreams what it detects: on the shapes CNN, contrast at conv1, dots at conv2, stripes deeper.
-# * A roll off the network's 4 px pooling grid changes the whole gradient, not only the seams.
 #
 # ## On your own
-# * Dream with a negative weight on one layer: what disappears?
 # * Start from noise instead of a photo (`np.random.default_rng(0).uniform(size=(256, 256, 3))`).
 # * Run the dream again on its own output, a few times, zooming in a little each time.
 #
