@@ -110,10 +110,12 @@ grid(clipped.images, titled(spec, clipped.images), "clipping only")
 grid(combined.images, titled(spec, combined.images), "combined recipe")
 
 # %% [markdown]
-# A is sure about both grids. B names the intended class for some of the
-# speckle images, as the partial transfer of adversarial noise predicts,
-# and for most of the combined recipe's: the regularizers traded much of
-# A's private noise for patterns the two networks share.
+# A is sure about both grids. B names the intended class for a few of the
+# clipped images (the titles show which) and for most of the combined
+# recipe's: the regularizers traded much of A's private noise for patterns
+# the two networks share. Whether the few clipped hits are noise that
+# transfers or a texture both networks know (stripes are a texture), this
+# figure cannot tell apart.
 #
 # ## 2. Choosing inflates the score you chose by
 #
@@ -180,7 +182,9 @@ fig
 
 # %% [markdown]
 # B reads plain's class images less often than A's, though to our eyes
-# both grids are strokes and blobs and neither shows a whole shape. So
+# both grids are mostly strokes, blobs and textures, with at most small
+# fragments of a shape; neither shows one whole object the way a training
+# image does. So
 # these figures do not show that adversarial training makes class images
 # *recognisable*; they show that B, itself trained adversarially, agrees
 # with A more than with plain. Part of that may be kinship; "On your own"
@@ -291,11 +295,12 @@ if net is not None:
 # ## Summary
 #
 # * The network that made a class image is sure about noise too: its confidence is no test.
-# * Transfer asks a second network. Adversarial noise transfers partly (here above chance), regularized
-#   images more often; B shares A's data and design, so transfer is evidence, not proof.
+# * Transfer asks a second network. Adversarial noise transfers partly (Szegedy 2014; Papernot 2016); here B
+#   named a few clipped images and most regularized ones; B shares A's data and design, so transfer is
+#   evidence, not proof.
 # * Choosing by a score inflates that score: report images or a judge that played no part in the choice.
 # * B recognised the class images of adversarially trained A more often than clean-trained `plain`'s;
-#   neither set shows whole shapes.
+#   neither set shows a whole object the way a training image does.
 # * A prior shaped like the data makes images legible; a random-weights control shows it adds no transfer.
 #
 # ## On your own / Further reading

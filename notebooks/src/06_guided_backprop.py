@@ -15,7 +15,7 @@
 #
 # **What you'll learn**
 # * how one line of the backward pass changes the picture;
-# * why a map that looks clean is not necessarily faithful to the class.
+# * why a map that looks like the object is not necessarily about the class you asked for.
 #
 # **What you'll need:** lesson 05.
 
@@ -53,8 +53,9 @@ classes = [samples[n][1] for n in names]
 # | deconvnet (Zeiler & Fergus 2014) | $\max(g, 0)$ | the backward signal |
 # | guided backprop (Springenberg et al. 2014) | $g\cdot[x>0]\cdot[g>0]$ | both |
 #
-# Guided backprop keeps only paths on which every unit was active *and*
-# pushed the score up. On a small random example:
+# At each ReLU, guided backprop passes a unit's signal back only when the
+# unit was active in the forward pass *and* the signal arriving from above,
+# already filtered by the layers above, is positive. On a small random example:
 
 # %%
 backward_rules_figure(seed=SEED)
@@ -143,10 +144,11 @@ plotting.map_table(batch, {"saliency": sal_maps, "guided backprop": gb_maps}, na
 # class, and the cleanest test has two objects in one picture. We paste an
 # object of class $b$ into an image of class $a$, for every ordered pair of
 # the shapes classes, and compute each method's map for $a$ and for $b$.
-# Two numbers per method: the rank correlation between the two maps (1 = the
-# same picture whatever we ask), and how much of the map for $b$ falls on
-# object $b$ rather than on object $a$. Grad-CAM (lesson 07) is the
-# comparison. The test needs the shapes world, so it uses the shapes CNN
+# Per method: the rank correlation between the two maps (1 = the same
+# picture whatever we ask), and the shares of the map for $b$ (the sum of its
+# positive values) that fall on object $b$, on object $a$ and on neither.
+# Grad-CAM (lesson 07: a coarse map from the last convolution's channels,
+# weighted by the class's gradient) is the comparison. The test needs the shapes world, so it uses the shapes CNN
 # whatever `MODEL` is.
 
 # %%
@@ -162,7 +164,7 @@ for m, label in (("guided_backprop", "guided backprop"), ("saliency", "saliency"
                   on_b=metrics.energy_in_mask(for_b, mask_b), on_a=metrics.energy_in_mask(for_b, mask_a))
     on_b, on_a = two[m]["on_b"].mean(), two[m]["on_a"].mean()
     print(f"{label}: the maps for a and for b correlate at {two[m]['same']:.2f}; the map for b puts "
-          f"{on_b:.0%} of its mass on object b, {on_a:.0%} on object a and {1 - on_b - on_a:.0%} on neither.")
+          f"{on_b:.1%} of its mass on object b, {on_a:.1%} on object a and {1 - on_b - on_a:.1%} on neither.")
 gb, gc = two["guided_backprop"], two["grad_cam"]
 claim("the correlation of guided backprop's maps for a and for b", gb["same"], at_least=0.85, quiet=True)
 claim("the correlation of saliency's maps for a and for b", two["saliency"]["same"], at_least=0.8, quiet=True)
@@ -196,7 +198,8 @@ plotting.image_grid([pairs[k], gb["a"][k], gb["b"][k], gc["a"][k], gc["b"][k]],
 # class-sensitive on this network. Nie, Zhang & Patel (2018) explain why,
 # for ImageNet networks: the positive-only gates discard most of the signal
 # that tells classes apart, so what is left depends mostly on the image
-# (on photos, its edges: see the last section). Here we see that
+# (on photos, mostly its edges; the last section shows it when ImageNet
+# weights are available). Here we see that
 # class-blindness. Grad-CAM's two maps are unrelated, and its map for $b$
 # puts several times more mass on object $b$ than on object $a$.
 #
@@ -270,7 +273,7 @@ if net is not None:
 #   ReLUs; forward is unchanged and the original model keeps its true gradients.
 # * With two objects in the image, guided backprop's map is nearly the same
 #   for either class, while Grad-CAM's moves to the object asked about: a map
-#   that looks clean is not necessarily faithful to the class.
+#   that lies on the objects is not necessarily about the class you asked for.
 #
 # ## On your own
 # * Use the deconvnet rule in the panel's place: `attribution.input_gradients(..., guided="deconvnet")`.

@@ -15,7 +15,7 @@
 #
 # **What you'll learn**
 # * why pointing at the object (plausibility) is not evidence that a map shows what the model uses (faithfulness);
-# * which methods change when the weights are destroyed, and which hardly do.
+# * which methods change when only the top layers' weights are destroyed, and which hardly do.
 #
 # **What you'll need:** lessons 05–07.
 
@@ -107,7 +107,7 @@ plotting.bar_chart([NAMES[m] for m in pointing], list(pointing.values()), ylabel
 # pointing game rewards agreement with a person's mask, whatever the model
 # used: a map of a model that relied on a corner tag (lesson 12) would be
 # faithful *and* miss the object. And, as the next sections show, a map can
-# hit the object without depending on the model at all.
+# hit the object without depending on what the model learned.
 #
 # ## 2. Faithfulness, a necessary test: randomize the weights
 #
@@ -169,7 +169,7 @@ plotting.image_grid(cells, [f"{NAMES[m]}\n" + ("trained" if s == stages[0] else 
                     cols=len(stages), cell=2.2, suptitle="the first image; each map scaled to its own maximum")
 
 # %% [markdown]
-# ## 3. Plausible without the model: a random network
+# ## 3. Plausible without training: a random network
 #
 # A fully random network knows nothing about shapes. Score its maps with
 # the pointing game of section 1:
@@ -269,7 +269,7 @@ if net is not None:
 # * The pointing game and the energy in the mask measure plausibility; compare them with random and centre maps.
 #   On the shapes world every method points far better than both.
 # * The randomization sanity check is a necessary test of faithfulness: Grad-CAM changes most when the class
-#   layer is random; saliency and guided backprop keep most of their ranks until the convolutions are random.
+#   layer is random; saliency and guided backprop keep most of their ranks until conv3 is random too.
 # * On a random network guided backprop still points at the objects: a high pointing score can come from the
 #   image alone.
 #
