@@ -181,13 +181,16 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 # * **Coloured tags**: without tags the cheat is lost on these six
 #   classes. Grad-CAM, CAM, guided Grad-CAM, occlusion and LIME put most
 #   of the map on the tag; the pixel-gradient maps less.
-# * **White tags** (vertical stripes): on average every method puts little
-#   on the tag, truthfully. The cheat knows vertical stripes by their shape (printed
-#   above), so hiding the tag barely moves its score: occlusion finds
-#   almost nothing there.
-# * **Black tags** (stars, which the cheat also knows by shape): occlusion
-#   and LIME still find a clear share on the tag; the gradient and CAM maps
-#   give it much less.
+# * **White tags** (vertical stripes): on average the methods put much
+#   less on the tag than on coloured ones, and occlusion finds almost
+#   nothing there: hiding the white tag barely moves the score. The cheat
+#   also knows vertical stripes by their shape (printed above).
+# * **Black tags** (stars): knowing a class by its shape does not make a
+#   model ignore its tag. The cheat knows stars by shape too, yet occlusion
+#   and LIME still find a clear share on the black tag; the gradient and
+#   CAM maps give it less. A map can also *peak* on the tag while only a
+#   small share of its total mass lies there: the share and the peak
+#   answer different questions.
 #
 # The methods ask different questions:
 #
@@ -305,7 +308,8 @@ if net is not None:
 
 # %% [markdown]
 # ## Summary
-# * A shortcut predicts the label in your data, not in the world; only a test set without it reveals it.
+# * A shortcut predicts the label in your data, not in the world. A test set without it is the decisive check;
+#   maps measured against the cue (and a reference model) flagged it here on the tagged data alone.
 # * On average every method gives the cheat's tag several times its area (6.25 %, a uniform map's share) and
 #   the twin's about its area; only some put more than half of the cheat's map there.
 # * Single maps vary widely (here with the tag's colour): measure many images against a hypothesis (the cue
