@@ -159,7 +159,8 @@ if spec.name.startswith("shapes"):
 fig
 
 # %% [markdown]
-# Maps shrink and multiply with depth. About half of the first layer's
+# Maps shrink and multiply with depth up to `conv3`; `conv4` keeps its size and count (no pooling between
+# them). About half of the first layer's
 # activations are zero and about four fifths of `conv2`'s and `conv3`'s, but
 # `conv4` has clearly fewer zeros than `conv3`: "deeper is sparser" is
 # something to measure, not to assume.
@@ -314,7 +315,7 @@ if net is not None:
 #   ReLU makes many of its values exactly zero.
 # * A second Keras model that outputs inner layers reads them without
 #   changing the network.
-# * With depth, maps get smaller and more numerous; on the shapes CNN most
+# * With depth, maps get smaller and more numerous (up to conv3; conv4 keeps conv3's size); on the shapes CNN most
 #   activations past the first layer are zero, though the last layer has
 #   fewer zeros than the one before it. The pictures go from the object's
 #   colour and outline to arcs, then to coarse rings and parts.
@@ -324,7 +325,7 @@ if net is not None:
 #
 # ## On your own
 # * Compare the overlays of the same channel on two different classes.
-# * Pick the most selective stripe channel of section 4 (`order[groups[0]]`) and lay
+# * Pick the most selective horizontal-stripes channel of section 4 (`order[groups[0]]`) and lay
 #   its map over a stripe image and over a circle.
 #
 # ## Further reading

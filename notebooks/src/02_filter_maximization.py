@@ -239,8 +239,10 @@ fig
 
 # %% [markdown]
 # These kernels are far from cancelling and every unit stays active
-# (printed): the renders are the predicted flat washes, white, black or one
-# saturated colour, following the signs of the sums.
+# (printed): the renders are the predicted washes, white, black or one
+# saturated colour, whose colour follows the signs of the per-colour sums
+# $s_c$ (printed above; the titles give only the total). A few are not
+# perfectly flat: the crop leaves the border free.
 #
 # ## 5. Pixels or a Fourier basis?
 #
@@ -352,10 +354,10 @@ if net is not None:
 #   $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$. Crop the border units out
 #   of the objective, or a filter can pile up against the zero padding.
 # * A filter silent on its start has no gradient there; a smooth start
-#   together with random transforms (which also remove speckle) got filter
+#   together with random transforms (which also reduce speckle) got filter
 #   0 climbing.
-# * While all its units stay active, a filter wants a flat wash (first
-#   layer, several `conv2` filters); most active `conv4` filters want
+# * On the first layer, while all its units stay active, a filter wants a
+#   flat wash (several `conv2` renders are washes too); most active `conv4` filters want
 #   stripes near horizontal or vertical.
 # * A Fourier parameterization gives smoother pictures, at a lower objective.
 #

@@ -3,7 +3,7 @@
 #
 # Lesson 02 changed an image until one filter fired. Now change it until
 # the network says "circle" (or "star", ...). Done naively, the answer is
-# noise that the network is sure about; a few image operations, applied
+# noise, and the network can be sure of noise (even of the wrong class); a few image operations, applied
 # while the image is optimized, turn it into larger strokes and blobs.
 #
 # **What you'll do:** climb a class score from scratch; compare three
@@ -126,10 +126,11 @@ plotting.image_grid(list(clipped.images), [f"{n}: {a:.0%}" for n, a in zip(names
                     cols=4, cell=3.0)  # the log-prob objective, pixels clipped, nothing else
 
 # %% [markdown]
-# The network is sure, yet none of these is a picture of its class: most of
-# each image is pixel-level speckle, with at most fragments (stripes, an
-# edge, small repeated marks), nothing a person would call a circle or a
-# star. Lesson 04
+# The network is sure. The two stripe classes are textures, and their
+# images do show stripes. For the shape classes none of these is a picture
+# of its class: most of each image is speckle or texture, with at most
+# fragments (an edge, small repeated marks), nothing a person would call a
+# circle or a star. Lesson 04
 # asks whether a picture *shows* its class; here we make better pictures.
 #
 # ## 2. One regularizer at a time
@@ -259,7 +260,8 @@ if net is not None:
 # * Naive ascent on the logit $z_c$ reaches huge scores while another class wins.
 # * Climbing $p_c$ raises $z_c$ least; climbing $z_c$ lets other classes win on
 #   some images; $\log p_c + 0.1\,z_c$ raises $z_c$ nearly as far and makes every class win.
-# * Without regularizers the network is sure about speckle: its confidence says nothing about the picture.
+# * Without regularizers the network is sure about images that show no shape (only the stripe classes come out as
+#   their textures): its confidence says little about the picture.
 # * Decay and norm clip leave the speckle; blur, the median filter and the random moves
 #   turn it into larger blobs and strokes. The step size sets their balance with the gradient.
 #

@@ -2,9 +2,11 @@
 # # 07 · Grad-CAM and the CAM family
 #
 # Gradient maps (lessons 05 and 06) go back to the pixels. The **CAM
-# family** stops at the last convolutional layer, whose feature maps still
-# know *where* things are and already know *what* they are. Each member
-# weights those feature maps; they differ in the weights.
+# family** starts from the last convolutional layer, whose feature maps
+# still know *where* things are and already know *what* they are. CAM,
+# Grad-CAM, Grad-CAM++ and Score-CAM give each of those feature maps one
+# weight and differ in the weights; Layer-CAM weights each position, and
+# guided Grad-CAM multiplies Grad-CAM by guided backprop's pixel map.
 #
 # **What you'll do**
 # * check that plain CAM is the logit spread over space;
@@ -221,7 +223,7 @@ if on_shapes:
 # on the asked object. Grad-CAM++, Score-CAM and Layer-CAM do that clearly
 # less often.
 #
-# The weights explain why. Over the other object, channels with negative
+# The weights explain much of this. Over the other object, channels with negative
 # weights for the asked class fire: in more than half of the maps, Grad-CAM's
 # sum there is negative before its ReLU, which removes it. A method whose
 # weights are never negative can at best give those channels weight 0

@@ -54,12 +54,17 @@ print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[
 # $$\mathcal{L}(x) = \sum_l w_l \,\frac{1}{H_l W_l C_l}\sum_{i,j,k} A^{(l)}_{i,j,k}(x).$$
 #
 # This is the simplification of TensorFlow's DeepDream tutorial; the
-# original code (Mordvintsev et al., 2015) and the keras.io example climb
-# half the squared L2 norm, $\tfrac12\lVert A^{(l)}\rVert^2$, whose gradient
-# weights each unit by its own activation. Neither singles out a filter or
+# original code (Mordvintsev et al., 2015) climbs half the squared L2 norm,
+# $\tfrac12\lVert A^{(l)}\rVert^2$, and the keras.io example the mean of the
+# squared activations (border cropped); both gradients weight each unit by
+# its own activation. Neither singles out a filter or
 # a class: the network amplifies whatever it already responds to. We climb
 # by gradient ascent, the gradient normalised so that each step moves the
-# image by about $\eta$:
+# image by about $\eta$. Why normalise: the gradient's size differs by
+# orders of magnitude between layers, octaves and steps, so one fixed
+# learning rate would be far too small somewhere and far too large
+# elsewhere; divided by its mean magnitude, every step changes the pixels
+# by about $\eta$:
 #
 # $$g = \nabla_x \mathcal{L}(x), \qquad x \leftarrow \mathrm{clip}_{[0,1]}\Big(x + \eta\,\frac{g}{\overline{|g|}}\Big).$$
 #
@@ -138,9 +143,10 @@ plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OC
 #
 # A roll changes something else too. `conv3` and `conv4` come after two
 # stride-2 poolings, so their maps sample the image on a 4 px grid. Max
-# pooling is not shift-equivariant: a shift by a multiple of 4 px lines the
-# grid up again; any other shift puts different pixels in every pooling
-# window. Below, `Dreamer.gradient` takes the gradient on the whole image
+# pooling is not shift-equivariant. A layer's grid is the product of the
+# pooling strides before it: 2 px after one pooling, 4 px after two. A
+# shift by a multiple of 4 px lines conv3's and conv4's grid up again; any
+# other shift changes the windows of at least one pooling. Below, `Dreamer.gradient` takes the gradient on the whole image
 # and `Dreamer.tiled_gradient(photo, shift)` rolls, tiles and rolls the
 # gradient back; we compare them away from the **seams**
 # (`deepdream.seam_mask`: within 6 px of a tile edge or of the image's
