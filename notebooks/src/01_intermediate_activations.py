@@ -100,7 +100,7 @@ for n, a in zip(layer_names, outs):
 # `helpers.activations.get_activations` does the same in batches and returns
 # a dict. Below, one row per layer: the 8 maps with the highest mean on this
 # image, tiled by `activation_grid`. **Each map is divided by its own
-# maximum**: black is exactly zero (the ReLU silenced the filter there),
+# maximum**: black is zero or nearly zero (the ReLU silenced the filter there),
 # yellow is that map's strongest value on this image. So colours compare
 # places within one map, not two maps: a weak map reaches yellow too. Every
 # tile is drawn at the same size whatever its resolution (in the row's
@@ -219,7 +219,8 @@ fig
 # shape rows too. The few channels that fire most for a **shape** (left
 # group) are nearly as bright in other shape rows: no `conv4` channel is a
 # circle or star detector. The shapes are told apart by the *mix* of shared
-# channels, which the final Dense layer weighs into each class score.
+# channels. (How the network's last layers combine channels into a class score, where a channel
+# fires as well as how much, is lesson 07's subject.)
 
 # %% [markdown]
 # ## 5. Maps laid over the image

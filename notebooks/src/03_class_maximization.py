@@ -77,7 +77,10 @@ print(f"After {config.steps(STEPS)} steps the {names[-1]} logit is {logits[c]:,.
       f"The helper's logit stays within {max(gap, 0.001):.1%} of ours at every step.")
 claim(f"the {names[-1]} logit after naive logit ascent", float(logits[c]), at_least=1000, quiet=True)
 claim(f"the probability of {names[-1]} after naive logit ascent", float(p[c]), at_most=0.5, quiet=True)
-claim("the largest relative gap between the helper's logit and the loop's", gap, at_most=0.05, quiet=True);
+claim("the largest relative gap between the helper's logit and the loop's", gap, at_most=0.05, quiet=True)
+plotting.image_grid([np.clip(x.numpy()[0], 0, 1)], [f"naive ascent on {names[-1]}\nthe network says "
+                    f"{spec.class_names[int(p.argmax())]} ({p.max():.0%})"], cols=1, cell=4.0,
+                    suptitle="pixels outside [0, 1] clipped for display only")
 
 # %% [markdown]
 # The logit climbs into the thousands, yet the class does not win: a
@@ -260,7 +263,7 @@ if net is not None:
 # * Naive ascent on the logit $z_c$ reaches huge scores while another class wins.
 # * Climbing $p_c$ raises $z_c$ least; climbing $z_c$ lets other classes win on
 #   some images; $\log p_c + 0.1\,z_c$ raises $z_c$ nearly as far and makes every class win.
-# * Without regularizers the network is sure about images that show no shape (only the stripe classes come out as
+# * With clipping only, the network is sure about images that show no shape (only the stripe classes come out as
 #   their textures): its confidence says little about the picture.
 # * Decay and norm clip leave the speckle; blur, the median filter and the random moves
 #   turn it into larger blobs and strokes. The step size sets their balance with the gradient.

@@ -200,8 +200,9 @@ E.panels({f"{n}: 5-NN {scores[n]['knn_accuracy']:.2f}": m for n, m in maps.items
 # features.
 #
 # In each row the map's 5-NN accuracy is close to the features' (t-SNE
-# never sees the labels): the map kept the neighbourhoods of the features,
-# whatever they were. The silhouette says something else. In the trained
+# never sees the labels): the map kept how pure the features' neighbourhoods
+# are. Whether it kept *which* images are neighbours is another question:
+# the exercise measures it. The silhouette says something else. In the trained
 # features it is small and positive, and the baselines' are at or below
 # zero: an image's five nearest neighbours are almost always of its class,
 # yet a class as a whole is not a tight ball far from the others; classes
@@ -335,7 +336,8 @@ if net is not None:
 # * Measure: 5-NN accuracy and silhouette, against raw pixels and an untrained network. Here 5-NN is above 0.9
 #   and the silhouette small: pure neighbourhoods, but classes that are neither compact nor far apart.
 # * Perplexity trades local detail for global shape; cluster sizes and gaps carry little meaning.
-# * A point out of place in the map is not a mistake of the network: most of them are classified correctly.
+# * A point out of place in the map is not necessarily a mistake of the network: most of them are classified
+#   correctly.
 #
 # ## On your own
 # * Map an earlier layer (`E.features(spec.model, x, layer=spec.layers["late"])`): where does the class structure appear?
