@@ -220,6 +220,11 @@ sums = W1.sum(axis=(0, 1, 2))
 units = activations.get_activations(spec.model, grids[early].images[:8], early)[early][:, CROP:-CROP, CROP:-CROP]
 active = [float((units[i, ..., k] > 0).mean()) for i, k in enumerate(eight1)]
 balance = np.abs(sums[eight1]) / np.abs(W1[..., eight1]).sum(axis=(0, 1, 2))
+signs = ["".join("+" if v else "-" for v in pushes) for pushes in (W1[..., eight1].sum(axis=(0, 1)) > 0).T]
+follow = int(np.all((W1[..., eight1].sum(axis=(0, 1)) > 0) == (grids[early].images[:8].mean(axis=(1, 2)).T > 0.5),
+                    axis=0).sum())
+print("Signs of the per-colour sums s_R s_G s_B: " + ", ".join(f"{k}: {sg}" for k, sg in zip(eight1, signs)) +
+      f". In {follow} of 8 renders each colour is bright exactly where its sum is positive.")
 print(("At every render, all" if min(active) == 1 else f"At every render, at least {min(active):.0%}") +
       f" of the filter's units inside the crop are active; each kernel's weights sum to at least "
       f"{balance.min():.0%} of the sum of their absolute values.")
@@ -239,10 +244,10 @@ fig
 
 # %% [markdown]
 # These kernels are far from cancelling and every unit stays active
-# (printed): the renders are the predicted washes, white, black or one
-# saturated colour, whose colour follows the signs of the per-colour sums
-# $s_c$ (printed above; the titles give only the total). A few are not
-# perfectly flat: the crop leaves the border free.
+# (printed): the renders are washes whose colour follows the signs of the
+# per-colour sums $s_c$ (printed above; the titles give only the total).
+# Where one colour's sum is small, that colour decides little and the
+# render can come out pale or mottled instead of one flat colour.
 #
 # ## 5. Pixels or a Fourier basis?
 #

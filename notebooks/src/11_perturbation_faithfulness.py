@@ -11,7 +11,7 @@
 # * score them, and the gradient maps of lessons 05–07, with **deletion** and **insertion** curves.
 #
 # **What you'll learn**
-# * what each method's knobs (patch, masks, superpixels, fill) do;
+# * what the masks and the fill do to a map and to the metric;
 # * how a faithfulness score differs from lesson 10's pointing game, and that it has knobs of its own.
 #
 # **What you'll need:** lessons 05–07 (saliency, Grad-CAM) and 10 (the pointing game).
@@ -78,8 +78,8 @@ plotting.image_grid([image, scratch / max(scratch.max(), 1e-12), occ],
                     vmin=0, vmax=1, colorbar="importance", suptitle="each map scaled to [0, 1] on its own")
 
 # %% [markdown]
-# The patch is the method's resolution: small patches give a sharp map, large
-# ones a coarse map that spreads around the object (try it in the panel of
+# The patch is the method's resolution: small patches can give a sharper
+# map, large ones a coarser one (try 4, 8 and 16 px in the panel of
 # section 6).
 #
 # ## 2. RISE: many random masks at once
@@ -219,7 +219,7 @@ table = {m: (curves[m]["deletion_auc"].mean(), curves[m]["insertion_auc"].mean()
 print(f"Mean over {len(x)} images (± twice the standard error); pointing game with 3 px slack as in lesson 10.")
 print(f"{'map':<13}{'deletion AUC':>15}{'insertion AUC':>15}{'pointing':>10}")
 for m, row in table.items():
-    print(f"{m:<13}{row[0]:>8.2f} ± {se(curves[m]['deletion_auc']):.2f}{row[1]:>8.2f} ± "
+    print(f"{m:<13}{row[0]:>8.3f} ± {se(curves[m]['deletion_auc']):.2f}{row[1]:>8.3f} ± "
           f"{se(curves[m]['insertion_auc']):.2f}{row[2]:>10.2f}")
 blur_circle = perturbation.class_scores(spec.model, faithfulness.blurred(image[None]), cls, score="probability")[0]
 print(f"Every deletion curve ends at the fully blurred image: its probability is {blur_circle:.2f} for the {name} "
@@ -281,13 +281,15 @@ black = {m: faithfulness.auc(*faithfulness.deletion_curve(model, x, maps1[m], y,
                                                            seed=SEED)).mean() for m in ("random", best)}
 gap_black, gap_blur = black["random"] - black[best], table["random"][0] - table[best][0]
 print(f"A random map's deletion AUC minus {best}'s (the method with the lowest mean here): {gap_blur:.2f} when deleted "
-      f"pixels are blurred, {gap_black:.2f} when they turn black.")
+      f"pixels are blurred, {gap_black:.2f} when they turn black (AUCs {black['random']:.2f} and "
+      f"{black[best]:.2f}).")
 claim("black deletion gap as a share of the blurred one", gap_black / gap_blur, at_most=0.35, quiet=True);
 
 # %% [markdown]
-# With black dots the gap nearly closes: scattered black pixels, never seen
-# in training, break the class long before the object is gone, whatever the
-# order. The score then measures the damage, not the map.
+# With black dots the gap nearly closes: the order of deletion hardly
+# matters any more. Scattered black pixels were never seen in training, so
+# the score measures the damage they do, not the map (Hooker et al. 2019
+# make the same point: deleted pixels push images off the training data).
 #
 # ## 6. Explore
 # The panel draws one image's curves against a random map; they end at that
