@@ -182,9 +182,9 @@ fig
 
 # %% [markdown]
 # B reads plain's class images less often than A's, though to our eyes
-# both grids are mostly strokes, blobs and textures, with at most small
-# fragments of a shape; neither shows one whole object the way a training
-# image does. So
+# both grids are mostly strokes, blobs and textures; some panels hold small
+# shapes or large pieces of one, but neither grid shows one whole object the
+# way a training image does. So
 # these figures do not show that adversarial training makes class images
 # *recognisable*; they show that B, itself trained adversarially, agrees
 # with A more than with plain. Part of that may be kinship; "On your own"

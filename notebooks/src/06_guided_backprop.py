@@ -195,12 +195,13 @@ plotting.image_grid([pairs[k], gb["a"][k], gb["b"][k], gc["a"][k], gc["b"][k]],
 # Guided backprop draws nearly the same picture whichever class we ask
 # about: speckle over both objects, and its map for $b$ puts about as much
 # mass on object $a$ as on object $b$. Plain saliency is hardly more
-# class-sensitive on this network. Nie, Zhang & Patel (2018) explain why,
-# for ImageNet networks: the positive-only gates discard most of the signal
-# that tells classes apart, so what is left depends mostly on the image
-# (on photos, mostly its edges; the last section shows it when ImageNet
-# weights are available). Here we see that
-# class-blindness. Grad-CAM's two maps are unrelated, and its map for $b$
+# class-sensitive on this network, so here the blindness belongs to the
+# input-gradient maps in general, not to guided backprop's gates alone. For
+# guided backprop on ImageNet networks, Nie, Zhang & Patel (2018) explain it:
+# the positive-only gates discard most of the signal that tells classes
+# apart, so what is left depends mostly on the image (on photos, mostly its
+# edges; the last section shows it when ImageNet weights are available).
+# Grad-CAM's two maps are unrelated, and its map for $b$
 # puts several times more mass on object $b$ than on object $a$.
 #
 # Much of every map's mass lies on neither object: the gradient maps'
@@ -271,7 +272,7 @@ if net is not None:
 #   deconvnet by $g>0$, guided backprop by both.
 # * `guided_model` rebuilds the network's graph over its own layers with guided
 #   ReLUs; forward is unchanged and the original model keeps its true gradients.
-# * With two objects in the image, guided backprop's map is nearly the same
+# * With two objects in the image, guided backprop's map (and plain saliency's) is nearly the same
 #   for either class, while Grad-CAM's moves to the object asked about: a map
 #   that lies on the objects is not necessarily about the class you asked for.
 #

@@ -117,9 +117,9 @@ plotting.bar_chart([NAMES[m] for m in pointing], list(pointing.values()), ylabel
 # ranks: 1 when both maps order the pixels the same way, about 0 when the
 # orders are unrelated). A map that shows what the model uses must change as
 # the model is destroyed. One that stays the same cannot be faithful;
-# passing is necessary, not sufficient. Some Grad-CAM maps of a randomized
-# model are all zeros (every position votes against the class); they count
-# as correlation 0.
+# passing is necessary, not sufficient. A Grad-CAM map of a randomized
+# model can be all zeros (every position votes against the class); such a
+# map counts as correlation 0.
 
 # %%
 xs, ys = x[:config.samples(N_SANITY)], y[:config.samples(N_SANITY)]
