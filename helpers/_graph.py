@@ -53,6 +53,18 @@ def _is_model(op) -> bool:
     return isinstance(op, keras.Model)
 
 
+def _inner_prefix(parent, layer, path: str, prefix: str) -> str:
+    """The path prefix of ``layer``'s own layers (``layer`` a model inside ``parent``).
+
+    The wrapper that :func:`helpers.adapt.adapt` puts around a user's model is
+    transparent: the user's layers keep the paths they have in the user's own
+    model (``mobilenetv2_1.00_96/out_relu``, not ``sequential/mobilenetv2_1.00_96/out_relu``).
+    """
+    if getattr(parent, "_course_adapter", False) and _is_model(layer):
+        return prefix
+    return path + SEP
+
+
 def walk(model, prefix: str = "", top: bool = True) -> list[tuple[str, object]]:
     """``(path, layer)`` for every layer, depth first, nested models before their contents."""
     import keras
@@ -64,7 +76,7 @@ def walk(model, prefix: str = "", top: bool = True) -> list[tuple[str, object]]:
         path = prefix + layer.name
         out.append((path, layer))
         if _is_model(layer):
-            out.extend(walk(layer, path + SEP, top=False))
+            out.extend(walk(layer, _inner_prefix(model, layer, path, prefix), top=False))
     return out
 
 
@@ -169,7 +181,7 @@ def head_layer(model) -> tuple[str, object]:
         path = prefix + layer.name
         if not _is_model(layer):
             return path, layer
-        model, prefix = layer, path + SEP
+        model, prefix = layer, _inner_prefix(model, layer, path, prefix)
 
 
 def _act_name(act) -> str:
@@ -280,7 +292,7 @@ def _replay(model, inputs, prefix, taps, substitute, errors):
                 return _MISSING
             if _is_model(op):
                 xs = [t for t in tree.flatten(args) if keras.KerasTensor in type(t).__mro__][:len(op.inputs)]
-                out = _replay(op, xs, path + SEP, taps, substitute, errors)
+                out = _replay(op, xs, _inner_prefix(model, op, path, prefix), taps, substitute, errors)
             else:
                 new = substitute(path, op) if substitute else None
                 try:

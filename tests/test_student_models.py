@@ -83,6 +83,23 @@ def test_zero_to_255_model_is_detected_and_fed_what_it_expects(rescaling_model, 
     np.testing.assert_allclose(np.asarray(spec.model(x)), np.asarray(rescaling_model(x * 255.0)), rtol=1e-5, atol=1e-5)
 
 
+def test_a_wrapped_model_keeps_the_layer_names_of_the_students_own_model(rescaling_model, gray_model):
+    """The conversion wrapper is invisible in layer paths: 'c2', as in the student's model, not 'cifar_cnn/c2'."""
+    from helpers._graph import last_conv_layer, layer_names, resolve
+    from helpers.activations import get_activations
+
+    for model, side in ((rescaling_model, 32), (gray_model, 28)):
+        names = layer_names(model)
+        assert not any(n.startswith(model.name + "/") for n in names), names
+        assert {"c1", "c2"} <= set(names)
+        assert last_conv_layer(model) == "c2" and resolve(model, "c2") == "c2"
+        x = np.random.default_rng(0).uniform(0, 1, (1, side, side, 3)).astype(np.float32)
+        # what c1 sees: Rescaling(1/255) undoes the wrapper's x 255; the gray model gets the channel mean
+        seen = x if model is rescaling_model else x.mean(-1, keepdims=True)
+        np.testing.assert_allclose(get_activations(model, x, "c1")["c1"], np.asarray(model.get_layer("c1")(seen)),
+                                   rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("name, scale", [("vgg16", "caffe"), ("resnet50", "caffe"), ("xception", "tf"),
                                          ("mobilenetv2_1.00_224", "tf"), ("densenet121", "torch"),
                                          ("efficientnetb0", "0..255"), ("my_own_net", None)])
