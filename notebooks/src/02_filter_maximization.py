@@ -130,12 +130,14 @@ fig
 
 # %% [markdown]
 # With the crop the border's pull is gone, but from grey noise alone (top
-# left) there is nothing to climb. With both changes (bottom right) the
-# filter climbs to slanted stripes. Each change alone works for some seeds
-# only (try another `SEED`): it may leave the start almost untouched, or
-# give a faint or speckled picture. Filters that
-# fire inside the border on grey noise climb from it, crop or not: try
-# `FILTER = 13`.
+# left) there is nothing to climb: this filter fires nowhere inside the
+# border. With both changes (bottom right) the filter climbs to clear
+# slanted stripes. Either change alone is not reliable: for each seed we
+# tried (`SEED` 0, 1 and 2), at least one of the two single changes (top
+# right, bottom left) gave only a faint or speckled picture or left the
+# start unchanged, and which one depended on the seed. Most `conv4` filters do fire somewhere inside the
+# border on grey noise (the line above counts those that do not), and
+# those have a gradient from the grey start too, with or without the crop.
 
 # %% [markdown]
 # ## 3. A whole layer in one batch
@@ -223,8 +225,10 @@ balance = np.abs(sums[eight1]) / np.abs(W1[..., eight1]).sum(axis=(0, 1, 2))
 signs = ["".join("+" if v else "-" for v in pushes) for pushes in (W1[..., eight1].sum(axis=(0, 1)) > 0).T]
 follow = int(np.all((W1[..., eight1].sum(axis=(0, 1)) > 0) == (grids[early].images[:8].mean(axis=(1, 2)).T > 0.5),
                     axis=0).sum())
-print("Signs of the per-colour sums s_R s_G s_B: " + ", ".join(f"{k}: {sg}" for k, sg in zip(eight1, signs)) +
-      f". In {follow} of 8 renders each colour is bright exactly where its sum is positive.")
+per_colour = W1[..., eight1].sum(axis=(0, 1))                   # [3 colours, 8 filters]
+print("Per-colour sums (s_R, s_G, s_B): " + ", ".join(
+    f"{k}: ({', '.join(f'{v:+.2f}' for v in per_colour[:, i])})" for i, k in enumerate(eight1)) +
+      f". In {follow} of 8 renders each colour's mean brightness is above one half exactly where its sum is positive.")
 print(("At every render, all" if min(active) == 1 else f"At every render, at least {min(active):.0%}") +
       f" of the filter's units inside the crop are active; each kernel's weights sum to at least "
       f"{balance.min():.0%} of the sum of their absolute values.")
@@ -246,8 +250,11 @@ fig
 # These kernels are far from cancelling and every unit stays active
 # (printed): the renders are washes whose colour follows the signs of the
 # per-colour sums $s_c$ (printed above; the titles give only the total).
-# Where one colour's sum is small, that colour decides little and the
-# render can come out pale or mottled instead of one flat colour.
+# Where one colour's sum is much smaller than the others, that colour
+# decides little: it ends up only just above (or below) half, and the
+# render comes out pale or mottled in that colour instead of one flat
+# colour, for example cyan with white patches where all three sums are
+# positive but red's is the smallest.
 #
 # ## 5. Pixels or a Fourier basis?
 #

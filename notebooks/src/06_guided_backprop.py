@@ -134,9 +134,10 @@ sal_maps = attribution.saliency(spec.model, batch, classes)
 plotting.map_table(batch, {"saliency": sal_maps, "guided backprop": gb_maps}, names, cell=3.0)
 
 # %% [markdown]
-# The two columns look much alike: speckle over and just around each
-# object (on the circle, brightest in a band along its outline), a little
-# smoother for guided backprop. Neither is a clean line drawing of edges.
+# The two columns look much alike: most of each map is speckle over and
+# just around the object (on the circle, brightest in a band along its
+# outline), a little smoother for guided backprop; faint patches can show
+# elsewhere too, for example near an image's edge. Neither is a clean line drawing of edges.
 #
 # ## 4. A warning sign: does it care about the class?
 #

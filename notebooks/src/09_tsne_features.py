@@ -48,7 +48,8 @@ print(f"{len(x)} images {x.shape[1:]}, {len(class_names)} classes; penultimate l
 # ## 1. The idea
 #
 # **Features.** $f(x) \in \mathbb{R}^d$ is the output of the layer that feeds
-# the class scores. A linear layer turns it into scores, so after training
+# the class scores (printed above: on the shapes CNN, `gap`, the global
+# average pooling of the last conv layer, one mean per channel). A linear layer turns it into scores, so after training
 # the classes must be close to *linearly separable* in this space.
 #
 # **t-SNE** (van der Maaten and Hinton, 2008) turns distances into
@@ -70,7 +71,10 @@ print(f"{len(x)} images {x.shape[1:]}, {len(class_names)} classes; penultimate l
 # images. Then $P$ by hand: for each point a bisection finds the width
 # $\sigma_i$ (through $\beta_i = 1/2\sigma_i^2$) whose row has the chosen
 # perplexity (entropy in nats here, so the perplexity is $e^{H}$, the same
-# number as $2^{H}$ in bits).
+# number as $2^{H}$ in bits). With only 64 points the code caps the
+# perplexity at $(64-1)/3 = 21$, so that a neighbourhood stays a small part
+# of the set; the maps below use all `N_IMAGES` points (1,000 by default), where the
+# cap does not bite.
 
 # %%
 # For a flat model this is keras.Model(spec.model.inputs[0], spec.layer(layer).output);
@@ -206,7 +210,7 @@ E.panels({f"{n}: 5-NN {scores[n]['knn_accuracy']:.2f}": m for n, m in maps.items
 # features it is small and positive, and the baselines' are at or below
 # zero: an image's five nearest neighbours are almost always of its class,
 # yet a class as a whole is not a tight ball far from the others; classes
-# are spread out, elongated, and close to each other.
+# are spread out and close to each other.
 #
 # ## 5. Perplexity
 #

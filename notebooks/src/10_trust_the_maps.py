@@ -200,9 +200,11 @@ fig
 # respond to edges. Guided backprop, which mostly reconstructs the image's
 # edges (Nie et al., 2018), keeps
 # pointing at them more often than not; saliency less; Grad-CAM within
-# about 0.1 of the centre map (dashed), which never looks at the image. A high
-# pointing score therefore proves nothing about the model: it can come from
-# the image alone. Evidence of faithfulness has to involve the model: the
+# about 0.1 of the centre map (dashed), which never looks at the image. A
+# pointing score well above the baselines therefore does not show that a map
+# reflects what the model learned: on this data much of it can come from the
+# image alone (the trained network's Grad-CAM scores near 1.0; the random
+# network's falls to the centre map's level). Evidence of faithfulness has to involve the model: the
 # sanity check of section 2 (which a faithful map must pass, though passing
 # does not prove faithfulness) or lesson 11's deletion curves.
 #

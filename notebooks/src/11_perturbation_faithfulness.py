@@ -286,9 +286,11 @@ print(f"A random map's deletion AUC minus {best}'s (the method with the lowest m
 claim("black deletion gap as a share of the blurred one", gap_black / gap_blur, at_most=0.35, quiet=True);
 
 # %% [markdown]
-# With black dots the gap nearly closes: the order of deletion hardly
-# matters any more. Scattered black pixels were never seen in training, so
-# the score measures the damage they do, not the map (Hooker et al. 2019
+# With black dots the gap shrinks to a fraction of the blurred one (printed:
+# both curves now fall fast, whatever the order), so the metric barely
+# separates a good map from a random one. Scattered black pixels were never
+# seen in training, so the score mostly measures the damage they do, not
+# the map (Hooker et al. 2019
 # make the same point: deleted pixels push images off the training data).
 #
 # ## 6. Explore
