@@ -362,3 +362,22 @@ def test_wrong_types_and_lengths_get_the_courses_own_words(shapes_spec):
     with pytest.raises(ValueError, match="2 class indices for 3 images") as err:
         A.saliency(shapes_spec, x, [0, 1])
     assert raised_by_project(err)
+
+
+def test_randomized_copy_of_a_wrapped_model_keeps_the_students_layer_paths():
+    """Dissecting the randomized copy of a student's model uses the same layer names as the model itself."""
+    import keras
+    from keras import layers
+
+    from helpers._graph import layer_names
+    from helpers.adapt import adapt
+    from helpers.metrics import randomized_copies, randomized_model
+
+    keras.utils.set_random_seed(4)
+    inner = keras.Sequential([keras.Input((32, 32, 3)), layers.Rescaling(1 / 255),
+                              layers.Conv2D(4, 3, activation="relu", name="c1"), layers.GlobalAveragePooling2D(),
+                              layers.Dense(3, name="out")], name="student")
+    wrapped = adapt(inner, verbose=False)
+    assert wrapped is not inner and "c1" in layer_names(wrapped)
+    assert layer_names(randomized_model(wrapped)) == layer_names(wrapped)
+    assert all(layer_names(m) == layer_names(wrapped) for _, m in randomized_copies(wrapped))

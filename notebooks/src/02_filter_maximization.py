@@ -122,20 +122,26 @@ with warnings.catch_warnings():   # a start with no gradient is flagged dead, an
     robust = T.standard(size, seed=SEED)
     moved = render(spec.model, O.channel(late, [FILTER] * 2, crop=CROP), transforms=robust, steps=STEPS,
                    lr=LR, seed=SEED, size=size, init=starts)
-titles = [f"{st} start, {tr}" + ("\n(no gradient: unchanged)" if r.dead[i] else "")
-          for i, st in enumerate(("grey", "smooth")) for tr, r in (("no transforms", plain), ("transforms", moved))]
-fig = plotting.image_grid([plain.images[0], moved.images[0], plain.images[1], moved.images[1]], titles, cols=2,
-                          cell=3.0, suptitle=f"{late} filter {FILTER}, border cropped")
+four = [plain.images[0], moved.images[0], plain.images[1], moved.images[1]]
+stripiness, _ = lesson02.stripe_orientation(np.stack(four))   # 1 = perfect stripes, about 0 = noise or blobs
+titles = [f"{st} start, {tr}" + ("\n(no gradient: unchanged)" if r.dead[i] else f"\nstripe coherence {c:.2f}")
+          for (i, st, tr, r), c in zip([(i, st, tr, r) for i, st in enumerate(("grey", "smooth"))
+                                        for tr, r in (("no transforms", plain), ("transforms", moved))], stripiness)]
+if spec.name.startswith("shapes"):
+    claim("stripe coherence with both changes minus the best single change", float(stripiness[3] - max(
+        stripiness[1], stripiness[2])), at_least=0.2, quiet=True)
+fig = plotting.image_grid(four, titles, cols=2, cell=3.0, suptitle=f"{late} filter {FILTER}, border cropped")
 fig
 
 # %% [markdown]
 # With the crop the border's pull is gone, but from grey noise alone (top
 # left) there is nothing to climb: this filter fires nowhere inside the
-# border. With both changes (bottom right) the filter climbs to clear
-# slanted stripes. Either change alone is not reliable: for each seed we
-# tried (`SEED` 0, 1 and 2), at least one of the two single changes (top
-# right, bottom left) gave only a faint or speckled picture or left the
-# start unchanged, and which one depended on the seed. Most `conv4` filters do fire somewhere inside the
+# border. The titles give each render's *stripe coherence* (1 for perfect
+# stripes, about 0 for noise or blobs; section 3 uses it too). With both
+# changes (bottom right) slanted stripes fill the picture and the coherence
+# is clearly the highest of the four. Either change alone (top right,
+# bottom left) gives at best a faint, speckled or partial pattern, or leaves
+# the start unchanged. Most `conv4` filters do fire somewhere inside the
 # border on grey noise (the line above counts those that do not), and
 # those have a gradient from the grey start too, with or without the crop.
 
@@ -250,11 +256,12 @@ fig
 # These kernels are far from cancelling and every unit stays active
 # (printed): the renders are washes whose colour follows the signs of the
 # per-colour sums $s_c$ (printed above; the titles give only the total).
-# Where one colour's sum is much smaller than the others, that colour
-# decides little: it ends up only just above (or below) half, and the
-# render comes out pale or mottled in that colour instead of one flat
-# colour, for example cyan with white patches where all three sums are
-# positive but red's is the smallest.
+# Only a colour whose sum is close to zero (a few hundredths) decides
+# little: it ends up near half, and the render comes out pale or mottled
+# in that colour instead of one flat colour (red's sum near zero with green
+# and blue positive gives cyan with white patches). A sum that is merely
+# several times smaller than the others, a few tenths, still saturates
+# its colour.
 #
 # ## 5. Pixels or a Fourier basis?
 #

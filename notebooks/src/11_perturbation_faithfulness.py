@@ -263,7 +263,7 @@ claim("pointing of Grad-CAM minus LIME's", table["Grad-CAM"][2] - table["LIME"][
 # hundredths on one small set is no ranking of methods in general. Two
 # disagreements teach more:
 #
-# * The **mask** wins the pointing game by definition, yet it deletes more
+# * The **mask** scores a perfect 1.00 in the pointing game by definition, yet it deletes more
 #   slowly than the mask grown by 3 px (a gap well outside its paired band): blur the object alone and a soft copy
 #   of it still stands out against the sharp background. Edges and contrast
 #   count, not only the pixels inside the outline.
