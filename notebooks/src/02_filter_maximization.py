@@ -138,8 +138,8 @@ fig
 # left) there is nothing to climb: this filter fires nowhere inside the
 # border. The titles give each render's *stripe coherence* (1 for perfect
 # stripes, about 0 for noise or blobs; section 3 uses it too). With both
-# changes (bottom right) slanted stripes fill the picture and the coherence
-# is clearly the highest of the four. Either change alone (top right,
+# changes (bottom right) the render is slanted bands and stripes, and its
+# coherence is clearly the highest of the four. Either change alone (top right,
 # bottom left) gives at best a faint, speckled or partial pattern, or leaves
 # the start unchanged. Most `conv4` filters do fire somewhere inside the
 # border on grey noise (the line above counts those that do not), and
