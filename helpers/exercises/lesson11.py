@@ -11,7 +11,7 @@ def deletion_point_exercise(model, image, class_index: int, saliency_map, count:
     """Check the class probability after the ``count`` most important pixels of ``saliency_map`` are deleted.
 
     A deleted pixel takes its value in :func:`helpers.faithfulness.blurred`'s
-    copy of ``image``; the order is ``np.argsort(-map, kind="stable")`` (the
+    copy of ``image``; the order is ``np.argsort(-map.ravel(), kind="stable")`` (the
     helper's random tie order is accepted too). Named wrong answers: the
     least important pixels deleted first, black instead of the blurred copy,
     the logit instead of the probability, and the drop from the intact

@@ -136,12 +136,13 @@ fig
 # %% [markdown]
 # With the crop the border's pull is gone, but from grey noise alone (top
 # left) there is nothing to climb: this filter fires nowhere inside the
-# border. The titles give each render's *stripe coherence* (1 for perfect
-# stripes, about 0 for noise or blobs; section 3 uses it too). With both
-# changes (bottom right) the render is slanted bands and stripes, and its
-# coherence is clearly the highest of the four. Either change alone (top right,
-# bottom left) gives at best a faint, speckled or partial pattern, or leaves
-# the start unchanged. Most `conv4` filters do fire somewhere inside the
+# border. The titles give each render's *stripe coherence*: how much the
+# picture's local edges share one direction (1 for perfect stripes, about 0
+# for noise or blobs; section 3 uses it too). With both changes (bottom
+# right) the render is slanted bands and stripes, and its coherence is
+# clearly the highest of the four. Either change alone (top right, bottom
+# left) reaches at best a faint, speckled or partial pattern: the stripes
+# need both. Most `conv4` filters do fire somewhere inside the
 # border on grey noise (the line above counts those that do not), and
 # those have a gradient from the grey start too, with or without the crop.
 
@@ -174,16 +175,18 @@ print(f"{dead} of the {sum(len(t) for t in tops.values())} filters had a zero gr
 if spec.name.startswith("shapes"):
     claim(f"{late} renders that are stripes", int(stripes.sum()), at_least=8, quiet=True)
     claim(f"{late} stripes: largest angle away from horizontal or vertical", worst, at_most=15, quiet=True)
-fig = plotting.image_grid(grids[late].images, [f"{late}:{k}" for k in tops[late]], cols=8, cell=1.6,
+fig = plotting.image_grid(grids[late].images, [f"{late}:{k}\ncoherence {c:.2f}" for k, c in zip(tops[late], coherence)],
+                          cols=8, cell=1.6,
                           suptitle=f"{late}: the {len(tops[late])} most active filters")
-fig.subplots_adjust(hspace=0.3)
+fig.subplots_adjust(hspace=0.45)
 fig
 
 # %% [markdown]
 # Most `conv4` renders are **stripes** close to horizontal or vertical,
 # which fits lesson 01: most `conv4` channels fire most for the stripe
-# classes. The others have no single direction: lattices of blobs, or a
-# tangle of short lines. The middle layer:
+# classes (titles: the stripe coherence of section 2). The others are less regular: blobs,
+# dashes or bars over a noisy field, or a tangle of short lines. The middle
+# layer:
 
 # %%
 middle = spec.layers["middle"]
@@ -194,6 +197,8 @@ if spec.name.startswith("shapes"):
 fig = plotting.image_grid(grids[middle].images, [f"{middle}:{k}" + (" flat" if f else "")
                                                  for k, f in zip(tops[middle], flat)],
                           cols=8, cell=1.6, suptitle=f"{middle}: the {len(tops[middle])} most active filters")
+for ax in fig.axes:
+    ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])   # frames: some renders are white
 fig.subplots_adjust(hspace=0.3)
 fig
 
@@ -208,7 +213,8 @@ fig
 # *Goal: explain the flat renders with the formula, on the first layer.*
 # The model maps a pixel value $v \in [0, 1]$ to $u = 2v - 1$; a unit of
 # filter $k$ computes $z_{ij} = b_k + \sum W \cdot u$ over its $3\times3$
-# patch. Let $s_c = \sum_{u,v} W_{u,v,c,k}$ be the weight sum of colour $c$.
+# patch. Let $s_c = \sum_{a,b} W_{a,b,c,k}$ (over the kernel's rows $a$ and
+# columns $b$) be the weight sum of colour $c$.
 # **If every unit inside the crop is active** ($z_{ij} > 0$: the ReLU
 # passes it unchanged), the objective is the mean of $z$, and since every
 # pixel sits in nine patches, up to the border
@@ -276,7 +282,7 @@ fig
 
 # %%
 eight = tops[late][:8]
-fourier = render(spec.model, O.channel(late, eight, crop=CROP), param="fourier", transforms=robust[:-1],
+fourier = render(spec.model, O.channel(late, eight, crop=CROP), param="fourier", transforms=robust[:-1],  # [:-1]: no clip, the sigmoid keeps [0, 1]
                  steps=STEPS, lr=LR, seed=SEED, size=size)
 pixel = grids[late].images[:8]
 def fine_detail(ims):   # share of the image's variation at wavelengths under 4 pixels
@@ -373,8 +379,8 @@ if net is not None:
 #   $x \leftarrow x + \eta\, g / \mathrm{rms}(g)$. Crop the border units out
 #   of the objective, or a filter can pile up against the zero padding.
 # * A filter silent on its start has no gradient there; a smooth start
-#   together with random transforms (which also reduce speckle) got filter
-#   0 climbing.
+#   together with random transforms (which also reduce speckle) took filter
+#   0 to stripes, which neither change reached alone.
 # * On the first layer, while all its units stay active, a filter wants a
 #   flat wash (several `conv2` renders are washes too); most active `conv4` filters want
 #   stripes near horizontal or vertical.

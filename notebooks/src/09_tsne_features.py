@@ -10,7 +10,8 @@
 #
 # **What you'll do**
 # * compute t-SNE's neighbour probabilities by hand, then map the features to 2-D;
-# * measure the map (k-NN accuracy, silhouette) against raw pixels and an untrained network;
+# * measure the features and the map (k-NN accuracy; the silhouette of the features) against raw pixels and an
+#   untrained network;
 # * check whether points out of place in the map are out of place in the features too.
 #
 # **What you'll learn**
@@ -73,8 +74,8 @@ print(f"{len(x)} images {x.shape[1:]}, {len(class_names)} classes; penultimate l
 # perplexity (entropy in nats here, so the perplexity is $e^{H}$, the same
 # number as $2^{H}$ in bits). With only 64 points the code caps the
 # perplexity at $(64-1)/3 = 21$, so that a neighbourhood stays a small part
-# of the set; the maps below use all `N_IMAGES` points (1,000 by default), where the
-# cap does not bite.
+# of the set; the maps below use hundreds of points (`N_IMAGES`, 1,000 by default; the
+# panel 400), where the cap does not bite.
 
 # %%
 # For a flat model this is keras.Model(spec.model.inputs[0], spec.layer(layer).output);
@@ -303,9 +304,10 @@ q_nn.check(answer);
 
 # %% [markdown]
 # ## On a real ImageNet network
-# VGG16's penultimate layer holds 4096 features. A t-SNE of those features
+# VGG16's penultimate layer holds 4096 features. A t-SNE of such features
 # for thousands of ImageNet photos groups them by content: dogs with dogs,
-# boats with boats (Karpathy's "t-SNE visualization of CNN codes"). Here the
+# boats with boats (Karpathy's "t-SNE visualization of CNN codes" did it with
+# the 4096 fc7 features of an AlexNet-style ImageNet network). Here the
 # same helpers map the sample photos, each in four views (as it is, mirrored,
 # and two crops), so each photo is a small "class" of its own; this section
 # runs where the weights can be fetched (on Colab, say).

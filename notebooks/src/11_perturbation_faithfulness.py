@@ -307,7 +307,7 @@ panel
 # ## Exercise: one point of a deletion curve, by hand
 # Take the first evaluation image `x[0]`, its class `y[0]` and its saliency
 # map `maps1["saliency"][0]`. Delete its **410 most important pixels** (10%
-# of 4,096, in the order of `np.argsort(-map, kind="stable")`): each takes its
+# of 4,096, in the order of `np.argsort(-map.ravel(), kind="stable")` on the flattened map): each takes its
 # value in the blurred copy `faithfulness.blurred(x[:1])[0]`. Give the class
 # probability `model` assigns to `y[0]` for the result, as one number; it
 # passes within 0.001. If you are stuck, `q.hint()` gives a nudge.
