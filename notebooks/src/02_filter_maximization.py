@@ -123,10 +123,12 @@ with warnings.catch_warnings():   # a start with no gradient is flagged dead, an
     moved = render(spec.model, O.channel(late, [FILTER] * 2, crop=CROP), transforms=robust, steps=STEPS,
                    lr=LR, seed=SEED, size=size, init=starts)
 four = [plain.images[0], moved.images[0], plain.images[1], moved.images[1]]
-stripiness, _ = lesson02.stripe_orientation(np.stack(four))   # 1 = perfect stripes, about 0 = noise or blobs
-titles = [f"{st} start, {tr}" + ("\n(no gradient: unchanged)" if r.dead[i] else f"\nstripe coherence {c:.2f}")
-          for (i, st, tr, r), c in zip([(i, st, tr, r) for i, st in enumerate(("grey", "smooth"))
-                                        for tr, r in (("no transforms", plain), ("transforms", moved))], stripiness)]
+stripiness, _ = lesson02.stripe_orientation(np.stack(four))   # 1 = perfect stripes; noise and blobs well under 0.5
+runs = [(plain, 0), (moved, 0), (plain, 1), (moved, 1)]         # (render, which start), in the order of `four`
+names = ["grey start, no transforms", "grey start, transforms", "smooth start, no transforms", "smooth start, transforms"]
+titles = []
+for name, (r, i), c in zip(names, runs, stripiness):
+    titles.append(name + ("\n(no gradient: unchanged)" if r.dead[i] else f"\nstripe coherence {c:.2f}"))
 if spec.name.startswith("shapes"):
     claim("stripe coherence with both changes minus the best single change", float(stripiness[3] - max(
         stripiness[1], stripiness[2])), at_least=0.2, quiet=True)
@@ -137,8 +139,9 @@ fig
 # With the crop the border's pull is gone, but from grey noise alone (top
 # left) there is nothing to climb: this filter fires nowhere inside the
 # border. The titles give each render's *stripe coherence*: how much the
-# picture's local edges share one direction (1 for perfect stripes, about 0
-# for noise or blobs; section 3 uses it too). With both changes (bottom
+# picture's local edges share one direction (1 for perfect stripes; the
+# noise, dots and blobs of this lesson score well under 0.5, and section 3
+# counts a render above 0.5 as stripes). With both changes (bottom
 # right) the render is slanted bands and stripes, and its coherence is
 # clearly the highest of the four. Either change alone (top right, bottom
 # left) reaches at best a faint, speckled or partial pattern: the stripes
@@ -170,7 +173,7 @@ off_axis = np.minimum(angle % 90, 90 - angle % 90)   # degrees away from horizon
 worst = float(off_axis[stripes].max()) if stripes.any() else 0.0
 print(f"{dead} of the {sum(len(t) for t in tops.values())} filters had a zero gradient throughout (flagged dead). "
       f"In {late}, {int(stripes.sum())} of the {len(stripes)} renders are stripes (a coherence above 0.5, on a scale "
-      "where perfect stripes score 1 and dots about 0)"
+      "where perfect stripes score 1 and the dot lattices here well under 0.5)"
       + (f", all within {worst:.0f}° of horizontal or vertical." if stripes.any() else "."))
 if spec.name.startswith("shapes"):
     claim(f"{late} renders that are stripes", int(stripes.sum()), at_least=8, quiet=True)
@@ -191,7 +194,8 @@ fig
 # %%
 middle = spec.layers["middle"]
 flat = grids[middle].images.std(axis=(1, 2, 3)) < 0.1
-print(f"{int(flat.sum())} of these {len(flat)} renders are nearly flat (pixel standard deviation under 0.1).")
+print(f"{int(flat.sum())} of these {len(flat)} renders are a nearly flat black, white or grey (standard deviation "
+      "over all pixels and colours under 0.1; a flat saturated colour would not count).")
 if spec.name.startswith("shapes"):
     claim(f"nearly flat {middle} renders", int(flat.sum()), between=(2, 7), quiet=True)
 fig = plotting.image_grid(grids[middle].images, [f"{middle}:{k}" + (" flat" if f else "")
@@ -204,7 +208,7 @@ fig
 
 # %% [markdown]
 # The `conv2` filters marked *flat* want a black or white wash with at most
-# sparse dots; a few others a light wash with dots or dashes; the rest
+# sparse dots; a few others a coloured or light wash with dots or dashes; the rest
 # stripes, straight or wavy, in several directions.
 # Why would a filter want no pattern at all?
 #
@@ -380,7 +384,7 @@ if net is not None:
 #   of the objective, or a filter can pile up against the zero padding.
 # * A filter silent on its start has no gradient there; a smooth start
 #   together with random transforms (which also reduce speckle) took filter
-#   0 to stripes, which neither change reached alone.
+#   0 furthest towards stripes; neither change alone came close.
 # * On the first layer, while all its units stay active, a filter wants a
 #   flat wash (several `conv2` renders are washes too); most active `conv4` filters want
 #   stripes near horizontal or vertical.
