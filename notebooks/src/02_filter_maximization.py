@@ -187,9 +187,10 @@ fig
 # %% [markdown]
 # Most `conv4` renders are **stripes** close to horizontal or vertical,
 # which fits lesson 01: most `conv4` channels fire most for the stripe
-# classes (titles: the stripe coherence of section 2). The others are less regular: blobs,
-# dashes or bars over a noisy field, or a tangle of short lines. The middle
-# layer:
+# classes (titles: the stripe coherence of section 2). The others are other
+# patterns, most often lattices of dots or dashes: as regular as stripes, but
+# with edges running several ways, so their coherence is lower (a lattice of
+# dashes can land just under 0.5). The middle layer:
 
 # %%
 middle = spec.layers["middle"]
