@@ -60,7 +60,9 @@ def _inner_prefix(parent, layer, path: str, prefix: str) -> str:
     transparent: the user's layers keep the paths they have in the user's own
     model (``mobilenetv2_1.00_96/out_relu``, not ``sequential/mobilenetv2_1.00_96/out_relu``).
     """
-    if getattr(parent, "_course_adapter", False) and _is_model(layer):
+    from helpers.adapt import is_adapter
+
+    if _is_model(layer) and is_adapter(parent):
         return prefix
     return path + SEP
 

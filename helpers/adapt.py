@@ -144,6 +144,18 @@ def _conversion(scale: str, x):
     return x
 
 
+def is_adapter(model) -> bool:
+    """True for a wrapper made by :func:`adapt`, and for Keras clones of one (a clone keeps the wrapper's name and
+    its ``rgb_0_1`` input, though not the Python attribute set on the original)."""
+    from helpers._graph import _is_model
+
+    if getattr(model, "_course_adapter", False):
+        return True
+    first = model.layers[0] if getattr(model, "layers", None) else None
+    return (str(getattr(model, "name", "")).endswith("_course") and getattr(first, "name", "") == "rgb_0_1"
+            and any(_is_model(layer) for layer in model.layers))
+
+
 def adapt(model, preprocess: str | None = None, verbose: bool = True):
     """``model`` itself when it takes [0, 1] RGB, else a wrapper that takes [0, 1] RGB and converts inside.
 
@@ -160,7 +172,7 @@ def adapt(model, preprocess: str | None = None, verbose: bool = True):
 
     if preprocess is not None and preprocess not in CONVENTIONS:
         raise ValueError(f"preprocess={preprocess!r}; choose one of {', '.join(CONVENTIONS)}")
-    if getattr(model, "_course_adapter", False):
+    if is_adapter(model):
         return model
     shape = _input_shape(model)
     if len(model.outputs) > 1:

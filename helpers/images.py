@@ -301,7 +301,9 @@ def model_batch(images, what: str = "images", model=None) -> np.ndarray:
         raise ImageError(f"{what} have values in [{lo:.3g}, {hi:.3g}], but the course's models take RGB in "
                          "[0, 1]. They look like 0..255 pixel values: divide by 255.")
     if hi > 1.5 or lo < -0.5:  # e.g. an unclipped gradient-ascent result: legitimate, but say so
-        if lo < -0.5 and model is not None and getattr(model, "_course_adapter", False):
+        from helpers.adapt import is_adapter
+
+        if lo < -0.5 and model is not None and is_adapter(model):
             raise ImageError(f"{what} have values in [{lo:.3g}, {hi:.3g}]: they look already preprocessed for the "
                              "model (e.g. by preprocess_input). The course applies the model's preprocessing itself: "
                              "give the images in [0, 1] (pixel values / 255).")

@@ -119,21 +119,12 @@ def _fresh_value(layer, var, seed: int) -> np.ndarray:
     return np.asarray(init.__class__.from_config(cfg)(tuple(var.shape), dtype=var.dtype))
 
 
-def _keep_adapter(model, clone):
-    """Mark ``clone`` as a conversion wrapper (:func:`helpers.adapt.adapt`) when ``model`` is one, so that its
-    layers keep the student's own paths (a Keras clone drops the mark)."""
-    if getattr(model, "_course_adapter", False):
-        clone._course_adapter = True
-    return clone
-
-
 def _reinitialise_top_down(model, seed: int):
     """Clone ``model`` and re-initialise its weighted layers from the top; yield ``(name, clone)`` after each."""
     import keras
 
     work = keras.models.clone_model(model)
     work.set_weights(model.get_weights())
-    _keep_adapter(model, work)
     weighted = [layer for layer in work.layers if layer.weights]
     for depth, layer in enumerate(reversed(weighted)):
         for j, var in enumerate(layer.weights):
@@ -153,7 +144,7 @@ def randomized_copies(model, seed: int = 0):
     for name, work in _reinitialise_top_down(model, seed):
         stage = keras.models.clone_model(work)
         stage.set_weights(work.get_weights())
-        yield name, _keep_adapter(work, stage)
+        yield name, stage
 
 
 def randomized_model(model, seed: int = 0):
