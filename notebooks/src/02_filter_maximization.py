@@ -185,9 +185,8 @@ fig.subplots_adjust(hspace=0.45)
 fig
 
 # %% [markdown]
-# Most `conv4` renders are **stripes** close to horizontal or vertical,
-# which fits lesson 01: most `conv4` channels fire most for the stripe
-# classes (titles: the stripe coherence of section 2). The others are other
+# Most `conv4` renders are **stripes** close to horizontal or vertical
+# (titles: the stripe coherence of section 2). The others are other
 # patterns, most often lattices of dots or dashes: as regular as stripes, but
 # with edges running several ways, so their coherence is lower (a lattice of
 # dashes can land just under 0.5). The middle layer:
@@ -239,22 +238,18 @@ sums = W1.sum(axis=(0, 1, 2))
 units = activations.get_activations(spec.model, grids[early].images[:8], early)[early][:, CROP:-CROP, CROP:-CROP]
 active = [float((units[i, ..., k] > 0).mean()) for i, k in enumerate(eight1)]
 balance = np.abs(sums[eight1]) / np.abs(W1[..., eight1]).sum(axis=(0, 1, 2))
-signs = ["".join("+" if v else "-" for v in pushes) for pushes in (W1[..., eight1].sum(axis=(0, 1)) > 0).T]
-follow = int(np.all((W1[..., eight1].sum(axis=(0, 1)) > 0) == (grids[early].images[:8].mean(axis=(1, 2)).T > 0.5),
-                    axis=0).sum())
-per_colour = W1[..., eight1].sum(axis=(0, 1))                   # [3 colours, 8 filters]
+per_colour = W1[..., eight1].sum(axis=(0, 1))                   # s_c: [3 colours, 8 filters]
+bright = grids[early].images[:8].mean(axis=(1, 2)).T > 0.5       # [3 colours, 8 filters]
+follow = int(np.all((per_colour > 0) == bright, axis=0).sum())  # renders whose every colour follows its sign
 print("Per-colour sums (s_R, s_G, s_B): " + ", ".join(
     f"{k}: ({', '.join(f'{v:+.2f}' for v in per_colour[:, i])})" for i, k in enumerate(eight1)) +
       f". In {follow} of 8 renders each colour's mean brightness is above one half exactly where its sum is positive.")
 print(("At every render, all" if min(active) == 1 else f"At every render, at least {min(active):.0%}") +
       f" of the filter's units inside the crop are active; each kernel's weights sum to at least "
       f"{balance.min():.0%} of the sum of their absolute values.")
-pushes_up = W1[..., eight1].sum(axis=(0, 1)) > 0                 # [3 colours, 8 filters]
-bright = grids[early].images[:8].mean(axis=(1, 2)).T > 0.5       # [3 colours, 8 filters]
 if spec.name.startswith("shapes"):
     claim(f"{early}: share of units active at the renders (smallest of 8)", min(active), at_least=0.95, quiet=True)
-    claim(f"{early} renders whose colour follows the sign of the weight sums (of 8)",
-          int(np.all(pushes_up == bright, axis=0).sum()), at_least=6, quiet=True)
+    claim(f"{early} renders whose colour follows the sign of the weight sums (of 8)", follow, at_least=6, quiet=True)
 fig = plotting.image_grid(list(activations.kernel_images(W1)[eight1]) + list(grids[early].images[:8]),
                           [f"{k}: sum {sums[k]:+.1f}" for k in eight1] + [f"render {k}" for k in eight1],
                           cols=8, cell=1.6, suptitle=f"{early}: kernels (top) and renders (bottom)")

@@ -294,8 +294,9 @@ claim("black deletion gap as a share of the blurred one", gap_black / gap_blur, 
 # make the same point: deleted pixels push images off the training data).
 #
 # ## 6. Explore
-# The panel draws one image's curves against a random map; they end at that
-# image's fully blurred probability (printed in section 4 for the circle).
+# The panel draws one image's curves against a random map; its deletion curves
+# end, and its insertion curves start, at that image's fully blurred
+# probability (printed in section 4 for the circle).
 
 # %%
 from helpers.widgets.perturbation import PerturbationPanel
