@@ -30,7 +30,9 @@ Other forms::
     claim("the completeness error", err, at_most=0.05)
 
 ``COURSE_CLAIMS=off`` turns enforcement off (a ``COURSE_MODEL`` other than
-``auto`` or ``shapes`` implies it: the text's figures are the shapes CNN's);
+``auto`` or ``shapes`` implies it: the text's figures are the shapes CNN's;
+so does a lesson whose last :func:`helpers.models.load_model` gave another
+model, e.g. ``MODEL = "vgg16"`` in its Parameters cell, see :func:`about_model`);
 ``COURSE_CLAIMS=strict`` enforces even in fast mode.
 """
 
@@ -60,6 +62,22 @@ class Claim:
         return _line(self)
 
 
+#: The model the lesson's claims are about: the name of the last model
+#: :func:`helpers.models.load_model` returned (``None`` before any).
+_SUBJECT: dict[str, str | None] = {"name": None}
+
+
+def about_model(name: str | None) -> None:
+    """Tell the claims which model the lesson now runs on (``load_model`` calls this).
+
+    The lessons' figures are those of the shapes CNNs: on any other model a
+    claim is not enforced (a miss prints that the text describes the shapes
+    CNN), so a lesson needs no ``if spec.name.startswith("shapes")`` around
+    its claims.
+    """
+    _SUBJECT["name"] = None if name is None else str(name)
+
+
 def _mode() -> str:
     """``enforce`` / ``strict`` (the build), ``off`` (another model) or ``report`` (a learner's session)."""
     mode = os.environ.get("COURSE_CLAIMS", "").strip().lower()
@@ -67,6 +85,9 @@ def _mode() -> str:
         return mode
     if os.environ.get("COURSE_MODEL", "auto").strip().lower() not in {"", "auto", "shapes"}:
         return "off"  # the lessons' figures are those of the shapes CNN; another model has its own
+    subject = _SUBJECT["name"]
+    if subject is not None and not subject.lower().startswith("shapes"):
+        return "off"  # the lesson loaded another model (MODEL = "vgg16" ...)
     return "enforce" if mode == "enforce" else "report"
 
 

@@ -475,6 +475,15 @@ def load_model(name: str = "auto", weights="auto", verbose: bool = True) -> Mode
       verbose: print one line when ``auto`` follows ``COURSE_MODEL``, and one
         when the weights are random because of ``COURSE_WEIGHTS``.
     """
+    spec = _load_model(name, weights, verbose)
+    from helpers import claims
+
+    claims.about_model(spec.name)  # a lesson's claims describe the shapes CNNs; on another model they rest
+    return spec
+
+
+def _load_model(name: str = "auto", weights="auto", verbose: bool = True) -> ModelSpec:
+    """What :func:`load_model` loads, before it tells the claims."""
     key = str(name).lower()
     from_env = weights == "auto" and course_weights() == "random"
     if weights == "auto":

@@ -5,8 +5,16 @@ import json
 import numpy as np
 import pytest
 
-from helpers import config
+from helpers import claims, config
 from helpers.claims import ClaimError, claim, holds
+
+
+@pytest.fixture(autouse=True)
+def no_model_yet():
+    """Each test starts before any lesson loaded a model."""
+    claims.about_model(None)
+    yield
+    claims.about_model(None)
 
 
 @pytest.fixture
@@ -83,6 +91,26 @@ def test_another_model_turns_enforcement_off(build, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_MODEL", "shapes")
     with pytest.raises(ClaimError):
         claim("figure", 0.2, at_least=0.5, quiet=True)
+
+
+def test_a_lesson_run_on_another_model_by_its_parameters_cell_is_not_enforced(build, capsys):
+    """MODEL = "vgg16" in a Parameters cell: load_model tells the claims, and the build does not fail."""
+    claims.about_model("vgg16")
+    c = claim("figure", 0.2, at_least=0.5, quiet=True)
+    assert not c.enforced and "the text describes the shapes CNN" in capsys.readouterr().out
+    claims.about_model("shapes_shortcut")   # every shapes CNN is what the text describes
+    with pytest.raises(ClaimError):
+        claim("figure", 0.2, at_least=0.5, quiet=True)
+
+
+def test_load_model_tells_the_claims_which_model_the_lesson_runs_on(build):
+    from helpers.models import load_model
+
+    load_model("shapes")
+    with pytest.raises(ClaimError):
+        claim("figure", 0.2, at_least=0.5, quiet=True)
+    load_model("vgg16", weights=None, verbose=False)
+    assert not claim("figure", 0.2, at_least=0.5, quiet=True).enforced
 
 
 def test_random_imagenet_weights_leave_the_shapes_claims_checked(build, monkeypatch):

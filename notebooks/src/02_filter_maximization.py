@@ -32,7 +32,7 @@ SEED = 0
 import numpy as np
 import tensorflow as tf
 from helpers import activations, config, objectives as O, param as P, plotting, shapes, transforms as T
-from helpers.claims import claim
+from helpers.claims import claim   # claim(...) checks a figure the text relies on; silent while it holds
 from helpers.exercises import lesson02
 from helpers.models import load_model
 from helpers.render import render
@@ -107,13 +107,12 @@ A = activations.get_activations(spec.model, grey, late)[late][0]   # one forward
 H, W = A.shape[:2]
 inside = A[CROP:H - CROP, CROP:W - CROP].mean(axis=(0, 1))       # each filter's cropped objective
 n_late = len(inside)
-print(f"With the crop, filter {FILTER}'s objective on the grey start is {inside[FILTER]:.3f}"
-      + (": no unit inside the border fires, so there is no gradient to climb." if inside[FILTER] == 0 else ".")
-      + f" {int(np.sum(inside == 0))} of the {n_late} {late} filters fire nowhere inside the border on this start.")
-if spec.name.startswith("shapes"):
-    claim(f"filter {FILTER}'s cropped objective on the grey start", float(inside[FILTER]), equals=0.0, quiet=True)
-    claim(f"{late} filters silent inside the border on the grey start", int(np.sum(inside == 0)),
-          between=(4, 20), quiet=True)
+print(f"{late}'s map is {H}x{W}; CROP = {CROP} keeps the central {H - 2 * CROP}x{W - 2 * CROP} units.")
+print(f"There, filter {FILTER}'s objective on the grey start is {inside[FILTER]:.3f}"
+      + (": no unit fires, so there is no gradient to climb." if inside[FILTER] == 0 else "."))
+print(f"{int(np.sum(inside == 0))} of the {n_late} {late} filters fire nowhere there on this start.")
+claim(f"filter {FILTER}'s cropped objective on the grey start", float(inside[FILTER]), equals=0.0, quiet=True)
+claim(f"{late} filters silent inside the border on the grey start", int(np.sum(inside == 0)), between=(4, 20), quiet=True)
 starts = np.concatenate([grey, P.FourierParam(1, size, size, seed=SEED).numpy()])
 with warnings.catch_warnings():   # a start with no gradient is flagged dead, and shown unchanged
     warnings.simplefilter("ignore")
@@ -129,16 +128,19 @@ names = ["grey start, no transforms", "grey start, transforms", "smooth start, n
 titles = []
 for name, (r, i), c in zip(names, runs, stripiness):
     titles.append(name + ("\n(no gradient: unchanged)" if r.dead[i] else f"\nstripe coherence {c:.2f}"))
-if spec.name.startswith("shapes"):
-    claim("stripe coherence with both changes minus the best single change", float(stripiness[3] - max(
-        stripiness[1], stripiness[2])), at_least=0.2, quiet=True)
+claim("the grey start with transforms gets a gradient", not bool(moved.dead[0]), quiet=True)
+claim("stripe coherence with both changes minus the best single change",
+      float(stripiness[3] - max(stripiness[1], stripiness[2])), at_least=0.2, quiet=True)
 fig = plotting.image_grid(four, titles, cols=2, cell=3.0, suptitle=f"{late} filter {FILTER}, border cropped")
 fig
 
 # %% [markdown]
 # With the crop the border's pull is gone, but from grey noise alone (top
 # left) there is nothing to climb: this filter fires nowhere inside the
-# border. The titles give each render's *stripe coherence*: how much the
+# border. With transforms (top right) the network never sees the start
+# itself but a shifted, zoomed, rotated and resampled copy of it; on such
+# copies some unit fires, so the grey start gets a gradient after all.
+# The titles give each render's *stripe coherence*: how much the
 # picture's local edges share one direction (1 for perfect stripes; the
 # noise, dots and blobs of this lesson score well under 0.5, and section 3
 # counts a render above 0.5 as stripes). With both changes (bottom
@@ -171,13 +173,11 @@ coherence, angle = lesson02.stripe_orientation(grids[late].images)
 stripes = coherence > 0.5
 off_axis = np.minimum(angle % 90, 90 - angle % 90)   # degrees away from horizontal or vertical
 worst = float(off_axis[stripes].max()) if stripes.any() else 0.0
-print(f"{dead} of the {sum(len(t) for t in tops.values())} filters had a zero gradient throughout (flagged dead). "
-      f"In {late}, {int(stripes.sum())} of the {len(stripes)} renders are stripes (a coherence above 0.5, on a scale "
-      "where perfect stripes score 1 and the dot lattices here well under 0.5)"
+print(f"{dead} of the {sum(len(t) for t in tops.values())} filters had no gradient at all (flagged dead).")
+print(f"In {late}, {int(stripes.sum())} of the {len(stripes)} renders are stripes (coherence above 0.5)"
       + (f", all within {worst:.0f}° of horizontal or vertical." if stripes.any() else "."))
-if spec.name.startswith("shapes"):
-    claim(f"{late} renders that are stripes", int(stripes.sum()), at_least=8, quiet=True)
-    claim(f"{late} stripes: largest angle away from horizontal or vertical", worst, at_most=15, quiet=True)
+claim(f"{late} renders that are stripes", int(stripes.sum()), at_least=8, quiet=True)
+claim(f"{late} stripes: largest angle away from horizontal or vertical", worst, at_most=15, quiet=True)
 fig = plotting.image_grid(grids[late].images, [f"{late}:{k}\ncoherence {c:.2f}" for k, c in zip(tops[late], coherence)],
                           cols=8, cell=1.6,
                           suptitle=f"{late}: the {len(tops[late])} most active filters")
@@ -194,10 +194,9 @@ fig
 # %%
 middle = spec.layers["middle"]
 flat = grids[middle].images.std(axis=(1, 2, 3)) < 0.1
-print(f"{int(flat.sum())} of these {len(flat)} renders are a nearly flat black, white or grey (standard deviation "
-      "over all pixels and colours under 0.1; a flat saturated colour would not count).")
-if spec.name.startswith("shapes"):
-    claim(f"nearly flat {middle} renders", int(flat.sum()), between=(2, 7), quiet=True)
+print(f"{int(flat.sum())} of these {len(flat)} renders are nearly flat black, white or grey "
+      "(standard deviation over all pixels and colours under 0.1).")
+claim(f"nearly flat {middle} renders", int(flat.sum()), between=(2, 7), quiet=True)
 fig = plotting.image_grid(grids[middle].images, [f"{middle}:{k}" + (" flat" if f else "")
                                                  for k, f in zip(tops[middle], flat)],
                           cols=8, cell=1.6, suptitle=f"{middle}: the {len(tops[middle])} most active filters")
@@ -241,27 +240,25 @@ balance = np.abs(sums[eight1]) / np.abs(W1[..., eight1]).sum(axis=(0, 1, 2))
 per_colour = W1[..., eight1].sum(axis=(0, 1))                   # s_c: [3 colours, 8 filters]
 bright = grids[early].images[:8].mean(axis=(1, 2)).T > 0.5       # [3 colours, 8 filters]
 follow = int(np.all((per_colour > 0) == bright, axis=0).sum())  # renders whose every colour follows its sign
-print("Per-colour sums (s_R, s_G, s_B): " + ", ".join(
-    f"{k}: ({', '.join(f'{v:+.2f}' for v in per_colour[:, i])})" for i, k in enumerate(eight1)) +
-      f". In {follow} of 8 renders each colour's mean brightness is above one half exactly where its sum is positive.")
+print(f"In {follow} of 8 renders each colour is brighter than one half exactly where its sum s_c is positive.")
 print(("At every render, all" if min(active) == 1 else f"At every render, at least {min(active):.0%}") +
       f" of the filter's units inside the crop are active; each kernel's weights sum to at least "
       f"{balance.min():.0%} of the sum of their absolute values.")
-if spec.name.startswith("shapes"):
-    claim(f"{early}: share of units active at the renders (smallest of 8)", min(active), at_least=0.95, quiet=True)
-    claim(f"{early} renders whose colour follows the sign of the weight sums (of 8)", follow, at_least=6, quiet=True)
+claim(f"{early}: share of units active at the renders (smallest of 8)", min(active), at_least=0.95, quiet=True)
+claim(f"{early} renders whose colour follows the sign of the weight sums (of 8)", follow, at_least=6, quiet=True)
 fig = plotting.image_grid(list(activations.kernel_images(W1)[eight1]) + list(grids[early].images[:8]),
-                          [f"{k}: sum {sums[k]:+.1f}" for k in eight1] + [f"render {k}" for k in eight1],
-                          cols=8, cell=1.6, suptitle=f"{early}: kernels (top) and renders (bottom)")
+                          ["filter {}\nR{:+.2f}\nG{:+.2f}\nB{:+.2f}".format(k, *per_colour[:, i])
+                           for i, k in enumerate(eight1)] + [f"render {k}" for k in eight1],
+                          cols=8, cell=1.8, suptitle=f"{early}: kernels with their sums s_R, s_G, s_B (top), renders (bottom)")
 for ax in fig.axes:
     ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])   # frames: some renders are white
-fig.subplots_adjust(hspace=0.3)
+fig.subplots_adjust(hspace=0.6)
 fig
 
 # %% [markdown]
 # These kernels are far from cancelling and every unit stays active
 # (printed): the renders are washes whose colour follows the signs of the
-# per-colour sums $s_c$ (printed above; the titles give only the total).
+# per-colour sums $s_c$ (the kernels' titles).
 # Only a colour whose sum is close to zero (a few hundredths) decides
 # little: it ends up near half, and the render comes out pale or mottled
 # in that colour instead of one flat colour (red's sum near zero with green
@@ -294,14 +291,13 @@ turn = np.abs((ang_f - angle[:8] + 90) % 180 - 90)
 kept = int(np.sum(stripes[:8] & (coh_f > 0.5) & (turn < 15)))
 smoother = int(np.sum(fine_detail(fourier.images) < fine_detail(pixel)))
 ratio = float(np.mean(fourier.best_values / grids[late].best_values[:8]))
-print(f"Of the {int(stripes[:8].sum())} filters whose pixel render is stripes, {kept} keep their direction (within 15°). "
-      f"{smoother} of the 8 Fourier renders have less fine detail (variation at wavelengths under 4 pixels) than "
-      f"their pixel twin, and on average they reach {ratio:.0%} of its objective.")
-if spec.name.startswith("shapes"):
-    claim("pixel stripes whose direction the Fourier render keeps (share)", kept / max(int(stripes[:8].sum()), 1),
-          at_least=0.8, quiet=True)
-    claim("Fourier renders with less fine detail than their pixel twin (of 8)", smoother, at_least=7, quiet=True)
-    claim("Fourier objective over pixel objective (mean of 8)", ratio, at_most=0.9, quiet=True)
+print(f"Of the {int(stripes[:8].sum())} filters whose pixel render is stripes, {kept} keep their direction (within 15°).")
+print(f"{smoother} of the 8 Fourier renders have less fine detail (wavelengths under 4 pixels) than their pixel twin;")
+print(f"on average they reach {ratio:.0%} of its objective.")
+claim("pixel stripes whose direction the Fourier render keeps (share)", kept / max(int(stripes[:8].sum()), 1),
+      at_least=0.8, quiet=True)
+claim("Fourier renders with less fine detail than their pixel twin (of 8)", smoother, at_least=7, quiet=True)
+claim("Fourier objective over pixel objective (mean of 8)", ratio, at_most=0.9, quiet=True)
 fig = plotting.image_grid(np.concatenate([pixel, fourier.images]), [f"pixel {k}" for k in eight] +
                           [f"Fourier {k}" for k in eight], cols=8, cell=1.6,
                           suptitle=f"{late}: the same filters, two parameterizations")
@@ -390,6 +386,10 @@ if net is not None:
 #
 # * Try `O.neuron(late, k)` (one position) against `O.channel(late, k)`; and
 #   `O.channel(late, a) + O.channel(late, b)`.
+# * Section 4 explains flat washes on the first layer only. For the flat
+#   `conv2` renders, are all `conv1` and `conv2` units inside the crop
+#   active? If so, the same argument applies twice (two affine maps in a
+#   row are affine); if not, what else could favour a wash?
 # * Chollet, "How convolutional neural networks see the world", Keras blog, 2016.
 # * Olah, Mordvintsev and Schubert, "Feature Visualization", Distill, 2017.
 # * Erhan, Bengio, Courville and Vincent, "Visualizing higher-layer features of a deep network", 2009.
