@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._graph import as_model, feature_map_layer, get_layer
+from helpers._graph import as_model, feature_map_layer, get_layer, resolve
 from helpers.attribution.core import (
     CHUNK,
     chunked,
@@ -169,7 +169,16 @@ def cam_layers(model) -> tuple[str, str]:
         raise CamNotApplicable(why + f"the dense layer {dense.name!r} is fed by {gap.name!r} "
                                f"({type(gap).__name__}), not by global average pooling, so its weights do not "
                                "map onto positions. Use grad_cam, which works for any CNN.")
-    return _producer(gap.input).name, layer.name
+    return _feature_path(model, _producer(gap.input)), layer.name
+
+
+def _feature_path(model, layer) -> str:
+    """The path of the layer whose output feeds the pooling, inside a nested base model if that is what feeds it."""
+    from helpers._graph import _is_model, walk
+
+    while _is_model(layer):  # a base model as one layer: its own last layer makes the feature maps
+        layer = _producer(layer.outputs[0])
+    return next((path for path, own in walk(as_model(model)) if own is layer), layer.name)
 
 
 def cam_coarse(model, images, class_index="auto") -> np.ndarray:
@@ -195,7 +204,7 @@ def cam(model, images, class_index="auto", layer: str | None = None) -> np.ndarr
         defined for), or ``None``.
     """
     feat, _ = cam_layers(model)
-    if layer is not None and layer != feat:
+    if layer is not None and resolve(model, layer) != feat:
         raise CamNotApplicable(f"CAM is defined only for {feat!r}, the layer feeding global average pooling; "
                                f"got layer={layer!r}. Use grad_cam or layer_cam for other layers.")
     x = np.asarray(images, dtype=np.float32)
