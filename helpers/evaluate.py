@@ -109,8 +109,7 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
     x, y, masks = make_shapes(n, seed=seed)
     out: dict[str, float] = {}
     empty: dict[str, float] = {}
-    for name in config.progress_bar(["grad_cam", "saliency", "guided_backprop", "smoothgrad",
-                                     "integrated_gradients", "grad_cam_plus_plus", "guided_grad_cam"], "sanity"):
+    for name in config.progress_bar(list(A.METHODS), "sanity"):  # the "gradient" family
         m = A.REGISTRY[name]
         res = M.randomization_cascade(model, x, y, m.function, seed=seed, method_kwargs=m.settings(seed=seed))
         out[f"sanity_spearman_{name}"] = res["spearman"][-1]

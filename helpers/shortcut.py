@@ -236,6 +236,8 @@ def cue_energy(model, images, cue_masks, names=None, class_index="auto", fast_se
 
     The maps explain ``class_index`` (default: the model's own prediction,
     "why did you say that?"); ``progress`` shows the methods' own progress bars.
+    ``names`` default: every method the lessons teach (``in_lessons`` in
+    :data:`helpers.attribution.REGISTRY`); any of :func:`methods` may be named.
     """
     import warnings
 
@@ -243,7 +245,7 @@ def cue_energy(model, images, cue_masks, names=None, class_index="auto", fast_se
     from helpers.metrics import energy_in_mask
 
     table = methods(fast_settings)
-    names = list(table) if names is None else list(names)
+    names = [m for m in table if REGISTRY[m].in_lessons] if names is None else list(names)
     unknown = [m for m in names if m not in table]
     if unknown:
         raise ValueError(f"unknown method {unknown[0]!r}; available: {', '.join(table)}")
@@ -267,7 +269,7 @@ def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
       class in 95 %), and on the same images with no tag; ``..._honest``: the twin.
     * ``shortcut_follows_cue``: how often the cheat answers the tag's class.
     * ``shortcut_energy_on_cue_<method>_cheat`` / ``_honest``: mean fraction of
-      each map's mass on the tag, on ``n`` tagged images, every method installed.
+      each map's mass on the tag, on ``n`` tagged images, every registered method.
     * ``shortcut_cue_area``: the tag's share of the image (what a map that ignores it scores).
     """
     cheat, honest = load_pair()
@@ -279,7 +281,8 @@ def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
     out["shortcut_follows_cue"] = accuracy(cheat.model, data.with_cue, data.cue_classes)
     out["shortcut_cue_area"] = float(data.cue_masks.mean())
     x, cue = data.with_cue[:n], data.cue_masks[:n]
-    energies = {label: cue_energy(spec.model, x, cue) for label, spec in (("cheat", cheat), ("honest", honest))}
+    energies = {label: cue_energy(spec.model, x, cue, names=list(methods()))
+                for label, spec in (("cheat", cheat), ("honest", honest))}
     for name in energies["cheat"]:
         for label in ("cheat", "honest"):
             out[f"shortcut_energy_on_cue_{name}_{label}"] = float(energies[label][name].mean())

@@ -85,7 +85,8 @@ def test_registry_records_use_the_course_display_names():
         "saliency": "saliency", "smoothgrad": "SmoothGrad", "integrated_gradients": "integrated gradients",
         "guided_backprop": "guided backprop", "grad_cam": "Grad-CAM", "grad_cam_plus_plus": "Grad-CAM++",
         "guided_grad_cam": "guided Grad-CAM", "cam": "CAM", "score_cam": "Score-CAM", "layer_cam": "Layer-CAM",
-        "occlusion": "occlusion", "rise": "RISE", "lime": "LIME"}
+        "occlusion": "occlusion", "rise": "RISE", "lime": "LIME",
+        "gradient_x_input": "gradient × input", "hirescam": "HiResCAM"}
     for m in REGISTRY.values():
         params = inspect.signature(m.function).parameters
         assert m.seeded == ("seed" in params) and m.takes_layer == ("layer" in params), m.name

@@ -31,6 +31,7 @@ from helpers.attribution.core import (  # noqa: F401
 )
 from helpers.attribution.gradients import (  # noqa: F401
     baseline_images,
+    gradient_x_input,
     guided_backprop,
     ig_attributions,
     integrated_gradients,
@@ -46,6 +47,7 @@ from helpers.attribution.cams import (  # noqa: F401
     grad_cam,
     grad_cam_plus_plus,
     guided_grad_cam,
+    hirescam,
     layer_cam,
     score_cam,
 )

@@ -18,6 +18,10 @@ method's own formula is the small function next to it.
 * :func:`grad_cam_plus_plus`: pixel-weighted :math:`\\alpha` (Chattopadhay et
   al. 2018, *Grad-CAM++*).
 * :func:`guided_grad_cam`: guided backprop times the upsampled Grad-CAM map.
+* :func:`hirescam`: :math:`S = \\mathrm{ReLU}(\\sum_k \\partial z_c / \\partial A_k
+  \\odot A_k)`, Grad-CAM without the average over positions (Draelos & Carin
+  2020, *Use HiResCAM instead of Grad-CAM for faithful explanations*); the
+  same map as Grad-CAM when the gradient is the same at every position.
 * :func:`cam`: Zhou et al. 2016, *Learning Deep Features for Discriminative
   Localization*. For a network that ends conv :math:`\\to` global average
   pooling :math:`\\to` dense, the logit is
@@ -122,6 +126,24 @@ def grad_cam_plus_plus(model, images, class_index="auto", layer: str | None = No
     """Grad-CAM++ maps: like :func:`grad_cam` with pixel-wise weighted gradients."""
     coarse, size = _coarse(model, images, class_index, layer, _grad_cam_plus_plus_formula, "Grad-CAM++")
     return finish(upsampled(coarse, size), "grad_cam_plus_plus")
+
+
+def _hirescam_formula(acts, grads):
+    """Draelos & Carin eq. 5: each position keeps its own gradient, :math:`\\sum_k G_k \\odot A_k`."""
+    import tensorflow as tf
+
+    return tf.nn.relu(tf.reduce_sum(grads * acts, axis=-1))
+
+
+def hirescam(model, images, class_index="auto", layer: str | None = None):
+    """HiResCAM maps: the gradient times the activation at every position, summed over channels.
+
+    Grad-CAM averages the gradient over positions first, which can move the
+    map away from what raised the score; HiResCAM's map summed over positions
+    is the gradient's first-order account of the logit (Draelos & Carin 2020).
+    """
+    coarse, size = _coarse(model, images, class_index, layer, _hirescam_formula, "HiResCAM")
+    return finish(upsampled(coarse, size), "hirescam")
 
 
 def guided_grad_cam(model, images, class_index="auto", layer: str | None = None):

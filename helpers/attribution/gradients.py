@@ -17,6 +17,9 @@ softmax probability (a final softmax is skipped with
   Taly & Yan 2017, *Axiomatic Attribution for Deep Networks*).
 * :func:`guided_backprop`: gradients through guided ReLUs (Springenberg et al.
   2014), see :mod:`helpers.guided`.
+* :func:`gradient_x_input`: :math:`\\sum_{ch} |x \\odot \\partial z_c / \\partial x|`
+  (Shrikumar et al. 2016, *Not Just a Black Box*): for a linear model, each
+  input's exact contribution :math:`w_i x_i` to the logit.
 
 The Grad-CAM family (a layer's activations and gradients) is in
 :mod:`helpers.attribution.cams`, the perturbation methods in
@@ -149,6 +152,19 @@ def integrated_gradients(model, images, class_index="auto", baseline="black", st
     """Integrated gradients as maps: the absolute attribution summed over colour channels."""
     attr, _ = ig_attributions(model, images, class_index, baseline, steps, progress=progress)
     return finish(np.abs(attr).sum(-1), "integrated_gradients")
+
+
+def gradient_x_input(model, images, class_index="auto"):
+    """Gradient × input maps: :math:`\\sum_{ch} |x \\odot \\partial z_c / \\partial x|`.
+
+    For a linear model :math:`z_c = \\sum_i w_i x_i + b` the product is each
+    input's exact contribution :math:`w_i x_i`; for a ReLU network it is that
+    of the linear piece the image lies on (Shrikumar, Greenside, Shcherbina &
+    Kundaje 2016, *Not Just a Black Box*). Integrated gradients with the black
+    baseline is its average along the path, so the two agree for a linear model.
+    """
+    x, cls, _ = prepare(model, images, class_index)
+    return finish(np.abs(x * input_gradients(model, x, cls, checked=False)).sum(-1), "gradient_x_input")
 
 
 def guided_backprop(model, images, class_index="auto"):

@@ -39,6 +39,10 @@ class Method:
       takes_layer: the function takes ``layer=`` (a feature-map layer name).
       seeded: the function is random and takes ``seed=``.
       quick: cheaper settings than the defaults, for reports and panels.
+      in_lessons: ``False`` for a method no lesson teaches yet: the lessons'
+        all-method tables (lesson 12's, through :func:`helpers.shortcut.cue_energy`)
+        leave it out, so adding it does not change a reviewed lesson's output;
+        panels, reports and the contract test include it.
     """
 
     name: str
@@ -48,6 +52,7 @@ class Method:
     takes_layer: bool = False
     seeded: bool = False
     quick: Mapping = field(default_factory=dict)
+    in_lessons: bool = True
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -74,9 +79,11 @@ REGISTRY: Mapping[str, Method] = MappingProxyType({m.name: m for m in (
     Method("smoothgrad", "SmoothGrad", _I.smoothgrad, "gradient", seeded=True, quick={"samples": 16}),
     Method("integrated_gradients", "integrated gradients", _I.integrated_gradients, "gradient", quick={"steps": 16}),
     Method("guided_backprop", "guided backprop", _I.guided_backprop, "gradient"),
+    Method("gradient_x_input", "gradient × input", _I.gradient_x_input, "gradient", in_lessons=False),
     Method("grad_cam", "Grad-CAM", _C.grad_cam, "gradient", takes_layer=True),
     Method("grad_cam_plus_plus", "Grad-CAM++", _C.grad_cam_plus_plus, "gradient", takes_layer=True),
     Method("guided_grad_cam", "guided Grad-CAM", _C.guided_grad_cam, "gradient", takes_layer=True),
+    Method("hirescam", "HiResCAM", _C.hirescam, "gradient", takes_layer=True, in_lessons=False),
     Method("cam", "CAM", _C.cam, "cam", takes_layer=True),
     Method("layer_cam", "Layer-CAM", _C.layer_cam, "cam", takes_layer=True),
     Method("score_cam", "Score-CAM", _C.score_cam, "cam", takes_layer=True),
