@@ -11,8 +11,9 @@ imported on demand (``from helpers import models``) so that importing
 ``models``         model zoo and specs; layer lookup; pre-softmax copies
 ``images``         loading and converting images with clear errors
 ``activations``    feature maps, grids, sparsity, activation masks
-``perturbation``   occlusion, RISE and LIME maps (no gradients)
-``cams``           CAM, Layer-CAM and Score-CAM
+``attribution``    every attribution method (gradients, CAMs, perturbation), ``REGISTRY``
+``perturbation``   occlusion, RISE and LIME (same as ``attribution.perturbation``)
+``cams``           CAM, Layer-CAM and Score-CAM (same as ``attribution.cams``)
 ``faithfulness``   deletion/insertion curves, the two-object test
 ``plotting``       figures (returned, never shown)
 ``widgets``        ipywidgets panels for each lesson

@@ -52,7 +52,7 @@ def accuracy_report(n: int = 5000, seed: int = UNSEEN_SEED) -> dict[str, float]:
 
 
 def pointing_report(n: int = 1000, seed: int = UNSEEN_SEED, tolerance: int = 3) -> dict[str, float]:
-    """Pointing game and energy-in-mask of every attribution method, plus random and centre baselines.
+    """Pointing game and energy-in-mask of the "gradient" family's methods, plus random and centre baselines.
 
     Runs the shapes CNN on ``n`` fresh images (true class explained). SmoothGrad
     uses 16 noisy samples and integrated gradients 16 steps here, to keep the
@@ -71,9 +71,7 @@ def pointing_report(n: int = 1000, seed: int = UNSEEN_SEED, tolerance: int = 3) 
 
     model = load_shapes("a").model
     x, y, masks = make_shapes(n, seed=seed)
-    runs = {name: (fn, {}) for name, fn in A.METHODS.items()}
-    runs["smoothgrad"] = (A.smoothgrad, {"samples": 16, "seed": seed})
-    runs["integrated_gradients"] = (A.integrated_gradients, {"steps": 16})
+    runs = {m.name: (m.function, m.settings(seed=seed)) for m in A.REGISTRY.values() if m.family == "gradient"}
     runs["grad_cam_channels"] = (A.grad_cam, {"relu": "channels"})
     runs["grad_cam_conv3"] = (A.grad_cam, {"layer": "conv3"})
     out: dict[str, float] = {}
@@ -111,10 +109,9 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
     x, y, masks = make_shapes(n, seed=seed)
     out: dict[str, float] = {}
     empty: dict[str, float] = {}
-    for name in config.progress_bar(["grad_cam", "saliency", "guided_backprop", "smoothgrad",
-                                     "integrated_gradients", "grad_cam_plus_plus", "guided_grad_cam"], "sanity"):
-        kw = {"samples": 16, "seed": seed} if name == "smoothgrad" else {"steps": 16} if name == "integrated_gradients" else {}
-        res = M.randomization_cascade(model, x, y, A.METHODS[name], seed=seed, method_kwargs=kw)
+    for name in config.progress_bar(list(A.METHODS), "sanity"):  # the "gradient" family
+        m = A.REGISTRY[name]
+        res = M.randomization_cascade(model, x, y, m.function, seed=seed, method_kwargs=m.settings(seed=seed))
         out[f"sanity_spearman_{name}"] = res["spearman"][-1]
         empty[f"sanity_empty_maps_{name}"] = res["empty"][-1]
     # Does a method still find the object when the network knows nothing?
@@ -124,7 +121,8 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in ("grad_cam", "saliency", "guided_backprop"):
-            empty[f"sanity_pointing_random_net_{name}"] = float(M.pointing_game(A.METHODS[name](random_net, x, y), masks).mean())
+            maps = A.REGISTRY[name].function(random_net, x, y)
+            empty[f"sanity_pointing_random_net_{name}"] = float(M.pointing_game(maps, masks).mean())
     return {**out, **empty}
 
 

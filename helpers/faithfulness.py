@@ -31,7 +31,7 @@ import numpy as np
 
 from helpers import config
 from helpers._checks import positive_int
-from helpers._gradients import _prepare
+from helpers.attribution.core import prepare
 
 
 def pixel_order(maps, seed: int = 0) -> np.ndarray:
@@ -44,9 +44,9 @@ def pixel_order(maps, seed: int = 0) -> np.ndarray:
 
 def _curve(model, images, maps, class_index, steps, start, end, score, seed):
     """Scores ``[n, steps + 1]`` of images that go from ``start`` to ``end`` pixel by pixel in map order."""
-    from helpers.perturbation import class_scores
+    from helpers.attribution import class_scores
 
-    x, cls, _ = _prepare(model, images, class_index)
+    x, cls, _ = prepare(model, images, class_index)
     maps = np.asarray(maps, dtype=np.float32)
     if maps.shape != x.shape[:3]:
         raise ValueError(f"maps {maps.shape} must match the images' [n, h, w] = {x.shape[:3]}")
@@ -190,22 +190,18 @@ def two_object_scores(maps, asked_masks, other_masks, tolerance: int = 3) -> tup
             float(pointing_game(maps, other_masks, tolerance).mean()))
 
 
-def report_methods(seed: int = 0, rise_masks: int = 500, lime_samples: int = 300, smooth_samples: int = 16,
-                   ig_steps: int = 16) -> dict:
-    """``{name: (function, kwargs)}``: every attribution method of the course, gradient and perturbation."""
-    from helpers import attribution as A
-    from helpers import cams, perturbation as P
+#: Methods the report leaves out: guided Grad-CAM is guided backprop times Grad-CAM, both in it.
+NOT_REPORTED = ("guided_grad_cam",)
 
-    return {
-        "saliency": (A.saliency, {}), "smoothgrad": (A.smoothgrad, {"samples": smooth_samples, "seed": seed}),
-        "integrated_gradients": (A.integrated_gradients, {"steps": ig_steps}),
-        "guided_backprop": (A.guided_backprop, {}), "grad_cam": (A.grad_cam, {}),
-        "grad_cam_plus_plus": (A.grad_cam_plus_plus, {}),
-        "occlusion": (P.occlusion, {"patch": 8, "stride": 4}),
-        "rise": (P.rise, {"masks": rise_masks, "seed": seed}),
-        "lime": (P.lime, {"samples": lime_samples, "seed": seed}),
-        "score_cam": (cams.score_cam, {}), "layer_cam": (cams.layer_cam, {}), "cam": (cams.cam, {}),
-    }
+
+def report_methods(seed: int = 0) -> dict:
+    """``{name: (function, kwargs)}``: every registered attribution method with its quick settings.
+
+    From :data:`helpers.attribution.REGISTRY` (less :data:`NOT_REPORTED`), so a new method is in the report.
+    """
+    from helpers.attribution import REGISTRY
+
+    return {m.name: (m.function, m.settings(seed=seed)) for m in REGISTRY.values() if m.name not in NOT_REPORTED}
 
 
 def faithfulness_report(n: int = 64, seed: int = 777_001, steps: int = 16, tolerance: int = 3) -> dict[str, float]:

@@ -219,33 +219,15 @@ def accuracy(model, images, labels) -> float:
 
 
 def methods(fast_settings: bool = True) -> dict:
-    """Every attribution method installed: ``{name: (function, kwargs)}``.
+    """Every registered attribution method: ``{name: (function, kwargs)}`` (:data:`helpers.attribution.REGISTRY`).
 
-    Gradient methods come from :mod:`helpers.attribution`; CAM, Layer-CAM and
-    Score-CAM from :mod:`helpers.cams`; occlusion, RISE and LIME from
-    :mod:`helpers.perturbation`, each included only when its module exists.
-    ``fast_settings`` uses fewer samples for the sampling methods (SmoothGrad
-    16, integrated gradients 16 steps, RISE 500 masks, LIME 300 samples).
+    ``fast_settings`` uses each method's quick settings (fewer samples for
+    the sampling methods: SmoothGrad 16, integrated gradients 16 steps, RISE
+    500 masks, LIME 300 samples); the random ones get ``seed=0``.
     """
-    from helpers import attribution
+    from helpers.attribution import REGISTRY
 
-    found = {name: (fn, {}) for name, fn in attribution.METHODS.items()}
-    for module, table in (("helpers.cams", "CAMS"), ("helpers.perturbation", "PERTURBATIONS")):
-        try:
-            mod = __import__(module, fromlist=[table])
-        except ImportError:
-            continue
-        found.update({name: (fn, {}) for name, fn in getattr(mod, table).items()})
-    if fast_settings:
-        few = {"smoothgrad": {"samples": 16}, "integrated_gradients": {"steps": 16}, "rise": {"masks": 500},
-               "lime": {"samples": 300}}
-        for name, kw in few.items():
-            if name in found:
-                found[name] = (found[name][0], kw)
-    for name in ("smoothgrad", "rise", "lime"):
-        if name in found:
-            found[name][1].setdefault("seed", 0)
-    return found
+    return {m.name: (m.function, m.settings(quick=fast_settings, seed=0)) for m in REGISTRY.values()}
 
 
 def cue_energy(model, images, cue_masks, names=None, class_index="auto", fast_settings: bool = True,
@@ -254,14 +236,16 @@ def cue_energy(model, images, cue_masks, names=None, class_index="auto", fast_se
 
     The maps explain ``class_index`` (default: the model's own prediction,
     "why did you say that?"); ``progress`` shows the methods' own progress bars.
+    ``names`` default: every method the lessons teach (``in_lessons`` in
+    :data:`helpers.attribution.REGISTRY`); any of :func:`methods` may be named.
     """
-    import inspect
     import warnings
 
+    from helpers.attribution import REGISTRY
     from helpers.metrics import energy_in_mask
 
     table = methods(fast_settings)
-    names = list(table) if names is None else list(names)
+    names = [m for m in table if REGISTRY[m].in_lessons] if names is None else list(names)
     unknown = [m for m in names if m not in table]
     if unknown:
         raise ValueError(f"unknown method {unknown[0]!r}; available: {', '.join(table)}")
@@ -270,7 +254,7 @@ def cue_energy(model, images, cue_masks, names=None, class_index="auto", fast_se
         warnings.simplefilter("ignore")
         for name in names:
             fn, kw = table[name]
-            if "progress" in inspect.signature(fn).parameters:
+            if REGISTRY[name].takes_progress:
                 kw = {**kw, "progress": progress}
             maps = fn(model, images, class_index, **kw)
             out[name] = energy_in_mask(maps, cue_masks)
@@ -285,7 +269,7 @@ def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
       class in 95 %), and on the same images with no tag; ``..._honest``: the twin.
     * ``shortcut_follows_cue``: how often the cheat answers the tag's class.
     * ``shortcut_energy_on_cue_<method>_cheat`` / ``_honest``: mean fraction of
-      each map's mass on the tag, on ``n`` tagged images, every method installed.
+      each map's mass on the tag, on ``n`` tagged images, every registered method.
     * ``shortcut_cue_area``: the tag's share of the image (what a map that ignores it scores).
     """
     cheat, honest = load_pair()
@@ -297,7 +281,8 @@ def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
     out["shortcut_follows_cue"] = accuracy(cheat.model, data.with_cue, data.cue_classes)
     out["shortcut_cue_area"] = float(data.cue_masks.mean())
     x, cue = data.with_cue[:n], data.cue_masks[:n]
-    energies = {label: cue_energy(spec.model, x, cue) for label, spec in (("cheat", cheat), ("honest", honest))}
+    energies = {label: cue_energy(spec.model, x, cue, names=list(methods()))
+                for label, spec in (("cheat", cheat), ("honest", honest))}
     for name in energies["cheat"]:
         for label in ("cheat", "honest"):
             out[f"shortcut_energy_on_cue_{name}_{label}"] = float(energies[label][name].mean())
@@ -305,11 +290,10 @@ def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
 
 
 def display_names() -> dict:
-    """``{method: the name a learner sees}``: the panels' :data:`helpers.widgets.attribution.LABELS`, plus the rest."""
-    from helpers.widgets.attribution import LABELS
+    """``{method: the name a learner sees}``, from :data:`helpers.attribution.REGISTRY` (as the panels)."""
+    from helpers.attribution import LABELS
 
-    return {**LABELS, "cam": "CAM", "layer_cam": "Layer-CAM", "score_cam": "Score-CAM", "occlusion": "occlusion",
-            "rise": "RISE", "lime": "LIME"}
+    return dict(LABELS)
 
 
 #: How the chart draws the cheat's dots, by the tag's colour: ``(legend, face colour, edge colour)``.

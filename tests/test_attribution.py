@@ -251,7 +251,7 @@ def test_own_compiled_functions_do_not_warn_about_retracing_but_users_still_do(s
     finally:
         logger.removeHandler(handler)
     log = buf.getvalue()
-    assert "_cam_fn" not in log and "_input_grad_fn" not in log
+    assert "_layer_function" not in log and "_input_grad_fn" not in log
     assert "user_fn" in log and "retracing" in log
 
 
@@ -299,7 +299,7 @@ def test_cache_is_dropped_with_the_model_and_bounded():
     import weakref
 
     from conftest import _tiny
-    from helpers import _gradients
+    from helpers.attribution import core as _gradients
 
     model = _tiny(11, softmax=True, sequential=True)
     x = config.rng(1).uniform(0, 1, size=(1, 8, 8, 3)).astype(np.float32)

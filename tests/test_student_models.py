@@ -162,7 +162,7 @@ def test_grayscale_saliency_matches_a_hand_computed_gradient(gray_model):
 
 
 def _all_methods():
-    return {**A.METHODS, **cams.CAMS, **perturbation.PERTURBATIONS}
+    return {name: m.function for name, m in A.REGISTRY.items()}
 
 
 @pytest.mark.parametrize("which", ["gray", "rescaling"])

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.attribution import LABELS  # noqa: F401  (the name a learner sees for each method; lessons import it here)
 from helpers.widgets.base import Panel, chosen_image, image_source_controls
 
 PREDICTED = "(predicted)"
-#: The name a learner sees for each method (dropdown and titles).
-LABELS = {"saliency": "saliency", "smoothgrad": "SmoothGrad", "integrated_gradients": "integrated gradients",
-          "guided_backprop": "guided backprop", "grad_cam": "Grad-CAM", "grad_cam_plus_plus": "Grad-CAM++",
-          "guided_grad_cam": "guided Grad-CAM"}
 
 
 class AttributionPanel(Panel):

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.attribution import LABELS  # noqa: F401  (the name a learner sees: dropdown, title and legend)
 from helpers.widgets.base import Panel, chosen_image, image_source_controls
 
 PREDICTED = "(predicted)"
 #: Methods offered, perturbation first; the gradient ones are there to compare.
 METHODS = ("occlusion", "rise", "lime", "score_cam", "layer_cam", "cam", "grad_cam", "saliency")
-#: The name a learner sees for each method (dropdown, title and legend).
-LABELS = {"occlusion": "occlusion", "rise": "RISE", "lime": "LIME", "score_cam": "Score-CAM", "layer_cam": "Layer-CAM",
-          "cam": "CAM", "grad_cam": "Grad-CAM", "saliency": "saliency"}
 
 
 def method_function(name: str):
-    """The attribution function called ``name`` (from perturbation, cams or attribution)."""
-    from helpers import attribution, cams, perturbation
+    """The attribution function called ``name`` (:data:`helpers.attribution.REGISTRY`)."""
+    from helpers.attribution import REGISTRY
 
-    table = {**perturbation.PERTURBATIONS, **cams.CAMS, **attribution.METHODS}
-    if name not in table:
+    if name not in REGISTRY:
         raise ValueError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
-    return table[name]
+    return REGISTRY[name].function
 
 
 class PerturbationPanel(Panel):

@@ -1,9 +1,27 @@
-"""Shared machinery of the attribution methods: batching, class lookup, compiled gradients.
+"""Shared machinery of every attribution method: checks, batching, compiled gradients, progress.
 
-Kept apart from :mod:`helpers.attribution` so that each module stays short.
+What a method does around its formula, public here so that a new method
+(see :mod:`helpers.attribution.registry`) is its formula and nothing else:
+
+* :func:`prepare`: validate the batch, resolve the class per image (``"auto"``:
+  predicted; out of range: an :class:`IndexError` stating the range) and give
+  the pre-softmax :func:`logits_model`;
+* :func:`finish`: keep the positive part, scale each map to [0, 1] by its
+  maximum; an all-zero map stays zero, never NaN, with a warning
+  (:func:`empty_maps` finds them);
+* :func:`chunked`: call a compiled ``(x, cls)`` function in :data:`CHUNK`-image pieces;
+* :func:`input_gradients` / :func:`grads_and_scores`: :math:`\\partial z_c / \\partial x`;
+* :func:`layer_function`: the one compiled "activations and gradients at a
+  layer" function of the CAM family, :math:`(A, \\partial z_c / \\partial A)`,
+  optionally reduced on the graph by a method's own formula;
+* :func:`upsampled`: coarse maps to input resolution (bilinear);
+* :func:`progress_bar`: the bar every long method shows (``progress=None``:
+  only when the work takes more than one step).
+
 Compiled functions are cached per model (weakly, LRU-bounded, dropped with
-the model) and share the model's variables, so they follow ``set_weights``;
-the scores are always the pre-softmax logits (:func:`helpers.models.without_softmax`).
+the model, :func:`cached`) and share the model's variables, so they follow
+``set_weights``; the scores are always the pre-softmax logits
+(:func:`helpers.models.without_softmax`).
 """
 
 from __future__ import annotations
@@ -15,6 +33,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from helpers import config
 from helpers import images as _images
 from helpers._graph import as_model, graph_model
 
@@ -24,7 +43,7 @@ CHUNK = 64
 CACHE_SIZE = 16
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 #: Our own compiled functions, built once per (model, layer) on purpose.
-_OWN_FUNCTIONS = ("_cam_fn.<locals>.fn", "_input_grad_fn.<locals>.fn")
+_OWN_FUNCTIONS = ("_layer_function.<locals>.fn", "_input_grad_fn.<locals>.fn")
 
 
 class _OwnRetracingFilter(logging.Filter):
@@ -46,7 +65,7 @@ if not any(isinstance(f, _OwnRetracingFilter) for f in _TF_LOGGER.filters):  # o
     _TF_LOGGER.addFilter(_OwnRetracingFilter())
 
 
-def _cached(model, key, build):
+def cached(model, key, build):
     """A per-model LRU cache (logits model, compiled functions), dropped with the model.
 
     Keyed weakly by the caller's model, so nothing here keeps a model alive.
@@ -65,9 +84,9 @@ def _cached(model, key, build):
     return value
 
 
-def _logits(model):
+def logits_model(model):
     """The pre-softmax model (always a new Keras model, so the cache never holds ``model`` itself)."""
-    return _cached(model, "logits", lambda: graph_model(model, head="logits"))
+    return cached(model, "logits", lambda: graph_model(model, head="logits"))
 
 
 def _class_indices(model, class_index, n: int) -> np.ndarray | None:
@@ -92,14 +111,17 @@ def _class_indices(model, class_index, n: int) -> np.ndarray | None:
     return np.broadcast_to(arr.astype(np.int64).ravel() if arr.ndim else arr.astype(np.int64), (n,)).copy()
 
 
-def _prepare(model, images, class_index, checked: bool = True):
+def prepare(model, images, class_index, checked: bool = True):
     """Validate the batch and resolve the class per image (``"auto"``: predicted).
 
     ``checked=False`` skips the [0, 1] range check (internal callers feed noisy copies).
+
+    Returns:
+      ``(x [n, h, w, 3] float32, cls [n] int32, logits model)``.
     """
     net = as_model(model)
     x = _images.model_batch(images, model=net) if checked else _images.as_batch(images)
-    logits = _logits(net)
+    logits = logits_model(net)
     n_classes = int(logits.outputs[0].shape[-1])
     cls = _class_indices(model, class_index, len(x))
     if cls is None:
@@ -125,7 +147,7 @@ def _input_grad_fn(model):
     return fn
 
 
-def _chunked(fn, x, cls, chunk=CHUNK):
+def chunked(fn, x, cls, chunk=CHUNK):
     """Call a compiled fn chunk by chunk and concatenate its outputs."""
     import tensorflow as tf
 
@@ -136,15 +158,16 @@ def _chunked(fn, x, cls, chunk=CHUNK):
     return [np.concatenate(parts) for parts in zip(*outs)]
 
 
-def _grads_and_scores(model, images, class_index="auto", guided: str | None = None, checked: bool = True):
-    x, cls, logits = _prepare(model, images, class_index, checked)
+def grads_and_scores(model, images, class_index="auto", guided: str | None = None, checked: bool = True):
+    """``(dz_c/dx [n, h, w, 3], z_c [n])``; arguments as :func:`input_gradients`."""
+    x, cls, logits = prepare(model, images, class_index, checked)
     net = as_model(model)
     if guided:
         from helpers.guided import guided_model
 
-        logits = _cached(net, ("guided", guided), lambda: guided_model(net, rule=guided, head="logits"))
-    fn = _cached(net, ("input_grad", guided), lambda: _input_grad_fn(logits))
-    return _chunked(fn, x, cls)
+        logits = cached(net, ("guided", guided), lambda: guided_model(net, rule=guided, head="logits"))
+    fn = cached(net, ("input_grad", guided), lambda: _input_grad_fn(logits))
+    return chunked(fn, x, cls)
 
 
 def input_gradients(model, images, class_index="auto", guided: str | None = None, checked: bool = True):
@@ -156,7 +179,7 @@ def input_gradients(model, images, class_index="auto", guided: str | None = None
         the modified ReLU rules of :mod:`helpers.guided` (inside nested base models too).
       checked: validate that ``images`` are in [0, 1] (off for internal noisy copies).
     """
-    return _grads_and_scores(model, images, class_index, guided, checked)[0]
+    return grads_and_scores(model, images, class_index, guided, checked)[0]
 
 
 def empty_maps(maps) -> np.ndarray:
@@ -165,7 +188,7 @@ def empty_maps(maps) -> np.ndarray:
     return ~np.any(m > 0, axis=tuple(range(1, m.ndim)))
 
 
-def _finish(maps, method: str) -> np.ndarray:
+def finish(maps, method: str) -> np.ndarray:
     """Scale each map to [0, 1] by its maximum; all-zero maps stay zero (flagged)."""
     m = np.maximum(np.asarray(maps, dtype=np.float32), 0.0)
     top = m.reshape(len(m), -1).max(1).reshape(-1, *([1] * (m.ndim - 1)))
@@ -175,3 +198,48 @@ def _finish(maps, method: str) -> np.ndarray:
         warnings.warn(f"{method}: {n_empty} of {len(out)} maps are all zeros (no positive evidence); "
                       "they are returned as zeros.", stacklevel=3)
     return out
+
+
+def layer_function(model, layer_name: str, formula=None):
+    """Compiled ``(x, cls) -> (A, dz_c/dA)`` at one layer, or ``formula(A, dz_c/dA)`` computed on the graph.
+
+    The one "activations and gradients at a layer" function of the CAM
+    family, against the pre-softmax scores; it works inside nested base
+    models and is cached per model, layer and formula. ``formula`` (a
+    function of two TensorFlow tensors ``[n, h', w', K]``) lets a method
+    reduce to its coarse map before anything leaves the graph.
+    """
+    net = as_model(model)
+    key = ("layer_function", layer_name, getattr(formula, "__qualname__", None))
+    return cached(net, key, lambda: _layer_function(net, layer_name, formula))
+
+
+def _layer_function(model, layer_name: str, formula):
+    import tensorflow as tf
+
+    two = graph_model(model, [layer_name], head="logits")  # shares the weights; works inside nested bases
+
+    @tf.function(reduce_retracing=True)
+    def fn(x, cls):
+        with tf.GradientTape() as tape:
+            acts, z = two(x, training=False)
+            score = tf.gather(z, cls, batch_dims=1)
+        grads = tape.gradient(score, acts)
+        return (acts, grads) if formula is None else formula(acts, grads)
+
+    return fn
+
+
+def upsampled(coarse, size) -> np.ndarray:
+    """Maps ``[n, h', w']`` resized bilinearly to ``size`` (returned as they are when already that size)."""
+    from helpers.activations import upsample
+
+    if coarse.shape[1:] == tuple(size):
+        return coarse
+    return np.stack([upsample(c, size) for c in coarse])
+
+
+def progress_bar(total: int, desc: str, progress: bool | None):
+    """A tqdm bar over ``total`` steps; ``progress=None`` shows it only when there is more than one."""
+    show = total > 1 if progress is None else bool(progress)
+    return config.progress_bar(total, desc, show)
