@@ -55,16 +55,13 @@ print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[
 #
 # This is the simplification of TensorFlow's DeepDream tutorial; the
 # original code (Mordvintsev et al., 2015) climbs half the squared L2 norm,
-# $\tfrac12\lVert A^{(l)}\rVert^2$, and the keras.io example the mean of the
-# squared activations (border cropped); both gradients weight each unit by
+# $\tfrac12\lVert A^{(l)}\rVert^2$, whose gradient weights each unit by
 # its own activation. Neither singles out a filter or
 # a class: the network amplifies whatever it already responds to. We climb
-# by gradient ascent, the gradient normalised so that each step moves the
-# image by about $\eta$. Why normalise: the gradient's size differs by
-# orders of magnitude between layers, octaves and steps, so one fixed
-# learning rate would be far too small somewhere and far too large
-# elsewhere; divided by its mean magnitude, every step changes the pixels
-# by about $\eta$:
+# by gradient ascent, the gradient divided by its mean magnitude so that
+# each step moves the image by about $\eta$: its size differs by orders of
+# magnitude between layers, octaves and steps, and no fixed learning
+# rate would suit them all:
 #
 # $$g = \nabla_x \mathcal{L}(x), \qquad x \leftarrow \mathrm{clip}_{[0,1]}\Big(x + \eta\,\frac{g}{\overline{|g|}}\Big).$$
 #
@@ -93,8 +90,7 @@ print("from scratch, the objective before each step:", " → ".join(f"{v:.2f}" f
 
 # %% [markdown]
 # The helper `deepdream.deepdream` does the same climb compiled, and adds
-# octaves and tiles; its `history` lists the objective before each step.
-# With one octave and one tile it is the loop above, except that it pads
+# octaves and tiles. With one octave and one tile it is the loop above, except that it pads
 # and rolls the image before each step (section 4), so the climbs differ:
 
 # %%
@@ -136,15 +132,13 @@ plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OC
 # ## 4. Tiles and random shifts
 #
 # A large photo does not fit through a big network at once, so the gradient
-# is computed tile by tile (`TILE` = 128 px: 2×2 tiles on the 256 px
-# photo). Near a tile's edge it cannot see its neighbours, and a fixed grid
+# is computed tile by tile (`TILE`). Near a tile's edge it cannot see its neighbours, and a fixed grid
 # would print its lines into the dream; rolling the image by a random
-# offset before tiling (and back after) moves the edges every step.
+# offset before tiling moves the edges every step.
 #
-# A roll changes something else too. `conv3` and `conv4` come after two
-# stride-2 poolings, so their maps sample the image on a 4 px grid. Max
-# pooling is not shift-equivariant. A layer's grid is the product of the
-# pooling strides before it: 2 px after one pooling, 4 px after two. A
+# A roll changes something else too: max pooling is not shift-equivariant.
+# A layer samples the image on a grid, the product of the stride-2
+# poolings before it: 2 px after one, 4 px after two (`conv3`, `conv4`). A
 # shift by a multiple of 4 px lines conv3's and conv4's grid up again; any
 # other shift changes the windows of at least one pooling. Below, `Dreamer.gradient` takes the gradient on the whole image
 # and `Dreamer.tiled_gradient(photo, shift)` rolls, tiles and rolls the
@@ -183,18 +177,17 @@ fig
 # the border, where the tiles now see the opposite side of the photo.
 # These lines disturb the gradient further than the 6 px left out
 # (`conv4` sees 26×26 pixels), and there are three per axis instead of one:
-# hence the larger leftover. Off the grid the gradient differs everywhere,
-# by as much as the gradient itself: it is the gradient of a slightly
-# different function. That does the dream no harm: each step climbs the
+# hence the larger leftover. Off the grid the gradient differs everywhere:
+# it is the gradient of a slightly different function. That does the dream no harm: each step climbs the
 # objective at its offset, and as offsets change at random no grid gets
-# printed in, like lesson 02's jitter.
+# printed in.
 #
 # One seam never moves: the roll's join between the photo's bottom and top
-# (and right and left) lies on its border, whatever the shift. The deep
+# (and right and left) lies on its border, whatever the shift; the deep
 # layers see it as an edge and dream a frame just inside the border. So
 # the helper pads each octave with its mirror image (`pad`, 1/8 of the
-# side), rolls and tiles the padded copy and keeps the photo's part of the
-# gradient: the join falls in the padding. Without the padding (left, and
+# side) and keeps the photo's part of the gradient: the join falls in the
+# padding. Without the padding (left, and
 # the top-left corners enlarged) a line runs along the top and left
 # borders, a few pixels inside; with it, the stripes run on to the edge.
 
@@ -209,8 +202,7 @@ plotting.image_grid([framed.image, dream.image, framed.image[corner, corner], dr
 # %% [markdown]
 # ## 5. Which layer dreams what?
 #
-# Same photo, same settings, one layer at a time (`dream_grid` runs one
-# dream per layer mix):
+# Same photo, same settings, one layer at a time (`dream_grid`):
 
 # %%
 picks = {f"{role}: {spec.layers[role]}": {spec.layers[role]: 1.0} for role in ("early", "middle", "late", "last_conv")}
@@ -228,17 +220,14 @@ plotting.image_grid([r.image for r in by_layer.values()], list(by_layer), cols=4
 # darker, bright ones brighter) and adds no pattern of its own; `conv2`
 # covers the photo with round dots and small blobs over a fine dotted
 # texture; `conv3` and `conv4` draw bands of parallel stripes that follow
-# the cup's and the saucer's contours, sprinkled with small dots, and
-# their objectives grow several times as much as those of `conv1` and
-# `conv2`. That is what the network learned to detect: the stripes, edges
+# the cup's and the saucer's contours, sprinkled with small dots. That is what the network learned to detect: the stripes, edges
 # and round outlines of its eight shapes.
 
 # %% [markdown]
 # ## 6. Your turn: the DeepDream panel
 #
 # Type a layer mix as `layer: weight, ...`, choose the step size, octaves
-# and steps, and press **Run**; **Stop** keeps the dream so far, **Save PNG**
-# writes it to `exports/`. Try `conv1: 1`, then `conv4: 1` on the same
+# and steps, and press **Run**. Try `conv1: 1`, then `conv4: 1` on the same
 # photo; then `conv3: 1, conv1: -1` (a negative weight suppresses a layer);
 # then Octaves 1 against 4 with the same steps.
 
@@ -284,9 +273,9 @@ if net is not None:
 
 # %% [markdown]
 # ## Summary
-# * DeepDream climbs $\sum_l w_l\,\mathrm{mean}(A^{(l)})$ (the original: half the squared L2 norm) with a
+# * DeepDream climbs $\sum_l w_l\,\mathrm{mean}(A^{(l)})$ with a
 #   normalised step: the network amplifies what it already sees.
-# * Octaves grow patterns at several scales; the lost detail is put back between them.
+# * Octaves grow patterns at several scales.
 # * Random shifts move the tile seams every step; mirror padding keeps the roll's join off the photo.
 # * A roll off a layer's pooling grid changes the whole gradient, not only the seams.
 # * Each layer dreams what it detects: on the shapes CNN, contrast at conv1, dots at conv2, stripes deeper.
