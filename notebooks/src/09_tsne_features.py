@@ -22,7 +22,6 @@
 
 # %% [markdown]
 # ## Parameters
-# The images are fresh shapes images, drawn with a seed no model was trained on.
 
 # %%
 MODEL = "auto"          # the shapes CNN; "vgg16" etc. runs the whole lesson on another model (the text describes the shapes CNN)
@@ -49,9 +48,9 @@ print(f"{len(x)} images {x.shape[1:]}, {len(class_names)} classes; penultimate l
 # ## 1. The idea
 #
 # **Features.** $f(x) \in \mathbb{R}^d$ is the output of the layer that feeds
-# the class scores (printed above: on the shapes CNN, `gap`, the global
-# average pooling of the last conv layer, one mean per channel). A linear layer turns it into scores, so after training
-# the classes must be close to *linearly separable* in this space.
+# the class scores (on the shapes CNN, `gap`: one mean per channel of the
+# last conv layer). A linear layer turns it into scores, so after
+# training the classes must be close to *linearly separable* in this space.
 #
 # **t-SNE** (van der Maaten and Hinton, 2008) turns distances into
 # neighbour probabilities, in the feature space with a Gaussian whose width
@@ -71,11 +70,9 @@ print(f"{len(x)} images {x.shape[1:]}, {len(class_names)} classes; penultimate l
 # A feature model and a forward pass give the features of the first 64
 # images. Then $P$ by hand: for each point a bisection finds the width
 # $\sigma_i$ (through $\beta_i = 1/2\sigma_i^2$) whose row has the chosen
-# perplexity (entropy in nats here, so the perplexity is $e^{H}$, the same
-# number as $2^{H}$ in bits). With only 64 points the code caps the
-# perplexity at $(64-1)/3 = 21$, so that a neighbourhood stays a small part
-# of the set; the maps below use hundreds of points (`N_IMAGES`, 1,000 by default; the
-# panel 400), where the cap does not bite.
+# perplexity (entropy in nats here: $e^{H}$, the same number as $2^{H}$ in
+# bits). With only 64 points the code caps the perplexity at
+# $(64-1)/3 = 21$.
 
 # %%
 # For a flat model this is keras.Model(spec.model.inputs[0], spec.layer(layer).output);
@@ -110,11 +107,9 @@ print(f"The rows' perplexities run from {min(reached):.2f} to {max(reached):.2f}
 claim("KL with our P over TSNE's own KL", kl / ours.kl_divergence_, between=(0.95, 1.05), quiet=True);
 
 # %% [markdown]
-# The minimisation of the KL divergence (gradient descent, with the
-# attractions exaggerated in the first iterations) we leave to
-# scikit-learn. The helpers compute the features in batches (with a
-# progress bar), resize images the model was not built for, and reduce
-# wide features with PCA first:
+# The minimisation of the KL divergence we leave to scikit-learn. The
+# helpers compute the features in batches, resize images the model was
+# not built for, and reduce wide features with PCA first:
 
 # %%
 feats = E.features(spec.model, x, layer=layer)
@@ -125,11 +120,10 @@ print("features:", feats.shape, "→ map:", emb.shape)
 # %% [markdown]
 # ## 3. The map
 # Each point is an image, coloured by its true class. Left, some points carry
-# their thumbnail. Right, the same map without thumbnails: points whose five
+# their thumbnail. Right, without thumbnails: points whose five
 # nearest neighbours in the map mostly belong to another class are ringed in
-# black. The axes of a t-SNE map carry no meaning: $\mathrm{KL}(P\Vert Q)$
-# depends only on distances in the map, so the map turned or mirrored is
-# just as good; only who sits next to whom counts.
+# black. The axes carry no meaning: $\mathrm{KL}(P\Vert Q)$ depends only
+# on distances in the map, so a turned or mirrored map is just as good.
 
 # %%
 near = E.knn_predictions(emb, y)   # the class of each point's five nearest neighbours in the map
@@ -145,22 +139,20 @@ fig
 # %% [markdown]
 # ## 4. Is the picture telling the truth?
 #
-# Two numbers, each also computed for two baselines: **raw pixels** (no
-# network at all) and an **untrained** copy of the same architecture (random
-# weights, same seed every time).
+# Two numbers, each also computed for two baselines: **raw pixels** and
+# an **untrained** copy of the same architecture (random weights).
 #
 # * **k-NN accuracy**: predict each image's class by a vote of its
 #   $k = 5$ nearest neighbours; stratified 5-fold cross-validation with a
-#   seeded shuffle (train on four folds, test on the fifth). We report it in
-#   the 2-D map and in the full feature space.
+#   seeded shuffle.
 # * **Silhouette** (Rousseeuw 1987): for point $i$, $a_i$ is the mean
 #   distance to its own class and $b_i$ to the nearest other class;
 #   $s = \mathrm{mean}_i\,(b_i - a_i)/\max(a_i, b_i) \in [-1, 1]$: near 1
 #   for tight classes far apart, near 0 when classes are as spread out as
 #   the gaps between them. We compute it in the feature space, where the
-#   distances are the network's own. On the 2-D map it would measure t-SNE's
-#   gaps and cluster sizes, which mean little (section 5); the panel of
-#   section 7 prints the map's, to compare maps with each other only.
+#   distances are the network's own; on the 2-D map it would measure t-SNE's
+#   gaps and cluster sizes, which mean little (section 5). The panel of
+#   section 7 prints the map's, only to compare maps.
 
 # %%
 sources = {"trained": feats, "untrained": E.features(E.untrained_twin(spec.model, seed=SEED), x),
@@ -199,26 +191,24 @@ E.panels({f"{n}: 5-NN {scores[n]['knn_accuracy']:.2f}": m for n, m in maps.items
 # level, split in two: what dominates raw pixels (and an untrained
 # network's features of them) is the background's brightness, not the
 # shape. The trained features give groups of one class each, though some
-# classes touch or run alongside each other. What shows that the network
-# *learned* this structure is the baselines: the same t-SNE, on the same
-# images, finds no classes in the raw pixels or in an untrained network's
-# features.
+# classes touch or run alongside each other. The baselines show that the
+# network *learned* this structure: the same t-SNE on the same images
+# finds no classes in them.
 #
 # In each row the map's 5-NN accuracy is close to the features' (t-SNE
 # never sees the labels): the map kept how pure the features' neighbourhoods
-# are. Whether it kept *which* images are neighbours is another question:
-# the exercise measures it. The silhouette says something else. In the trained
-# features it is small and positive, and the baselines' are at or below
-# zero: an image's five nearest neighbours are almost always of its class,
-# yet a class as a whole is not a tight ball far from the others; classes
-# are spread out and close to each other.
+# are; whether it kept *which* images are neighbours, the exercise
+# measures. The trained features' silhouette is small and positive, the
+# baselines' at or below zero: an image's five nearest neighbours are
+# almost always of its class, yet classes are spread out and close to each
+# other, not tight balls far apart.
 #
 # ## 5. Perplexity
 #
 # Small perplexities look at very few neighbours and break classes into
 # fragments; large ones blur the fine structure and pull clusters together.
-# Neither the distances *between* islands nor their sizes mean much in
-# t-SNE; the neighbourhoods do.
+# Neither the distances *between* islands nor their sizes mean much; the
+# neighbourhoods do.
 
 # %%
 perps = [p for p in (5, 30, 100) if p < len(x) / 3] or [5]
@@ -227,8 +217,8 @@ E.panels({f"perplexity {p}": E.tsne(feats, perplexity=p, seed=SEED) for p in per
 # %% [markdown]
 # ## 6. Out of place in the map, or misclassified?
 #
-# A ringed point is one whose neighbours in the *map* belong to another
-# class. That is not the same as an image the *network* gets wrong: the
+# A ringed point sits among another class in the *map*. That is not the
+# same as an image the *network* gets wrong: the
 # network decides with a linear layer on all 64 features, not by a vote of
 # neighbours in two dimensions. Compare the two sets:
 
@@ -263,12 +253,11 @@ fig
 # The first images (if any) are those the network gets wrong; the others
 # are classified correctly but sit among another class in the map. The
 # network makes few mistakes, and most out-of-place points are not among
-# them. More than half of the map's out-of-place points are
-# already out of place among their five nearest neighbours in the 64-D
-# features, and nearly every point out of place there stays out of place in
-# the map: the features themselves put these images near another class.
-# The rest, a large minority, are t-SNE's own: squeezing 64 dimensions into
-# two moves some images next to another class.
+# them. More than half of the map's out-of-place points are already out
+# of place in the 64-D features, and nearly every point out of place
+# there stays out of place in the map: the features themselves put these
+# images near another class. The rest, a large minority, are t-SNE's own:
+# squeezing 64 dimensions into two moves some images next to another class.
 
 # %% [markdown]
 # ## 7. Your turn: the t-SNE panel
@@ -337,13 +326,11 @@ if net is not None:
 # %% [markdown]
 # ## Summary
 # * The penultimate layer is the network's own description of an image; t-SNE draws it in 2-D, keeping neighbours.
-# * t-SNE turns distances into neighbour probabilities $P$ and draws a map whose $Q$ matches them; its axes mean
-#   nothing. The lesson fixes its seed (`SEED`), so that a run can be repeated.
-# * Measure: 5-NN accuracy and silhouette, against raw pixels and an untrained network. In the trained
-#   features of section 4's 1,000 images, 5-NN is above 0.9 and the silhouette small: pure neighbourhoods, but classes that are neither compact nor far apart.
+# * t-SNE turns distances into neighbour probabilities $P$ and draws a map whose $Q$ matches them.
+# * Measure: 5-NN accuracy and silhouette, against raw pixels and an untrained network. On section 4's
+#   images the trained features give pure neighbourhoods, but classes neither compact nor far apart.
 # * Perplexity trades local detail for global shape; cluster sizes and gaps carry little meaning.
-# * A point out of place in the map is not necessarily a mistake of the network: most of them are classified
-#   correctly.
+# * A point out of place in the map is not necessarily a mistake of the network.
 #
 # ## On your own
 # * Map an earlier layer (`E.features(spec.model, x, layer=spec.layers["late"])`): where does the class structure appear?
