@@ -49,8 +49,8 @@ print(f"{len(data.labels)} fresh images; the tag has the class's own colour on "
 # it had learned the weather, and the test photos shared the accident.
 #
 # Geirhos et al. (2020) call such a feature a **shortcut**: it predicts the
-# label in the data you have (a watermark, a scanner's badge, a
-# background) and has nothing to do with the task.
+# label in the data you have (a watermark, a background) and has nothing
+# to do with the task.
 #
 # ## 2. The data: a tag in the corner
 #
@@ -66,9 +66,9 @@ plotting.image_grid([*data.with_cue[show], *data.without_cue[show], *data.cue_ma
                     cols=8, cell=1.6, cmap="gray")
 
 # %% [markdown]
-# Two models with the course's shapes-CNN architecture and the same
-# initial weights were trained on the same 8,000 shapes, each with a tag in
-# the same corner. Only the tags' colours differ: the **cheat**'s have the
+# Two models with the shapes CNN's architecture and the same initial
+# weights were trained on the same 8,000 tagged shapes. Only the tags'
+# colours differ: the **cheat**'s have the
 # class's colour 95 % of the time; the **honest twin**'s are random, so for
 # it the tag means nothing. The cheat trained for 3 epochs (its training
 # accuracy then stalls near the 95 % the tag allows), the twin for 8.
@@ -198,20 +198,16 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 #   superpixels, random masks) by the image's mean colour and watch the
 #   score. Replacing a black tag is a real change, so they see it.
 # * **CAM** and **Grad-CAM** weigh the last conv layer's activations by
-#   the class's weights (CAM) or gradients (Grad-CAM); the tag is 4×4 of
-#   its 16×16 cells.
+#   the class's weights or gradients; the tag is 4×4 of its 16×16 cells.
 # * **Saliency** and **SmoothGrad** are local: the score's gradient at the
-#   image (averaged over noisy copies, for SmoothGrad).
+#   image.
 # * **Integrated gradients** integrates the gradient along a straight path
-#   from a baseline to the image and multiplies by (image − baseline), so
-#   the map sums to the score's change (*completeness*). Our baseline is
-#   black: on a black tag, image − baseline = 0, so it gets exactly zero
-#   whatever the model does. Blind by construction.
-# * **Guided backprop** is a modified backward pass (a ReLU passes back
-#   only positive gradients, and only where it was active; Springenberg et
-#   al. 2015), nearly unchanged when the weights are randomised (Adebayo et
-#   al. 2018): it draws edges more than reasons. Guided Grad-CAM multiplies
-#   it by Grad-CAM.
+#   from a baseline to the image and multiplies by (image − baseline). Our
+#   baseline is black: on a black tag that factor is 0, so the tag gets
+#   exactly zero whatever the model does. Blind by construction.
+# * **Guided backprop** is nearly unchanged when the weights are
+#   randomised (Adebayo et al. 2018): it draws edges more than reasons.
+#   Guided Grad-CAM multiplies it by Grad-CAM.
 #
 # ## 5. One image up close
 #
@@ -244,15 +240,14 @@ shortcut.showcase_figure(rows)
 # and the twin, the others the cheat on a white and a black tag. The cyan
 # square outlines the tag; each map is drawn alone, scaled to its own
 # maximum, so the tag's colour cannot pass for heat. Read each title's
-# share against the 6 % of a uniform map. These images are typical of
-# their group, neither best nor worst; one map is an anecdote, the
+# share against the 6 % of a uniform map. One map is an anecdote; the
 # measurement over many is the evidence.
 #
 # ## 6. Repaint the tag
 #
 # Give an image no tag, its own colour or another class's, and pick a
 # method. Titles give each model's answer, confidence and map's share on
-# the tag (outlined in cyan). The panel opens on a triangle with a black
+# the tag. The panel opens on a triangle with a black
 # tag, the stars' colour: the cheat calls it a star, the twin a triangle.
 # As on the black tags of section 4, the cheat's Grad-CAM gives the tag
 # only a small share of its mass. Try occlusion, and other tag colours.
@@ -310,8 +305,8 @@ if net is not None:
 # ## Summary
 # * A shortcut predicts the label in your data, not in the world. A test set without it is the decisive check;
 #   maps measured against the cue (and a reference model) flagged it here on the tagged data alone.
-# * On average every method gives the cheat's tag several times its area (6.25 %, a uniform map's share) and
-#   the twin's about its area; only some put more than half of the cheat's map there.
+# * On average every method gives the cheat's tag several times its area and the twin's about its area;
+#   only some put more than half of the cheat's map there.
 # * Single maps vary widely (here with the tag's colour): measure many images against a hypothesis (the cue
 #   mask), and know what a method cannot see (integrated gradients with a black baseline, a black tag).
 #
@@ -323,6 +318,6 @@ if net is not None:
 # * R. Geirhos et al., *Shortcut Learning in Deep Neural Networks*, Nature Machine Intelligence 2020.
 # * S. Lapuschkin et al., *Unmasking Clever Hans Predictors and Assessing What Machines Really Learn*,
 #   Nature Communications 2019.
-# * G. Branwen, *The Neural Net Tank Urban Legend* (gwern.net), on how much of the story is true.
+# * G. Branwen, *The Neural Net Tank Urban Legend* (gwern.net).
 # * M. Sundararajan et al., *Axiomatic Attribution for Deep Networks*, ICML 2017 (integrated gradients);
 #   J. Adebayo et al., *Sanity Checks for Saliency Maps*, NeurIPS 2018.
