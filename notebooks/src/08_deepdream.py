@@ -59,9 +59,9 @@ print(f"{spec.description}; dreaming with {layers} on '{PHOTO}' at {photo.shape[
 # its own activation. Neither singles out a filter or
 # a class: the network amplifies whatever it already responds to. We climb
 # by gradient ascent, the gradient divided by its mean magnitude so that
-# each step moves the image by about $\eta$: its size differs by orders of
-# magnitude between layers, octaves and steps, and no fixed learning
-# rate would suit them all:
+# each step moves the image by about $\eta$ whatever the gradient's own
+# scale (with a fixed learning rate instead, the step's size would change
+# with the layer mix and the image):
 #
 # $$g = \nabla_x \mathcal{L}(x), \qquad x \leftarrow \mathrm{clip}_{[0,1]}\Big(x + \eta\,\frac{g}{\overline{|g|}}\Big).$$
 #
@@ -220,8 +220,8 @@ plotting.image_grid([r.image for r in by_layer.values()], list(by_layer), cols=4
 # darker, bright ones brighter) and adds no pattern of its own; `conv2`
 # covers the photo with round dots and small blobs over a fine dotted
 # texture; `conv3` and `conv4` draw bands of parallel stripes that follow
-# the cup's and the saucer's contours, sprinkled with small dots. That is what the network learned to detect: the stripes, edges
-# and round outlines of its eight shapes.
+# the cup's and the saucer's contours, sprinkled with small dots. Each
+# layer amplifies the patterns it responds to.
 
 # %% [markdown]
 # ## 6. Your turn: the DeepDream panel
