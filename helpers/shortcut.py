@@ -203,6 +203,20 @@ def train_pair(out, n_train: int = RECIPE["n_train"], epochs: dict | None = None
     return records
 
 
+def training_records() -> dict:
+    """How the shipped cheat and twin were trained: ``{"cheat": record, "twin": record}``.
+
+    Each record is the one :func:`train_pair` wrote to ``data/models/shapes_cnn.json``
+    (``seed``, ``epochs``, ``n_train``, ``cue``, ``fresh_accuracy_without_cue`` ...).
+    """
+    import json
+
+    from helpers import config
+
+    models = json.loads(config.data_path("models", "shapes_cnn.json").read_text())["models"]
+    return {"cheat": models[MODEL_FILES["shortcut"]], "twin": models[MODEL_FILES["honest"]]}
+
+
 def load_pair():
     """``(cheat, honest)`` :class:`helpers.models.ModelSpec` s: ``load_model("shapes_shortcut")``, ``("shapes_honest")``."""
     from helpers.models import load_model

@@ -146,3 +146,15 @@ def test_panel_follows_the_tag_and_rejects_a_bad_index(pair):
     panel.controls["index"].value = 999
     panel.run()
     assert "999 out of range" in panel.error
+
+
+def test_the_training_records_describe_the_shipped_pair_as_the_recipe_trains_it():
+    """Lesson 12 prints these records: they must be the recipe's (epochs, images, tag rule), not stale."""
+    from helpers.shortcut import RECIPE, training_records
+
+    rec = training_records()
+    assert set(rec) == {"cheat", "twin"}
+    assert rec["cheat"]["epochs"] == RECIPE["epochs"]["shortcut"] and rec["twin"]["epochs"] == RECIPE["epochs"]["honest"]
+    assert rec["cheat"]["n_train"] == rec["twin"]["n_train"] == RECIPE["n_train"]
+    assert "95%" in rec["cheat"]["cue"] and "random" in rec["twin"]["cue"]
+    assert rec["cheat"]["fresh_accuracy_without_cue"] < 0.5 < rec["twin"]["fresh_accuracy_without_cue"]
