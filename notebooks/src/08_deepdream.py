@@ -132,9 +132,10 @@ plotting.image_grid([photo, one.image, dream.image], [PHOTO, "one octave", f"{OC
 # ## 4. Tiles and random shifts
 #
 # A large photo does not fit through a big network at once, so the gradient
-# is computed tile by tile (`TILE`). Near a tile's edge it cannot see its neighbours, and a fixed grid
-# would print its lines into the dream; rolling the image by a random
-# offset before tiling moves the edges every step.
+# is computed tile by tile (`TILE`). Near a tile's edge it cannot see its
+# neighbours, so the gradient there is off (the figure below shows where);
+# rolling the image by a random offset before tiling moves those edges,
+# and their errors, to another place at every step.
 #
 # A roll changes something else too: max pooling is not shift-equivariant.
 # A layer samples the image on a grid, the product of the stride-2
@@ -178,9 +179,8 @@ fig
 # These lines disturb the gradient further than the 6 px left out
 # (`conv4` sees 26×26 pixels), and there are three per axis instead of one:
 # hence the larger leftover. Off the grid the gradient differs everywhere:
-# it is the gradient of a slightly different function. That does the dream no harm: each step climbs the
-# objective at its offset, and as offsets change at random no grid gets
-# printed in.
+# it is the gradient of a slightly different function, and each step
+# climbs the objective at its own offset.
 #
 # One seam never moves: the roll's join between the photo's bottom and top
 # (and right and left) lies on its border, whatever the shift; the deep

@@ -69,11 +69,11 @@ plotting.image_grid([*data.with_cue[show], *data.without_cue[show], *data.cue_ma
 
 # %% [markdown]
 # Two models with the shapes CNN's architecture and the same seed were
-# trained on the same 8,000 tagged shapes (printed above). Only the tags'
+# trained on the same 8,000 tagged shapes (printed above). The tags'
 # colours differ: the **cheat**'s have the class's colour 95 % of the
 # time; the **honest twin**'s are random, so for it the tag means nothing.
-# They also differ in training length (3 epochs against 8), which can
-# change their maps as well.
+# The training length differs too (3 epochs against 8), which can change
+# their maps as well.
 #
 # ## 3. Two tests
 #
@@ -181,7 +181,7 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 
 # %% [markdown]
 # On average no method is fooled: each gives the cheat's tag several
-# times its area, the twin's about its area. Only some pass one half on
+# times its area, the twin's at most about its area. Only some pass one half on
 # average (the printed list), and the dots spread widely, by tag colour
 # (the table's columns):
 #
@@ -290,8 +290,8 @@ q.check(answer)
 # `q.hint()` and `q.solution()` help.
 #
 # ## On a real ImageNet network
-# Real networks take shortcuts too: Lapuschkin et al. (2019) found a
-# PASCAL VOC classifier that recognised horses by a photo archive's
+# Real models take shortcuts too: Lapuschkin et al. (2019) found a
+# PASCAL VOC classifier (a Fisher-vector model) that recognised horses by a photo archive's
 # watermark, and Geirhos et al. (2019) showed that ImageNet CNNs lean on
 # texture more than shape. Here, Grad-CAM of VGG16's top class: does each
 # map lie on the object or on something that only comes with it?
@@ -312,7 +312,7 @@ if net is not None:
 # ## Summary
 # * A shortcut predicts the label in your data, not in the world. A test set without it is the decisive check;
 #   maps measured against the cue (and a reference model) flagged it here on the tagged data alone.
-# * On average every method gives the cheat's tag several times its area and the twin's about its area;
+# * On average every method gives the cheat's tag several times its area and the twin's at most about its area;
 #   only some put more than half of the cheat's map there.
 # * Single maps vary widely (here with the tag's colour): measure many images against a hypothesis (the cue
 #   mask), and know what a method cannot see (integrated gradients with a black baseline, a black tag).
