@@ -110,7 +110,7 @@ claim("the twin's change without the tag", abs(acc["honest twin"][0] - acc["hone
 #
 # $$E_{\text{tag}} = \frac{\sum_{p \in C} S_p}{\sum_p S_p}.$$
 #
-# A uniform map, one that ignores the tag, scores the tag's area,
+# A uniform map, one that does not single out the tag, scores the tag's area,
 # $16^2/64^2 = 6.25\,\%$: the line of "no attention". Half is a much
 # stricter line. By hand for one map, next to the helper:
 
@@ -213,8 +213,10 @@ claim("the smallest mean share of Grad-CAM, CAM, guided Grad-CAM, occlusion and 
 #   baseline is black: on a black tag that factor is 0, so the tag gets
 #   exactly zero whatever the model does. Blind by construction.
 # * **Guided backprop** is nearly unchanged when the weights are
-#   randomised (Adebayo et al. 2018): it draws edges more than reasons.
-#   Guided Grad-CAM multiplies it by Grad-CAM.
+#   randomised (Adebayo et al. 2018), yet here it puts far more of the
+#   cheat's map on the tag than of the twin's (the table): failing one
+#   sanity check does not make a method blind to everything. Guided
+#   Grad-CAM multiplies it by Grad-CAM.
 #
 # ## 5. One image up close
 #
