@@ -165,3 +165,12 @@ def test_a_nested_model_gives_the_flat_twins_maps_and_takes_a_layer_path(name, i
     flat_layer = {"layer": "c2"} if REGISTRY[name].takes_layer else {}
     np.testing.assert_allclose(_run(name, nested, images, **inner), _run(name, twin, images, **flat_layer),
                                atol=1e-5)
+
+
+def test_a_layer_given_to_a_method_that_takes_none_is_refused_with_the_methods_that_do():
+    import keras
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, name="c"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="takes no layer.*grad_cam"):
+        attribute(model, np.zeros((1, 8, 8, 3), np.float32), 0, method="saliency", layer="c")

@@ -120,4 +120,8 @@ def attribute(model, images, class_index="auto", method: str = "grad_cam", layer
     record = get(method)
     if record.takes_layer:
         kwargs["layer"] = layer
+    elif layer is not None:
+        takes = ", ".join(m.name for m in REGISTRY.values() if m.takes_layer)
+        raise ValueError(f"{record.label} works on the input and takes no layer (got layer={layer!r}); "
+                         f"the methods that take one are {takes}")
     return record.function(model, images, class_index, **kwargs)
