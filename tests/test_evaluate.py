@@ -185,3 +185,21 @@ def test_activity_maps_sum_the_channels_and_ignore_the_class(shapes_spec, shapes
     np.testing.assert_allclose(act.mean((1, 2)), raw.mean((1, 2)), rtol=0.05)
     # the last conv layer is busiest on the object: more activity per pixel on the mask than off it
     assert all(a[m].mean() > a[~m].mean() for a, m in zip(act, masks[:6]))
+
+
+def test_two_object_pairs_takes_explicit_pairs_of_different_classes():
+    from helpers.shapes import make_shapes
+
+    x, y, m = make_shapes(16, seed=3)
+    i = 0
+    j = int(np.flatnonzero(y != y[0])[0])
+    imgs, a, b, ma, mb = metrics.two_object_pairs(x, y, m, pairs=[(i, j), (j, i)])
+    assert list(a) == [y[i], y[j]] and list(b) == [y[j], y[i]]
+    for k, (p, q) in enumerate([(i, j), (j, i)]):   # the same images as two_object_image makes
+        img, own, pasted = metrics.two_object_image(x, m, p, q)
+        np.testing.assert_array_equal(imgs[k], img)
+        np.testing.assert_array_equal(ma[k], own)
+        np.testing.assert_array_equal(mb[k], pasted)
+    same = int(np.flatnonzero(y == y[0])[1])
+    with pytest.raises(ValueError, match="different classes"):
+        metrics.two_object_pairs(x, y, m, pairs=[(0, same)])
