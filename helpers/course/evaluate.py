@@ -2,15 +2,15 @@
 
 Usage::
 
-    python -m helpers.evaluate accuracy      # shapes_accuracy on an unseen seed
-    python -m helpers.evaluate pointing      # pointing game per attribution method
-    python -m helpers.evaluate sanity        # model-randomization sanity check
-    python -m helpers.evaluate tsne          # t-SNE / k-NN on learned features
-    python -m helpers.evaluate deepdream     # DeepDream objective gain
-    python -m helpers.evaluate classviz      # class-visualization transfer to model B
-    python -m helpers.evaluate faithfulness  # deletion/insertion AUC and two-object test per method
-    python -m helpers.evaluate shortcut      # lesson 12: the tag-reading cheat and its maps
-    python -m helpers.evaluate all
+    python -m helpers.course.evaluate accuracy      # shapes_accuracy on an unseen seed
+    python -m helpers.course.evaluate pointing      # pointing game per attribution method
+    python -m helpers.course.evaluate sanity        # model-randomization sanity check
+    python -m helpers.course.evaluate tsne          # t-SNE / k-NN on learned features
+    python -m helpers.course.evaluate deepdream     # DeepDream objective gain
+    python -m helpers.course.evaluate classviz      # class-visualization transfer to model B
+    python -m helpers.course.evaluate faithfulness  # deletion/insertion AUC and two-object test per method
+    python -m helpers.course.evaluate shortcut      # lesson 12: the tag-reading cheat and its maps
+    python -m helpers.course.evaluate all
 
 Each command is a function returning ``{name: value}``; the modules that own a
 technique define its report and register it in :data:`COMMANDS`. Every
@@ -24,14 +24,13 @@ import importlib
 import sys
 import time
 
-#: Seed for evaluation data: never used for training (training uses 1000 + model seed).
-UNSEEN_SEED = 777_001
+from helpers.config import UNSEEN_SEED  # noqa: E402,F401  (the data seed no model was trained on)
 
 #: command -> (module:function, default sample count)
 COMMANDS: dict[str, tuple[str, int]] = {
-    "accuracy": ("helpers.evaluate:accuracy_report", 5000),
-    "pointing": ("helpers.evaluate:pointing_report", 1000),
-    "sanity": ("helpers.evaluate:sanity_report", 200),
+    "accuracy": ("helpers.course.evaluate:accuracy_report", 5000),
+    "pointing": ("helpers.course.evaluate:pointing_report", 1000),
+    "sanity": ("helpers.course.evaluate:sanity_report", 200),
     "tsne": ("helpers.embedding:tsne_report", 1000),
     "deepdream": ("helpers.deepdream:deepdream_report", 1),
     "classviz": ("helpers.classviz:classviz_report", 64),
@@ -153,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=UNSEEN_SEED, help="data seed (default: an unseen one)")
     parser.add_argument("--judge", default=None,
                         help="classviz only: a .keras file to judge model A's images instead of model B "
-                             "(e.g. one trained with `python -m helpers.train --seeds 2 --plain-seeds`)")
+                             "(e.g. one trained with `python -m helpers.course.train --seeds 2 --plain-seeds`)")
     args = parser.parse_args(argv)
     commands = list(COMMANDS) if args.command == "all" else [args.command]
     if args.judge is not None and commands != ["classviz"]:

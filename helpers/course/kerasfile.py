@@ -11,7 +11,7 @@ load, as on Colab. At their default (``None``) these keys mean what the older
 releases do anyway (an initializer only matters when a layer is built from
 scratch, never when weights are loaded), so :func:`make_portable` removes
 them and copies every other member of the zip byte for byte. ``python tools/portable_models.py`` applies it to the shipped
-models; :mod:`helpers.train` applies it to every model it saves.
+models; :mod:`helpers.course.train` applies it to every model it saves.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Execute the course notebooks and publish them as an HTML site.
 
-``python -m helpers.runner`` (what ``make course`` calls) runs every notebook
+``python -m helpers.course.runner`` (what ``make course`` calls) runs every notebook
 in ``notebooks/`` top to bottom in a fresh kernel, writes the executed copies to
-``build/notebooks/`` and the site (:mod:`helpers.site`: a page per lesson and
+``build/notebooks/`` and the site (:mod:`helpers.course.site`: a page per lesson and
 an ``index.html`` landing page, readable offline) to ``build/site/``. It
 prints one progress line per notebook and exits non-zero if any notebook
 fails: a cell that raises, a claim of the prose that no longer holds
@@ -253,7 +253,7 @@ def run_course(fast: bool, out: Path, only: list[str] | None = None, check_solut
                seed: int | None = None) -> list[RunResult]:
     import nbformat
 
-    from helpers import site
+    from helpers.course import site
 
     paths = notebook_paths(only)
     results: list[RunResult] = []

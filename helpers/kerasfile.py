@@ -1,0 +1,8 @@
+"""Moved to :mod:`helpers.course.kerasfile`; this old name keeps working for one release.
+
+Importing it warns (``DeprecationWarning``).
+"""
+
+from helpers.course import old_name
+
+old_name(__name__)
