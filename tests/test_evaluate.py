@@ -105,7 +105,7 @@ def test_two_object_image_pastes_the_second_object_away_from_the_first():
 
 
 def test_pointing_report_names_every_method_and_beats_random():
-    from helpers.evaluate import pointing_report
+    from helpers.course.evaluate import pointing_report
 
     out = pointing_report(n=32, seed=5)
     for name in (*A.METHODS, "random", "centre"):
@@ -146,7 +146,7 @@ def test_lesson10_exercise_wants_the_edge_maps_hit_rate_and_a_failed_sanity_chec
 
 @pytest.mark.slow
 def test_sanity_report_separates_grad_cam_from_a_random_network():
-    from helpers.evaluate import sanity_report
+    from helpers.course.evaluate import sanity_report
 
     out = sanity_report(n=12, seed=5)
     for name in A.METHODS:
