@@ -31,13 +31,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 course: $(STAMP)
-	COURSE_FAST=$(if $(FAST),1,$${COURSE_FAST:-0}) $(SWITCH) $(PY) -m helpers.runner $(if $(SEED),--seed $(SEED)) $(if $(ONLY),--only $(ONLY))
+	COURSE_FAST=$(if $(FAST),1,$${COURSE_FAST:-0}) $(SWITCH) $(PY) -m helpers.course.runner $(if $(SEED),--seed $(SEED)) $(if $(ONLY),--only $(ONLY))
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 train-shapes: $(STAMP)
-	$(PY) -m helpers.train --shortcut
+	$(PY) -m helpers.course.train --shortcut
 
 notebooks: $(STAMP)
 	$(PY) tools/nbbuild.py

@@ -17,7 +17,7 @@ that expect something else:
 the model expects) before calling the student's model, whose layers and weights
 are shared, never copied or changed. It prints one line saying which
 convention is in force and how to override it (``preprocess=``). A model that
-already takes [0, 1] RGB is returned as it is. :func:`fit_batch` then resizes
+already takes [0, 1] RGB is returned as it is. :func:`helpers.images.fit_batch` then resizes
 images of another size to a fixed-size model (with a note) and refuses images
 smaller than the model can take, naming the minimum.
 """
@@ -71,7 +71,8 @@ class InputConvention:
                 f"if this is wrong, say what it expects with preprocess= (one of {', '.join(CONVENTIONS)}).")
 
 
-def _input_shape(model):
+def input_shape(model) -> tuple:
+    """``(batch, h, w, channels)``; a model never built gets a message that says what to do."""
     try:
         return tuple(model.inputs[0].shape)
     except (AttributeError, ValueError, IndexError, TypeError) as exc:
@@ -91,7 +92,7 @@ def detect(model) -> InputConvention:
     """The input convention of a Keras image model (see the module docstring for the rules)."""
     import keras
 
-    shape = _input_shape(model)
+    shape = input_shape(model)
     if len(shape) != 4 or shape[-1] not in (1, 3):
         raise ValueError(f"{model.name!r} takes input of shape {shape}; the course explains image models that "
                          "take [batch, height, width, 1 or 3] (grayscale or RGB).")
@@ -147,13 +148,13 @@ def _conversion(scale: str, x):
 def is_adapter(model) -> bool:
     """True for a wrapper made by :func:`adapt`, and for Keras clones of one (a clone keeps the wrapper's name and
     its ``rgb_0_1`` input, though not the Python attribute set on the original)."""
-    from helpers._graph import _is_model
+    import keras
 
     if getattr(model, "_course_adapter", False):
         return True
     first = model.layers[0] if getattr(model, "layers", None) else None
     return (str(getattr(model, "name", "")).endswith("_course") and getattr(first, "name", "") == "rgb_0_1"
-            and any(_is_model(layer) for layer in model.layers))
+            and any(isinstance(layer, keras.Model) for layer in model.layers))
 
 
 def adapt(model, preprocess: str | None = None, verbose: bool = True):
@@ -174,7 +175,7 @@ def adapt(model, preprocess: str | None = None, verbose: bool = True):
         raise ValueError(f"preprocess={preprocess!r}; choose one of {', '.join(CONVENTIONS)}")
     if is_adapter(model):
         return model
-    shape = _input_shape(model)
+    shape = input_shape(model)
     if len(model.outputs) > 1:
         outs = ", ".join(f"{i}: {n!r} {tuple(t.shape)}" for i, (n, t) in enumerate(zip(output_names(model), model.outputs)))
         raise ValueError(f"{model.name!r} has {len(model.outputs)} outputs ({outs}). The course explains one output "
@@ -237,29 +238,28 @@ def pick_output(model, output):
 
 def min_side(model) -> int:
     """The smallest image side the model (and the course) accepts."""
-    from helpers.models import min_input_side
-
     return max(MIN_SIDE, min_input_side(model))
 
 
-def fit_batch(model, x: np.ndarray, what: str = "images") -> np.ndarray:
-    """``x`` resized to a fixed-size model's input (one note), or refused when smaller than the model takes."""
-    from helpers import images as _images
+def min_input_side(model, largest: int = 1024) -> int:
+    """The smallest square image side a model whose input takes any size accepts (by shape inference).
 
-    shape = _input_shape(model)
-    h, w = int(x.shape[1]), int(x.shape[2])
-    if (h, w) == (shape[1], shape[2]):
-        return x  # exactly what the model takes, however small
-    if min(h, w) < MIN_SIDE:
-        raise _images.ImageError(f"{what} are {h}x{w} pixels; the course needs at least {MIN_SIDE}x{MIN_SIDE} "
-                                 f"(this model takes {shape[1] or 'any'}x{shape[2] or 'any'}).")
-    if shape[1] is not None and shape[2] is not None:
-        if (h, w) != (shape[1], shape[2]):
-            warnings.warn(f"{what} are {h}x{w}; {model.name!r} takes {shape[1]}x{shape[2]}, so they are resized.",
-                          stacklevel=3)
-            x = _images.resize(x, (int(shape[1]), int(shape[2])))
-        return x
-    need = min_side(model)
-    if min(h, w) < need:
-        raise _images.ImageError(f"{what} are {h}x{w} pixels; {model.name!r} needs at least {need}x{need}.")
-    return x
+    Every ``"valid"`` convolution and pooling shrinks the image; below this
+    side one of them would have nothing left to work on (on InceptionV3, a
+    floating-point exception that kills the kernel). Models with a fixed
+    input size, and models that take every side up to ``largest``, give 1.
+    """
+    def fits(side: int) -> bool:
+        try:
+            model.compute_output_shape((1, side, side, int(model.inputs[0].shape[-1])))
+            return True
+        except (ValueError, TypeError):
+            return False
+
+    if fits(1) or not fits(largest):
+        return 1
+    lo, hi = 1, largest  # fits(lo) is False, fits(hi) is True
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return hi

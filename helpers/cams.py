@@ -2,11 +2,12 @@
 
 ``from helpers import cams`` then ``cams.cam``, ``cams.layer_cam``,
 ``cams.score_cam``, ``cams.cam_coarse``, ``cams.cam_layers``,
-``cams.CamNotApplicable`` and ``cams.CAMS`` are the same objects as in
+``cams.CamNotApplicable``, ``cams.SCORE_CAM_CHANNELS`` and ``cams.CAMS`` are the same objects as in
 :mod:`helpers.attribution`.
 """
 
 from helpers.attribution.cams import (  # noqa: F401
+    SCORE_CAM_CHANNELS,
     CamNotApplicable,
     cam,
     cam_coarse,

@@ -15,7 +15,7 @@ and 0.9.`` A claim never raises in a learner's session. Lessons usually print th
 figure in their own words and pass ``quiet=True``: then nothing extra shows
 while the figure holds, and only a miss prints the sentence.
 
-The build enforces: :mod:`helpers.runner` (``make course``, CI) sets
+The build enforces: :mod:`helpers.course.runner` (``make course``, CI) sets
 ``COURSE_CLAIMS=enforce``, and then a claim that misses raises
 :class:`ClaimError`, so the notebook fails instead of teaching something
 false. In fast mode (``COURSE_FAST=1``: tiny images and few steps) the
@@ -175,7 +175,7 @@ def claim(name: str, value: Any, *, between: tuple[float, float] | None = None, 
 
     Raises:
       ClaimError: only when the build enforces claims (``COURSE_CLAIMS=enforce``,
-        set by :mod:`helpers.runner`, at full size or with ``fast=True``; or
+        set by :mod:`helpers.course.runner`, at full size or with ``fast=True``; or
         ``COURSE_CLAIMS=strict``) and the value misses its claim. In a
         learner's session a miss prints a plain sentence instead.
     """

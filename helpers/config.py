@@ -14,7 +14,7 @@ Environment variables:
   figure is drawn 1.6 times larger with 16 pt labels (:func:`figsize`), and the
   explorer app (``make explore PROJECTOR=1``) uses larger controls. Figures
   still fit a 1280×720 screen. :func:`set_projector` switches it from a notebook.
-* ``COURSE_PROGRESS=0``: no tqdm progress bars (set by ``helpers.runner`` for
+* ``COURSE_PROGRESS=0``: no tqdm progress bars (set by ``helpers.course.runner`` for
   executed notebooks, where nobody watches a bar and a saved one would be
   frozen mid-way); see :func:`progress_bar`.
 * ``COURSE_OFFLINE=1``: never download (weights, data).
@@ -111,6 +111,10 @@ def check_seed(seed, name: str = "seed"):
 def rng(seed: int | None = 0) -> np.random.Generator:
     """A fresh NumPy generator. Pass ``seed=None`` only when you want irreproducible runs."""
     return np.random.default_rng(None if seed is None else check_seed(seed))
+
+
+#: Seed for evaluation data: never used for training (training uses 1000 + model seed).
+UNSEEN_SEED = 777_001
 
 
 def repo_root() -> Path:

@@ -311,7 +311,7 @@ def tsne_report(n: int = 1000, seed: int | None = None, perplexity: float = 30.0
     ``*_knn_accuracy`` is 5-NN accuracy (stratified 5-fold CV) in the 2-D map,
     ``*_feature_knn_accuracy`` in the full feature space.
     """
-    from helpers.evaluate import UNSEEN_SEED
+    from helpers.config import UNSEEN_SEED
     from helpers.models import load_shapes
     from helpers.shapes import make_shapes
 

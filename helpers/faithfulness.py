@@ -151,34 +151,34 @@ def plot_curves(results: dict, title: str = ""):
     return fig
 
 
-def two_object_pairs(labels, seed: int = 0) -> np.ndarray:
+def random_partners(labels, seed: int = 0) -> np.ndarray:
     """For each image ``i``, a partner ``j`` of another class, chosen at random (seeded)."""
     y = np.asarray(labels)
     r = config.rng(seed)
-    pairs = []
+    partners = []
     for i in range(len(y)):
         other = np.flatnonzero(y != y[i])
         if not other.size:
-            raise ValueError("two_object_pairs needs images of at least two classes")
-        pairs.append(int(r.choice(other)))
-    return np.asarray(pairs)
+            raise ValueError("two_object_images needs images of at least two classes")
+        partners.append(int(r.choice(other)))
+    return np.asarray(partners)
 
 
 def two_object_images(images, labels, masks, seed: int = 0):
     """Every image with a partner of another class pasted in, and the class to ask for.
 
-    Even-numbered images ask for their own object's class, odd-numbered ones
-    for the pasted object's, so that neither the original nor the pasted
-    object is favoured. Returns ``(images, asked classes, asked masks, other masks)``.
+    Each image gets a random partner (:func:`random_partners`) pasted in by
+    :func:`helpers.metrics.two_object_pairs`. Even-numbered images ask for
+    their own object's class, odd-numbered ones for the pasted object's, so
+    that neither the original nor the pasted object is favoured. Returns
+    ``(images, asked classes, asked masks, other masks)``.
     """
-    from helpers.metrics import two_object_image
+    from helpers.metrics import two_object_pairs
 
-    y = np.asarray(labels)
-    pairs = two_object_pairs(y, seed)
-    made = [two_object_image(images, masks, i, j) for i, j in enumerate(pairs)]
-    own, pasted = np.stack([m[1] for m in made]), np.stack([m[2] for m in made])
-    swap = (np.arange(len(y)) % 2 == 1)
-    return (np.stack([m[0] for m in made]), np.where(swap, y[pairs], y),
+    partners = random_partners(labels, seed)
+    imgs, own_y, pasted_y, own, pasted = two_object_pairs(images, labels, masks, pairs=enumerate(partners))
+    swap = (np.arange(len(partners)) % 2 == 1)
+    return (imgs, np.where(swap, pasted_y, own_y),
             np.where(swap[:, None, None], pasted, own), np.where(swap[:, None, None], own, pasted))
 
 

@@ -264,7 +264,7 @@ def model_batch(images, what: str = "images", model=None) -> np.ndarray:
     uint16 images are converted (divided by 255 or 65535, with a warning). With
     ``model`` (a Keras model), images are resized to a fixed-size model's input
     (with a note) and refused when smaller than it can take
-    (:func:`helpers.adapt.fit_batch`). Float images
+    (:func:`fit_batch`). Float images
     on the 0..255 scale, NaN/infinite pixels, empty batches and non-numeric
     input are refused with a :class:`ImageError` that says what to do.
     """
@@ -315,9 +315,30 @@ def model_batch(images, what: str = "images", model=None) -> np.ndarray:
 def _fit(x: np.ndarray, model, what: str) -> np.ndarray:
     if model is None:
         return x
-    from helpers.adapt import fit_batch
-
     return fit_batch(model, x, what)
+
+
+def fit_batch(model, x: np.ndarray, what: str = "images") -> np.ndarray:
+    """``x`` resized to a fixed-size model's input (one note), or refused when smaller than the model takes."""
+    from helpers.adapt import MIN_SIDE, input_shape, min_side
+
+    shape = input_shape(model)
+    h, w = int(x.shape[1]), int(x.shape[2])
+    if (h, w) == (shape[1], shape[2]):
+        return x  # exactly what the model takes, however small
+    if min(h, w) < MIN_SIDE:
+        raise ImageError(f"{what} are {h}x{w} pixels; the course needs at least {MIN_SIDE}x{MIN_SIDE} "
+                         f"(this model takes {shape[1] or 'any'}x{shape[2] or 'any'}).")
+    if shape[1] is not None and shape[2] is not None:
+        if (h, w) != (shape[1], shape[2]):
+            warnings.warn(f"{what} are {h}x{w}; {model.name!r} takes {shape[1]}x{shape[2]}, so they are resized.",
+                          stacklevel=3)
+            x = resize(x, (int(shape[1]), int(shape[2])))
+        return x
+    need = min_side(model)
+    if min(h, w) < need:
+        raise ImageError(f"{what} are {h}x{w} pixels; {model.name!r} needs at least {need}x{need}.")
+    return x
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

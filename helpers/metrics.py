@@ -209,21 +209,31 @@ def two_object_image(images, masks, i: int, j: int):
     return img.astype(np.float32), m[i].copy(), mb
 
 
-def two_object_pairs(images, labels, masks):
-    """Every ordered pair of classes ``(a, b)``, ``a != b``, as one two-object image.
+def two_object_pairs(images, labels, masks, pairs=None):
+    """Two-object images, one per pair ``(i, j)``: image ``i`` with image ``j``'s object pasted in.
 
-    The first image of class ``a`` gets the first object of class ``b``
-    pasted in by :func:`two_object_image`. Classes missing from ``labels``
-    are skipped. Returns ``(images, class_a, class_b, mask_a, mask_b)``:
-    ``[n, h, w, 3]``, ``[n]``, ``[n]``, ``[n, h, w]``, ``[n, h, w]``.
+    By default the pairs are every ordered pair of classes ``(a, b)``,
+    ``a != b``: the first image of class ``a`` gets the first object of class
+    ``b`` (classes missing from ``labels`` are skipped). ``pairs``, a sequence
+    of index pairs ``(i, j)`` of images of different classes, chooses them
+    instead (:func:`helpers.faithfulness.two_object_images` gives every image
+    a random partner). Each image is made by :func:`two_object_image`. Returns
+    ``(images, class_a, class_b, mask_a, mask_b)``: ``[n, h, w, 3]``, ``[n]``,
+    ``[n]``, ``[n, h, w]``, ``[n, h, w]``, where ``a`` is image ``i``'s class
+    and ``b`` image ``j``'s.
     """
     labels = np.asarray(labels)
     if len(labels) != len(images) or len(labels) != len(masks):
         raise ValueError(f"images ({len(images)}), labels ({len(labels)}) and masks ({len(masks)}) "
                          "must have the same length")
-    first = {int(c): int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)}
-    rows = [(a, b, *two_object_image(images, masks, first[a], first[b])) for a in first for b in first if a != b]
-    if not rows:
+    if pairs is None:
+        first = {int(c): int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)}
+        pairs = [(first[a], first[b]) for a in first for b in first if a != b]
+    pairs = [(int(i), int(j)) for i, j in pairs]
+    if not pairs:
         raise ValueError("two_object_pairs needs images of at least two classes")
+    if any(labels[i] == labels[j] for i, j in pairs):
+        raise ValueError("two_object_pairs needs each pair's two images to be of different classes")
+    rows = [(labels[i], labels[j], *two_object_image(images, masks, i, j)) for i, j in pairs]
     a, b, imgs, ma, mb = zip(*rows)
     return np.stack(imgs), np.array(a), np.array(b), np.stack(ma), np.stack(mb)

@@ -25,6 +25,7 @@ import numpy as np
 
 from helpers import _graph, config, images, shapes
 from helpers._graph import LayerNotFoundError  # noqa: F401  (raised by get_layer)
+from helpers.adapt import min_input_side  # noqa: F401  (beside the adapter, in helpers.adapt)
 
 WEIGHT_FILES = {
     "vgg16": "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
@@ -178,30 +179,6 @@ from helpers._graph import (  # noqa: E402,F401
     layer_names,
     n_classes,
 )
-
-
-def min_input_side(model, largest: int = 1024) -> int:
-    """The smallest square image side a model whose input takes any size accepts (by shape inference).
-
-    Every ``"valid"`` convolution and pooling shrinks the image; below this
-    side one of them would have nothing left to work on (on InceptionV3, a
-    floating-point exception that kills the kernel). Models with a fixed
-    input size, and models that take every side up to ``largest``, give 1.
-    """
-    def fits(side: int) -> bool:
-        try:
-            model.compute_output_shape((1, side, side, int(model.inputs[0].shape[-1])))
-            return True
-        except (ValueError, TypeError):
-            return False
-
-    if fits(1) or not fits(largest):
-        return 1
-    lo, hi = 1, largest  # fits(lo) is False, fits(hi) is True
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
-    return hi
 
 
 def ends_in_softmax(model) -> bool:

@@ -6,16 +6,8 @@
 in :mod:`helpers.attribution`.
 """
 
-from helpers.attribution.perturbation import (  # noqa: F401
-    BATCH,
-    class_scores,
-    lime,
-    lime_fit,
-    occlusion,
-    rise,
-    rise_masks,
-    superpixels,
-)
+from helpers.attribution.perturbation import BATCH, class_scores, lime, lime_fit, occlusion  # noqa: F401
+from helpers.attribution.perturbation import rise, rise_masks, superpixels  # noqa: F401
 from helpers.attribution.registry import family as _family
 
 #: name -> function of the ``"perturbation"`` family (see :data:`helpers.attribution.REGISTRY`).

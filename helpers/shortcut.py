@@ -176,7 +176,7 @@ def train_pair(out, n_train: int = RECIPE["n_train"], epochs: dict | None = None
     """
     from pathlib import Path
 
-    from helpers.kerasfile import make_portable
+    from helpers.course.kerasfile import make_portable
     from helpers.train import accuracy, train_shapes_cnn
 
     epochs = {**RECIPE["epochs"], **(epochs or {})}
@@ -191,7 +191,7 @@ def train_pair(out, n_train: int = RECIPE["n_train"], epochs: dict | None = None
                                           data=(data.with_cue, data.labels), name=f"shapes_cnn_{key}",
                                           verbose=verbose)
         model.save(Path(out) / MODEL_FILES[key])
-        make_portable(Path(out) / MODEL_FILES[key])  # loadable by Keras 3.10 and later (helpers.kerasfile)
+        make_portable(Path(out) / MODEL_FILES[key])  # loadable by Keras 3.10 and later (helpers.course.kerasfile)
         records[MODEL_FILES[key]] = {
             "seed": seed, "epochs": epochs[key], "n_train": n_train, "adversarial": 0.0,
             "cue": f"{TAG} px corner tag, colour = class in {agreement:.0%} of images" if agreement is not None
@@ -276,7 +276,7 @@ def cue_energy(model, images, cue_masks, names=None, class_index="auto", fast_se
 
 
 def shortcut_report(n: int = 100, seed: int = 777_001) -> dict:
-    """The figures of lesson 12, as ``name: value`` (``python -m helpers.evaluate shortcut``).
+    """The figures of lesson 12, as ``name: value`` (``python -m helpers.course.evaluate shortcut``).
 
     * ``shortcut_accuracy_with_cue`` / ``_without_cue``: the cheating model on
       ``max(n, 1000)`` fresh images drawn like its training data (tag colour =

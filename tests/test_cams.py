@@ -90,3 +90,63 @@ def test_score_cam_max_channels_keeps_the_most_active_channels():
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="max_channels"):
             cams.score_cam(model, img, 0, layer="feat", max_channels=bad)
+
+
+def _channels_model(kernel, dense):
+    """8x8 input -> 1x1 conv with the given ``[3, K]`` kernel (ReLU, "feat") -> GAP -> Dense(2) logits."""
+    import keras
+
+    k = np.asarray(kernel, np.float32)
+    inp = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(k.shape[1], 1, activation="relu", name="feat")
+    out_layer = keras.layers.Dense(2, name="logits")
+    model = keras.Model(inp, out_layer(keras.layers.GlobalAveragePooling2D()(conv(inp))))
+    conv.set_weights([k[None, None], np.zeros(k.shape[1], np.float32)])
+    out_layer.set_weights([np.asarray(dense, np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def test_score_cam_cap_below_the_channel_count_scores_exactly_the_top_channels_by_mean_activation():
+    r = config.rng(5)
+    img = np.zeros((8, 8, 3), np.float32)
+    img[..., 0] = 0.3                               # red: flat, mean 0.3, no spread
+    img[2:6, 2:6, 1] = 1.0                          # green: a square, mean 0.25, large spread
+    img[..., 2] = r.random((8, 8)) * 0.8            # blue: noise, mean about 0.4
+    kernel = np.eye(3, 4, dtype=np.float32)         # channels 0-2 copy red, green, blue ...
+    kernel[:, 3] = (0.1, 0.1, 0.0)                  # ... channel 3: a faint red + green, the smallest mean
+    dense = r.normal(size=(4, 2)).astype(np.float32)
+    acts = np.maximum(img.reshape(-1, 3) @ kernel, 0)
+    top = np.sort(np.argsort(-acts.mean(0))[:2])
+    assert list(top) == [0, 2]                      # by mean: red and blue ...
+    assert sorted(np.argsort(-acts.std(0))[:2]) != [0, 2]   # ... not what a cap by spread would keep
+
+    def by_hand(channels):   # Algorithm 1 over the given channels; each masked input scored by the whole model
+        z = lambda im: (np.maximum(im.reshape(-1, 3) @ kernel, 0).mean(0) @ dense)[0]  # noqa: E731
+        a = acts[:, channels].T.reshape(-1, 8, 8)
+        lo, hi = a.min((1, 2), keepdims=True), a.max((1, 2), keepdims=True)
+        h = np.where(hi > lo, (a - lo) / np.where(hi > lo, hi - lo, 1), 0)
+        s = np.array([z(img * hk[..., None]) - z(np.zeros_like(img)) for hk in h])
+        m = np.maximum(np.einsum("kij,k->ij", a, np.exp(s) / np.exp(s).sum()), 0)
+        return m / m.max()
+
+    capped = cams.score_cam(_channels_model(kernel, dense), img, 0, layer="feat", max_channels=2)[0]
+    np.testing.assert_allclose(capped, by_hand(top), atol=1e-5)
+    assert np.abs(capped - by_hand([0, 1])).max() > 0.05   # the test tells the top channels from the first ones
+    assert np.abs(capped - by_hand(np.arange(4))).max() > 0.05   # ... and from all of them
+    # a cap at or above the channel count is the uncapped map, exactly
+    model = _channels_model(kernel, dense)
+    uncapped = cams.score_cam(model, img, 0, layer="feat", max_channels=None)
+    for cap in (4, 5, cams.SCORE_CAM_CHANNELS):
+        np.testing.assert_array_equal(cams.score_cam(model, img, 0, layer="feat", max_channels=cap), uncapped)
+
+
+def test_score_cam_default_cap_leaves_the_shapes_cnn_maps_unchanged(shapes_spec, shapes_data):
+    from helpers.attribution.registry import REGISTRY
+
+    layer = shapes_spec.layers["last_conv"]
+    channels = shapes_spec.model.get_layer(layer).output.shape[-1]
+    assert channels <= cams.SCORE_CAM_CHANNELS      # so the lessons' Score-CAM figures are the uncapped ones
+    x, y, _ = shapes_data
+    np.testing.assert_array_equal(cams.score_cam(shapes_spec.model, x[:2], y[:2], progress=False),
+                                  cams.score_cam(shapes_spec.model, x[:2], y[:2], max_channels=None, progress=False))
+    assert REGISTRY["score_cam"].quick["max_channels"] == cams.SCORE_CAM_CHANNELS

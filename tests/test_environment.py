@@ -9,8 +9,8 @@ import types
 
 import pytest
 
-from helpers import environment
-from helpers.environment import check_versions, parse_version
+from helpers.course import environment
+from helpers.course.environment import check_versions, parse_version
 
 GOOD = {"ipywidgets": "8.1.5", "keras": "3.13.2", "tensorflow": "2.21.0"}
 
@@ -121,7 +121,7 @@ def test_the_setup_cell_on_colab(cloned, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_quiet_tensorflow_keeps_the_start_up_lines_out_of_stderr():
-    code = ("from helpers.environment import quiet_tensorflow\ntf = quiet_tensorflow()\n"
+    code = ("from helpers.course.environment import quiet_tensorflow\ntf = quiet_tensorflow()\n"
             "print(float(tf.reduce_sum(tf.ones(3))))")
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)

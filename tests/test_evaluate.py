@@ -105,7 +105,7 @@ def test_two_object_image_pastes_the_second_object_away_from_the_first():
 
 
 def test_pointing_report_names_every_method_and_beats_random():
-    from helpers.evaluate import pointing_report
+    from helpers.course.evaluate import pointing_report
 
     out = pointing_report(n=32, seed=5)
     for name in (*A.METHODS, "random", "centre"):
@@ -146,7 +146,7 @@ def test_lesson10_exercise_wants_the_edge_maps_hit_rate_and_a_failed_sanity_chec
 
 @pytest.mark.slow
 def test_sanity_report_separates_grad_cam_from_a_random_network():
-    from helpers.evaluate import sanity_report
+    from helpers.course.evaluate import sanity_report
 
     out = sanity_report(n=12, seed=5)
     for name in A.METHODS:
@@ -185,3 +185,21 @@ def test_activity_maps_sum_the_channels_and_ignore_the_class(shapes_spec, shapes
     np.testing.assert_allclose(act.mean((1, 2)), raw.mean((1, 2)), rtol=0.05)
     # the last conv layer is busiest on the object: more activity per pixel on the mask than off it
     assert all(a[m].mean() > a[~m].mean() for a, m in zip(act, masks[:6]))
+
+
+def test_two_object_pairs_takes_explicit_pairs_of_different_classes():
+    from helpers.shapes import make_shapes
+
+    x, y, m = make_shapes(16, seed=3)
+    i = 0
+    j = int(np.flatnonzero(y != y[0])[0])
+    imgs, a, b, ma, mb = metrics.two_object_pairs(x, y, m, pairs=[(i, j), (j, i)])
+    assert list(a) == [y[i], y[j]] and list(b) == [y[j], y[i]]
+    for k, (p, q) in enumerate([(i, j), (j, i)]):   # the same images as two_object_image makes
+        img, own, pasted = metrics.two_object_image(x, m, p, q)
+        np.testing.assert_array_equal(imgs[k], img)
+        np.testing.assert_array_equal(ma[k], own)
+        np.testing.assert_array_equal(mb[k], pasted)
+    same = int(np.flatnonzero(y == y[0])[1])
+    with pytest.raises(ValueError, match="different classes"):
+        metrics.two_object_pairs(x, y, m, pairs=[(0, same)])

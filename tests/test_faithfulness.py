@@ -64,7 +64,7 @@ def test_auc_of_a_constant_curve_is_the_constant():
 def test_two_object_test_counts_peaks_on_each_object(shapes_data):
     x, y, masks = shapes_data
     x2, asked_y, asked, other = F.two_object_images(x[:20], y[:20], masks[:20], seed=0)
-    pairs = F.two_object_pairs(y[:20], seed=0)
+    pairs = F.random_partners(y[:20], seed=0)
     assert x2.shape == x[:20].shape
     np.testing.assert_array_equal(asked_y[::2], y[:20:2])             # even: the image's own object
     np.testing.assert_array_equal(asked_y[1::2], y[:20][pairs][1::2])  # odd: the pasted one
@@ -74,7 +74,7 @@ def test_two_object_test_counts_peaks_on_each_object(shapes_data):
     assert F.two_object_scores(asked.astype(np.float32), asked, other, tolerance=0) == (1.0, 0.0)
     assert F.two_object_scores(other.astype(np.float32), asked, other, tolerance=0) == (0.0, 1.0)
     assert np.all(y[:20][pairs] != y[:20])
-    np.testing.assert_array_equal(pairs, F.two_object_pairs(y[:20], seed=0))
+    np.testing.assert_array_equal(pairs, F.random_partners(y[:20], seed=0))
 
 
 def test_plot_curves_draws_both_panels_with_aucs():

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.kerasfile import make_portable, portable_config
+from helpers.course.kerasfile import make_portable, portable_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "data" / "models").glob("*.keras"))

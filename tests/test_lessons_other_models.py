@@ -65,7 +65,7 @@ def _summary(request):
 def _run(path: Path, tmp_path: Path, model: str, label: str, config) -> None:
     import nbformat
 
-    from helpers.runner import execute_notebook
+    from helpers.course.runner import execute_notebook
 
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PEAK_CELL))

@@ -60,7 +60,7 @@ def test_notebook_executes_in_fast_mode(path, tmp_path, monkeypatch):
 
     The main thread runs on the shapes CNN and the closing section on VGG16 (InceptionV3 for DeepDream).
     """
-    from helpers.runner import execute_notebook, scan_outputs
+    from helpers.course.runner import execute_notebook, scan_outputs
 
     monkeypatch.delenv("COURSE_MODEL", raising=False)
     monkeypatch.setenv("COURSE_WEIGHTS", "random")

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import runner
+from helpers.course import runner
 
 EXERCISE = ('from helpers.exercises import Exercise\n'
             'q = Exercise("three", lambda a: (a == 3, "three it is."), hint="1 + 2", solution={solution!r})')
@@ -75,7 +75,7 @@ def test_the_course_command_exits_non_zero_and_names_the_claim(tmp_path, monkeyp
     lessons.mkdir()
     _claim_notebook(lessons, 41)
     monkeypatch.setattr(runner, "NOTEBOOKS", lessons)
-    monkeypatch.setattr("helpers.site.vendor", lambda *a, **k: None)  # no npm in this test
+    monkeypatch.setattr("helpers.course.site.vendor", lambda *a, **k: None)  # no npm in this test
     monkeypatch.setenv("COURSE_FAST", "0")
     for var in ("COURSE_CLAIMS", "COURSE_MODEL"):
         monkeypatch.delenv(var, raising=False)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import config, plotting, site
+from helpers import config, plotting
+from helpers.course import site
 
 
 def _png(w: int = 40, h: int = 30) -> str:

@@ -27,7 +27,7 @@ def test_build_is_seeded():
 
 
 def test_evaluate_accuracy_cli_prints_name_value_lines():
-    out = subprocess.run([sys.executable, "-m", "helpers.evaluate", "accuracy", "--n", "400"],
+    out = subprocess.run([sys.executable, "-m", "helpers.course.evaluate", "accuracy", "--n", "400"],
                          capture_output=True, text=True, timeout=300, check=True).stdout
     values = dict(re.findall(r"^(\w+): ([0-9.]+)$", out, flags=re.M))
     assert float(values["shapes_accuracy"]) >= 0.97

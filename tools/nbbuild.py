@@ -8,7 +8,8 @@ without outputs and adds, identically in every lesson:
 * a navigation bar (previous | contents | next) with an "Open in Colab" badge,
   at the top and at the bottom;
 * the setup cell, which on Colab clones the course, and everywhere checks the
-  versions and quiets TensorFlow (:func:`helpers.environment.setup`).
+  versions and quiets TensorFlow (:func:`helpers.course.environment.setup`; the
+  cell imports it by its old name, ``helpers.environment``, which stays).
 
 Usage::
 

@@ -1,7 +1,7 @@
 """Make the shipped models loadable by Keras 3.10 and later: ``python tools/portable_models.py [FILES]``.
 
 Without arguments it patches ``data/models/*.keras`` in place (see
-:mod:`helpers.kerasfile`: two initializer keys that Keras 3.15 writes and older
+:mod:`helpers.course.kerasfile`: two initializer keys that Keras 3.15 writes and older
 releases refuse are dropped; the weights are copied byte for byte).
 """
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from helpers.kerasfile import make_portable  # noqa: E402
+from helpers.course.kerasfile import make_portable  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

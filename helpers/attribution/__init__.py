@@ -39,6 +39,7 @@ from helpers.attribution.gradients import (  # noqa: F401
     smoothgrad,
 )
 from helpers.attribution.cams import (  # noqa: F401
+    SCORE_CAM_CHANNELS,
     CamNotApplicable,
     cam,
     cam_coarse,

@@ -40,7 +40,11 @@ method's own formula is the small function next to it.
   :math:`\\alpha_k = e^{s_k} / \\sum_{k'} e^{s_{k'}}`, and
   :math:`M = \\mathrm{ReLU}(\\sum_k \\alpha_k A_k)` (the paper's Algorithm 1).
   No gradient at all. The paper scores with the softmax probability;
-  ``score="probability"`` does that, the default uses the logit.
+  ``score="probability"`` does that, the default uses the logit. It costs one
+  forward pass per channel per image, so by default only the
+  :data:`SCORE_CAM_CHANNELS` channels of largest mean activation are scored
+  (as tf-keras-vis's ``max_N``, "Faster Score-CAM", which ranks by spatial
+  standard deviation instead); ``max_channels=None`` scores them all.
 """
 
 from __future__ import annotations
@@ -251,20 +255,28 @@ def layer_cam(model, images, class_index="auto", layer: str | None = None) -> np
     return finish(upsampled(coarse, x.shape[1:3]), "layer_cam")
 
 
+#: Score-CAM's default channel cap: the shapes CNN's last convolutional layer
+#: has exactly 64 channels, so its maps are the uncapped ones; VGG16's
+#: ``block5_conv3`` has 512, and 64 of them cost 1/8 of the passes.
+SCORE_CAM_CHANNELS = 64
+
+
 def score_cam(model, images, class_index="auto", layer: str | None = None, score: str = "logit",
-              progress: bool | None = None, max_channels: int | None = None) -> np.ndarray:
+              progress: bool | None = None, max_channels: int | None = SCORE_CAM_CHANNELS) -> np.ndarray:
     """Score-CAM maps (Wang et al. 2020): each channel is weighted by the score of the input it reveals.
 
-    Costs one forward pass per channel per image (64 for the shapes CNN's
-    last layer, 512 for VGG16's), batched; ``max_channels`` caps that.
+    Costs one forward pass per scored channel per image, batched: the
+    shapes CNN's last layer has 64 channels, VGG16's 512; ``max_channels``
+    caps that (default :data:`SCORE_CAM_CHANNELS`).
 
     Args:
       layer: the feature-map layer; default the last convolutional one.
       score: ``"logit"`` (the course's convention) or ``"probability"`` (the paper's).
       progress: show a progress bar (default: when there are several images).
-      max_channels: if set, score only this many channels per image, those
-        with the largest mean activation; the softmax and the sum then run
-        over them alone (the other channels get weight 0). ``None``: all.
+      max_channels: score only this many channels per image, those with the
+        largest mean activation; the softmax and the sum then run over them
+        alone (the other channels get weight 0). A layer with at most this
+        many channels gives exactly the uncapped map. ``None``: all channels.
     """
     from helpers.activations import get_activations
     from helpers.attribution.perturbation import class_scores

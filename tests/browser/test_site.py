@@ -1,7 +1,7 @@
 """The HTML site works offline: formulas, saved panels and pictures render with the network blocked.
 
 Lesson 01 is executed in fast mode into a temporary folder, the site is built
-from it (:func:`helpers.site.build_site`, which vendors MathJax and the widget
+from it (:func:`helpers.course.site.build_site`, which vendors MathJax and the widget
 manager from npm into ``build/vendor`` once), and the site is served on
 127.0.0.1. The ``page`` fixture blocks every request that leaves 127.0.0.1.
 """
@@ -25,7 +25,7 @@ MATH = ".mjx-chtml, mjx-container, .MathJax_CHTML"
 
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
-    from helpers import runner, site
+    from helpers.course import runner, site
 
     tmp = tmp_path_factory.mktemp("site")
     nb = runner.execute_notebook(LESSON, fast=True, timeout=600, workdir=tmp)
