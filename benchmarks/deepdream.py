@@ -56,7 +56,7 @@ def main(argv=None) -> None:
     dreamer.tiled_gradient(other)
     print(f"deepdream_traces_after_two_sizes: {dreamer._vg.experimental_get_tracing_count()}")
     start = time.perf_counter()
-    res = deepdream.deepdream(spec, photo, steps=20, octaves=3, tile_size=args.tile, show_progress=False)
+    res = deepdream.deepdream(spec, photo, steps=20, octaves=3, tile_size=args.tile, progress=False)
     print(f"deepdream_full_dream_s: {time.perf_counter() - start:.2f}")
     print(f"deepdream_full_dream_gain: {res.gain:.2f}")
 

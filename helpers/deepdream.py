@@ -29,18 +29,13 @@ and the image climbs its gradient with a normalised step,
 
 from __future__ import annotations
 
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from helpers import config
-
-#: Dreamers already built, per model (weakly keyed: dropped with the model), per objective; LRU-bounded.
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-#: Dreamers kept per model.
-CACHE_SIZE = 8
+from helpers.cache import cached
+from helpers.runcontrol import UNSET, RunControl, RunResult, legacy_progress
 
 
 def size_free_model(model, layers=()):
@@ -235,31 +230,21 @@ def _objective_key(objective):
 def dreamer_for(model, objective, tile_size: int = 256) -> Dreamer:
     """A :class:`Dreamer`, reused across calls for the same model, objective and tile size.
 
-    The cache is weakly keyed by the model (dropped with it) and holds at most
-    :data:`CACHE_SIZE` dreamers per model. Two different objectives never share
-    a dreamer, even with the same name; the dreamer calls the model's own
-    layers, so it follows ``model.set_weights(...)``.
+    Dreamers live in the one per-model cache of :mod:`helpers.cache` (weakly
+    keyed by the model, dropped with it, LRU-bounded). Two different
+    objectives never share a dreamer, even with the same name; the dreamer
+    calls the model's own layers, so it follows ``model.set_weights(...)``.
     """
     from helpers.models import as_model
 
     model = as_model(model)
-    per_model = _CACHE.get(model)
-    if per_model is None:
-        per_model = _CACHE[model] = OrderedDict()
-    key = (_objective_key(objective), int(tile_size))
-    hit = per_model.get(key)
-    if hit is not None and (key[0][0] == "layers" or hit[0] is objective):
-        per_model.move_to_end(key)
-        return hit[1]
-    dreamer = Dreamer(model, objective, tile_size)
-    per_model[key] = (objective, dreamer)  # holding the objective keeps its id unique while cached
-    while len(per_model) > CACHE_SIZE:
-        per_model.popitem(last=False)
-    return dreamer
+    key = ("dreamer", _objective_key(objective), int(tile_size))
+    # the entry holds the objective itself, so while it is cached no other object can take its id
+    return cached(model, key, lambda: (objective, Dreamer(model, objective, tile_size)))[1]
 
 
 @dataclass
-class DreamResult:
+class DreamResult(RunResult):
     """What :func:`deepdream` returns.
 
     Attributes:
@@ -271,10 +256,11 @@ class DreamResult:
       history: the objective before each step (at that step's octave size, on the mirror-padded copy).
       initial, final: the objective on the full-size input and on the dream.
       shapes: the octave sizes, smallest first.
-      stopped: True if the callback or a KeyboardInterrupt stopped the run (the dream so far is kept).
-      interrupted: True if it was a KeyboardInterrupt.
+      interrupted: True if a KeyboardInterrupt stopped the run.
       flat: True if the gradient was all zeros (a dead objective): nothing changed.
       objective: the objective's readable name.
+      stopped, notes, seconds: as every :class:`helpers.runcontrol.RunResult`
+        (True if the callback or Ctrl-C stopped the run: the dream so far is kept, at full size).
     """
 
     image: np.ndarray
@@ -282,7 +268,6 @@ class DreamResult:
     initial: float = 0.0
     final: float = 0.0
     shapes: list[tuple[int, int]] = field(default_factory=list)
-    stopped: bool = False
     flat: bool = False
     objective: str = ""
     interrupted: bool = False
@@ -298,7 +283,7 @@ class DreamResult:
 
 def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_size: float = 0.01,
               octaves: int = 3, octave_scale: float = 1.4, tile_size: int = 256, seed: int = 0,
-              progress=None, show_progress: bool = True, pad: float = 0.125) -> DreamResult:
+              progress: bool | None = None, show_progress=UNSET, pad: float = 0.125, callback=None) -> DreamResult:
     """Dream on ``image`` by gradient ascent of a layer-mix objective, with octaves and shifted tiles.
 
     Args:
@@ -315,8 +300,12 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
       pad: mirror padding around each octave before the roll and the tiles, as a
         share of its shorter side (0 = none: the roll's wrap-around join then lies
         on the image's border at every step, and deep layers dream a frame along it).
-      progress: ``progress(step, total, preview) -> bool``; ``False`` stops the
-        run, which still returns the dream so far at full size.
+      progress: show a progress bar (``None``: when there is more than one step).
+      callback: ``callback(step, total, preview) -> bool`` (``preview``: the
+        image, four times per octave); ``False`` stops the run, as Ctrl-C does,
+        and it still returns the dream so far at full size (:mod:`helpers.runcontrol`).
+      show_progress: deprecated, use ``progress=``; ``progress=<a function>``
+        (the callback) is deprecated too, use ``callback=``.
     """
 
     from helpers import adapt as _adapt
@@ -324,6 +313,7 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     from helpers._checks import finite_float, positive_int
     from helpers.models import as_model
 
+    progress, callback = legacy_progress(progress, callback, show_progress, "deepdream")
     if hasattr(model, "model") and hasattr(model, "dream_layers"):
         layers = layers if layers is not None or objective is not None else model.dream_layers
     model = as_model(model)
@@ -358,43 +348,42 @@ def deepdream(model, image, layers=None, objective=None, steps: int = 20, step_s
     result.initial = dreamer.value(original)
     img = _resize(original, shapes[0])
     shrunk = img
-    total, done = steps * len(shapes), 0
-    bar = config.progress_bar(total, "deepdream", show_progress)
+    run = RunControl(steps * len(shapes), "deepdream", progress, callback, max(1, steps // 4), result.notes)
     for o, shape in enumerate(shapes):
         if o > 0:  # upscale the dream and put back the detail the shrinking lost
             same_size = _resize(original, shape)
             img = np.clip(_resize(img, shape) + same_size - _resize(shrunk, shape), 0.0, 1.0)
             shrunk = same_size
-        if result.stopped or result.flat:
+        if run.stopped or result.flat:
             continue
-        try:
+        with run.guard():  # Ctrl-C: keep the dream so far (upscaled to full size by the octaves left)
             margin = int(round(pad * min(shape)))
             for _ in range(steps):
-                padded = (shape[0] + 2 * margin, shape[1] + 2 * margin)
-                shift = (int(rng.integers(0, min(tile_size, padded[0]))), int(rng.integers(0, min(tile_size, padded[1]))))
-                v, g = dreamer.tiled_gradient(img, shift, pad=margin)
-                result.history.append(v)
-                scale = float(np.mean(np.abs(g)))
-                if not np.isfinite(scale) or scale < 1e-12:
-                    result.flat = True  # a dead objective: no direction to climb, keep the image as it is
+                img, result.flat = _dream_step(dreamer, img, shape, margin, rng, tile_size, step_size, result.history)
+                if result.flat or not run.step(lambda: img):
                     break
-                img = np.clip(img + step_size * g / scale, 0.0, 1.0)
-                done += 1
-                bar.update(1)
-                if progress is not None:
-                    every = max(1, steps // 4)
-                    preview = img if (done % every == 0 or done == total) else None
-                    if progress(done, total, preview) is False:
-                        result.stopped = True
-                        break
-        except KeyboardInterrupt:  # keep the dream so far (upscaled to full size below)
-            result.stopped = result.interrupted = True
-    bar.close()
+    result.stopped, result.interrupted, result.seconds = run.stopped, run.interrupted, run.close()
     result.image = img.astype(np.float32)
     result.final = dreamer.value(result.image)
     if result.enlarged:
         result.image = _resize(result.image, given)
     return result
+
+
+def _dream_step(dreamer, img, shape, margin, rng, tile_size, step_size, history):
+    """One step of the module docstring's update on a randomly shifted, mirror-padded, tiled copy.
+
+    Returns ``(image, flat)``; ``flat`` (a dead objective: the gradient is all
+    zeros, no direction to climb) leaves the image as it is.
+    """
+    padded = (shape[0] + 2 * margin, shape[1] + 2 * margin)
+    shift = (int(rng.integers(0, min(tile_size, padded[0]))), int(rng.integers(0, min(tile_size, padded[1]))))
+    v, g = dreamer.tiled_gradient(img, shift, pad=margin)
+    history.append(v)
+    scale = float(np.mean(np.abs(g)))
+    if not np.isfinite(scale) or scale < 1e-12:
+        return img, True
+    return np.clip(img + step_size * g / scale, 0.0, 1.0), False
 
 
 def dream_grid(model, image, layer_sets: dict, **kwargs):

@@ -24,6 +24,11 @@ is a set of variables plus a differentiable map to an image batch in [0, 1]:
   from Mordvintsev et al., "Differentiable Image Parameterizations", Distill 2018.
 
 All take ``seed=`` for their random start and never use a global RNG.
+
+Each is a :class:`Parameterization`: the protocol :func:`helpers.render.render`
+needs (its variables, the image they make, the axes each image's gradient is
+normalised over, and whether pixel regularizers apply), so a new one is a
+subclass and render does not change.
 """
 
 from __future__ import annotations
@@ -38,7 +43,65 @@ COLOR_CORRELATION_SVD_SQRT = np.array([[0.26, 0.09, 0.02],
                                        [0.27, -0.09, 0.03]], dtype=np.float32)
 
 
-class PixelParam:
+class Parameterization:
+    """What :func:`helpers.render.render` asks of a parameterization; subclass it for a new one.
+
+    A subclass sets :attr:`variable` (or overrides :attr:`variables`) and
+    :meth:`image`, and says where its images are:
+
+    * :attr:`variables`: the ``tf.Variable`` s the optimizer changes;
+    * :meth:`image`: the differentiable image batch ``[b, h, w, 3]`` in [0, 1] they make;
+    * :attr:`batch_axis` and :meth:`gradient_axes`: render divides each image's
+      gradient :math:`g_i` by its RMS :math:`\\sqrt{\\mathrm{mean}(g_i^2)}`, the mean taken
+      over :meth:`gradient_axes` (every axis of the variable but
+      :attr:`batch_axis`, the one that indexes images);
+    * :attr:`pixel_space`: True when the variables are the pixels, so the pixel
+      regularizers (blur, median, decay, clip: the ``"post"`` transforms of
+      :mod:`helpers.transforms`) act on them; other parameterizations keep
+      pixels smooth and in range by construction and skip them.
+    """
+
+    #: a short name, used in notes
+    kind = "custom"
+    #: the axis of each variable that indexes the images
+    batch_axis = 0
+    #: whether pixel regularizers apply to the variables (they are pixels)
+    pixel_space = False
+
+    @property
+    def variables(self) -> list:
+        return [self.variable]
+
+    def image(self):  # pragma: no cover - abstract
+        """The image batch in [0, 1] (a tensor ``[b, h, w, 3]``)."""
+        raise NotImplementedError
+
+    def gradient_axes(self, variable) -> list[int]:
+        """The axes of ``variable``'s gradient that one image's step is normalised over."""
+        return [a for a in range(len(variable.shape)) if a != self.batch_axis]
+
+    def numpy(self) -> np.ndarray:
+        """The images as a NumPy array, clipped to [0, 1]."""
+        return np.clip(np.asarray(self.image()), 0.0, 1.0)
+
+
+class _Adapted(Parameterization):
+    """An object with ``variables`` and ``image()`` only (the protocol before :class:`Parameterization`):
+    batch axis 0, pixel regularizers only if its ``kind`` is ``"pixel"``."""
+
+    def __init__(self, obj):
+        self.obj, self.kind = obj, str(getattr(obj, "kind", type(obj).__name__))
+        self.pixel_space = self.kind == "pixel"
+
+    @property
+    def variables(self) -> list:
+        return list(self.obj.variables)
+
+    def image(self):
+        return self.obj.image()
+
+
+class PixelParam(Parameterization):
     """Optimize the pixels directly.
 
     Args:
@@ -50,6 +113,7 @@ class PixelParam:
     """
 
     kind = "pixel"
+    pixel_space = True
 
     def __init__(self, batch: int, height: int, width: int, seed: int = 0, noise: float = 0.1, init=None):
         import tensorflow as tf
@@ -62,16 +126,9 @@ class PixelParam:
             start = (0.5 + rng.uniform(-noise, noise, self.shape)).astype(np.float32)
         self.variable = tf.Variable(start, name="pixels")
 
-    @property
-    def variables(self) -> list:
-        return [self.variable]
-
     def image(self):
         """The image batch (a tensor ``[b, h, w, 3]``)."""
         return self.variable
-
-    def numpy(self) -> np.ndarray:
-        return np.clip(np.asarray(self.image()), 0.0, 1.0)
 
 
 def _frequencies(h: int, w: int) -> np.ndarray:
@@ -80,7 +137,7 @@ def _frequencies(h: int, w: int) -> np.ndarray:
     return np.sqrt(fx * fx + fy * fy)
 
 
-class FourierParam:
+class FourierParam(Parameterization):
     """Optimize a 1/f-scaled, colour-decorrelated spectrum (Olah et al. 2017).
 
     Args:
@@ -97,6 +154,7 @@ class FourierParam:
     """
 
     kind = "fourier"
+    batch_axis = 1  # the spectrum is [real/imaginary, batch, colour, h, w // 2 + 1]
 
     def __init__(self, batch: int, height: int, width: int, seed: int = 0, sd: float = 0.1,
                  decay_power: float = 1.0, decorrelate: bool = True):
@@ -115,10 +173,6 @@ class FourierParam:
         self._color = tf.constant((m if decorrelate else np.eye(3, dtype=np.float32)).T.astype(np.float32))
         self.decorrelate = decorrelate
 
-    @property
-    def variables(self) -> list:
-        return [self.variable]
-
     def image(self):
         """The image batch in [0, 1] (a tensor ``[b, h, w, 3]``)."""
         import tensorflow as tf
@@ -130,11 +184,8 @@ class FourierParam:
         x = tf.tensordot(x, self._color, axes=[[3], [0]])
         return tf.sigmoid(x)
 
-    def numpy(self) -> np.ndarray:
-        return np.asarray(self.image())
 
-
-class SilhouetteParam:
+class SilhouetteParam(Parameterization):
     """Optimize a silhouette and its colour, composited on a fixed background.
 
     One variable ``[batch, h, w, 4]``: channels 0-2 are colour logits (their
@@ -195,10 +246,6 @@ class SilhouetteParam:
                 raise ValueError("a background array must hold values in [0, 1]")
         self._background = tf.constant(np.ascontiguousarray(bg, np.float32))
 
-    @property
-    def variables(self) -> list:
-        return [self.variable]
-
     def alpha(self):
         """The mask :math:`\\alpha` in [0, 1], a tensor ``[b, h, w, 1]`` (zero outside the window)."""
         import tensorflow as tf
@@ -216,9 +263,6 @@ class SilhouetteParam:
         """The composited image batch in [0, 1] (a tensor ``[b, h, w, 3]``)."""
         a = self.alpha()
         return (1.0 - a) * self._background + a * self.color()
-
-    def numpy(self) -> np.ndarray:
-        return np.asarray(self.image())
 
 
 def deprocess(images, scale: float = 0.15, uint8: bool = False) -> np.ndarray:
@@ -244,10 +288,16 @@ def deprocess(images, scale: float = 0.15, uint8: bool = False) -> np.ndarray:
     return (out * 255).round().astype(np.uint8) if uint8 else out
 
 
-def make_param(kind, batch: int, height: int, width: int, seed: int = 0, **kwargs):
-    """A parameterization by name (``"pixel"``, ``"fourier"`` or ``"silhouette"``), or ``kind`` itself."""
-    if hasattr(kind, "image") and hasattr(kind, "variables"):
+def make_param(kind, batch: int, height: int, width: int, seed: int = 0, **kwargs) -> Parameterization:
+    """A parameterization by name (``"pixel"``, ``"fourier"`` or ``"silhouette"``), or ``kind`` itself.
+
+    ``kind`` may be any :class:`Parameterization`; an older object with just
+    ``variables`` and ``image()`` is taken as one with batch axis 0.
+    """
+    if isinstance(kind, Parameterization):
         return kind
+    if hasattr(kind, "image") and hasattr(kind, "variables"):
+        return _Adapted(kind)
     kinds = {"pixel": PixelParam, "fourier": FourierParam, "silhouette": SilhouetteParam}
     if kind not in kinds:
         raise ValueError(f"unknown parameterization {kind!r}; choose one of {', '.join(map(repr, kinds))}")

@@ -16,10 +16,12 @@ What a method does around its formula, public here so that a new method
   optionally reduced on the graph by a method's own formula;
 * :func:`upsampled`: coarse maps to input resolution (bilinear);
 * :func:`progress_bar`: the bar every long method shows (``progress=None``:
-  only when the work takes more than one step).
+  only when the work takes more than one step; from :mod:`helpers.runcontrol`,
+  so ``progress`` means the same in render and DeepDream).
 
-Compiled functions are cached per model (weakly, LRU-bounded, dropped with
-the model, :func:`cached`) and share the model's variables, so they follow
+Compiled functions are cached per model in the one cache of
+:mod:`helpers.cache` (weakly, LRU-bounded, dropped with the model;
+:func:`cached` is re-exported here) and share the model's variables, so they follow
 ``set_weights``; the scores are always the pre-softmax logits
 (:func:`helpers.models.without_softmax`).
 """
@@ -28,20 +30,16 @@ from __future__ import annotations
 
 import logging
 import warnings
-import weakref
-from collections import OrderedDict
 
 import numpy as np
 
-from helpers import config
 from helpers import images as _images
 from helpers._graph import as_model, graph_model
+from helpers.cache import CACHE_SIZE, _CACHE, cached  # noqa: F401  (re-exported: the one per-model cache)
+from helpers.runcontrol import progress_bar  # noqa: F401  (re-exported: what progress= means everywhere)
 
 #: Images per compiled call; larger batches are processed in chunks of this size.
 CHUNK = 64
-#: Entries (logits model, compiled functions, ...) kept per model, least recently used dropped first.
-CACHE_SIZE = 16
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 #: Our own compiled functions, built once per (model, layer) on purpose.
 _OWN_FUNCTIONS = ("_layer_function.<locals>.fn", "_input_grad_fn.<locals>.fn")
 
@@ -63,25 +61,6 @@ class _OwnRetracingFilter(logging.Filter):
 _TF_LOGGER = logging.getLogger("tensorflow")  # the same object TensorFlow logs to, imported or not
 if not any(isinstance(f, _OwnRetracingFilter) for f in _TF_LOGGER.filters):  # once, even on reload
     _TF_LOGGER.addFilter(_OwnRetracingFilter())
-
-
-def cached(model, key, build):
-    """A per-model LRU cache (logits model, compiled functions), dropped with the model.
-
-    Keyed weakly by the caller's model, so nothing here keeps a model alive.
-    Everything cached calls the model's own layers (weights shared, never
-    copied), so results follow ``model.set_weights(...)``.
-    """
-    store = _CACHE.get(model)
-    if store is None:
-        store = _CACHE[model] = OrderedDict()
-    if key in store:
-        store.move_to_end(key)
-        return store[key]
-    value = store[key] = build()
-    while len(store) > CACHE_SIZE:
-        store.popitem(last=False)
-    return value
 
 
 def logits_model(model):
@@ -237,9 +216,3 @@ def upsampled(coarse, size) -> np.ndarray:
     if coarse.shape[1:] == tuple(size):
         return coarse
     return np.stack([upsample(c, size) for c in coarse])
-
-
-def progress_bar(total: int, desc: str, progress: bool | None):
-    """A tqdm bar over ``total`` steps; ``progress=None`` shows it only when there is more than one."""
-    show = total > 1 if progress is None else bool(progress)
-    return config.progress_bar(total, desc, show)

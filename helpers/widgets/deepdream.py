@@ -88,5 +88,5 @@ class DeepDreamPanel(Panel):
         self.dream = deepdream(self.spec.model, img, layers=parse_layer_mix(self.value("layers"), self.spec.model),
                                steps=int(self.value("steps")), step_size=float(self.value("step")),
                                octaves=int(self.value("octaves")), octave_scale=1.4, tile_size=256,
-                               progress=progress, show_progress=False)
+                               callback=progress, progress=False)
         return self.dream.image
