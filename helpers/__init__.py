@@ -17,9 +17,11 @@ that every module is listed and that none imports another that imports it back):
 ``images``                      loading, converting and resizing images with clear errors
 ``activations``                 feature maps, grids, sparsity, activation masks
 ``objectives``                  what feature visualization maximizes
-``param``                       image parameterizations (pixels, Fourier, decorrelated colour)
+``param``                       image parameterizations (``Parameterization``: pixels, Fourier, silhouette)
 ``transforms``                  seeded jitter, scale, rotation and regularizers
 ``render``                      ``render(...)``: gradient ascent on images
+``runcontrol``                  progress bar, callback and Ctrl-C (best so far) shared by render and DeepDream
+``cache``                       the one per-model cache of compiled functions
 ``classviz``                    class-visualization recipes and the transfer test
 ``deepdream``                   DeepDream with octaves and tiles
 ``embedding``                   penultimate features, t-SNE, k-NN
