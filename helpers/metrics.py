@@ -230,6 +230,10 @@ def two_object_pairs(images, labels, masks, pairs=None):
         first = {int(c): int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)}
         pairs = [(first[a], first[b]) for a in first for b in first if a != b]
     pairs = [(int(i), int(j)) for i, j in pairs]
+    bad = [k for pair in pairs for k in pair if not 0 <= k < len(images)]
+    if bad:
+        raise IndexError(f"two_object_pairs: image index {bad[0]} out of range; there are {len(images)} images "
+                         f"(0..{len(images) - 1})")
     if not pairs:
         raise ValueError("two_object_pairs needs images of at least two classes")
     if any(labels[i] == labels[j] for i, j in pairs):

@@ -203,3 +203,6 @@ def test_two_object_pairs_takes_explicit_pairs_of_different_classes():
     same = int(np.flatnonzero(y == y[0])[1])
     with pytest.raises(ValueError, match="different classes"):
         metrics.two_object_pairs(x, y, m, pairs=[(0, same)])
+    for bad in (16, -1):                            # out of range, and a negative index that numpy would wrap
+        with pytest.raises(IndexError, match=r"out of range; there are 16 images \(0\.\.15\)"):
+            metrics.two_object_pairs(x, y, m, pairs=[(0, bad)])
