@@ -45,7 +45,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="shapes", choices=["shapes", "vgg16"])
     parser.add_argument("--images", type=int, default=4)
-    parser.add_argument("--channels", type=int, default=cams.SCORE_CAM_CHANNELS)
+    parser.add_argument("--channels", type=int, default=None,
+                        help="channels scored per image (default: the course's automatic cap for the model)")
     parser.add_argument("--against", default="tfkerasvis", choices=["tfkerasvis", "uncapped"])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
@@ -61,12 +62,18 @@ def main(argv=None) -> None:
         x = np.random.default_rng(0).random((args.images, h, w, 3), dtype=np.float32)
         cls = np.arange(args.images) % len(spec.class_names)
     layer = spec.layers["last_conv"]
+    if args.channels is None:
+        args.channels = cams.score_cam_channels(spec.model, spec.model.get_layer(layer).output.shape[-1])
 
     def course():
         return cams.score_cam(spec.model, x, cls, layer=layer, max_channels=args.channels, progress=False)
 
     if args.against == "tfkerasvis":
-        from tf_keras_vis.scorecam import Scorecam
+        try:
+            from tf_keras_vis.scorecam import Scorecam
+        except ImportError:
+            raise SystemExit("tf-keras-vis is not installed: `pip install tf-keras-vis` to compare with it, "
+                             "or run with --against uncapped to compare the cap with every channel.") from None
         from tf_keras_vis.utils.scores import CategoricalScore
 
         scorecam = Scorecam(spec.standalone_logits_model(), clone=False)  # pre-softmax, each layer once

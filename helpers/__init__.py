@@ -66,7 +66,7 @@ Course plumbing, what builds and checks the course (see :mod:`helpers.course`):
 ``site``                        old name of ``course.site``, for one release (warns)
 ``kerasfile``                   old name of ``course.kerasfile``, for one release (warns)
 ``evaluate``                    old name of ``course.evaluate``, for one release (warns)
-``environment``                 old name of ``course.environment`` (the setup cell's; no warning)
+``environment``                 old name of ``course.environment`` (setup cells saved before the move)
 ==============================  ==============================================================
 """
 

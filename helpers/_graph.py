@@ -18,6 +18,8 @@ backward rule (guided backpropagation) without cloning anything.
 
 from __future__ import annotations
 
+import math
+
 SEP = "/"
 
 
@@ -361,3 +363,31 @@ def graph_model(model, names=(), head: str | None = "output", relu: str | None =
                              f"failed ({first[1]}). Layers that work: "
                              f"{', '.join(k for k, v in taps.items() if v is not _MISSING and k in layers)}")
     return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=f"{model.name}_graph")
+
+
+def forward_macs(model) -> float | None:
+    """Multiply-adds of one forward pass of one image, counted from the layers' weights.
+
+    Every weight named ``kernel`` (convolutions of any kind, dense layers)
+    costs its size once per output position: a 3x3 convolution from 64 to
+    128 channels at 56x56 is ``56*56*3*3*64*128``. Biases, activations,
+    pooling and normalisation are left out (a few per cent). Nested models are
+    counted through their layers. ``None`` when an output shape is not fixed
+    (a model built for any image size), so callers fall back to a default.
+    """
+    total = 0.0
+    for _, layer in walk(as_model(model)):
+        if _is_model(layer):
+            continue
+        kernels = [w for w in layer.weights if "kernel" in w.name]
+        if not kernels:
+            continue
+        try:
+            shape = tuple(layer.output.shape)[1:-1]
+        except (AttributeError, ValueError, RuntimeError):
+            return None
+        if any(d is None for d in shape):
+            return None
+        positions = float(math.prod(shape))
+        total += positions * sum(float(math.prod(w.shape)) for w in kernels)
+    return total

@@ -2,18 +2,22 @@
 
 ``from helpers import cams`` then ``cams.cam``, ``cams.layer_cam``,
 ``cams.score_cam``, ``cams.cam_coarse``, ``cams.cam_layers``,
+``cams.score_cam_channels``,
 ``cams.CamNotApplicable``, ``cams.SCORE_CAM_CHANNELS`` and ``cams.CAMS`` are the same objects as in
 :mod:`helpers.attribution`.
 """
 
 from helpers.attribution.cams import (  # noqa: F401
+    SCORE_CAM_BUDGET,
     SCORE_CAM_CHANNELS,
+    SCORE_CAM_MIN_CHANNELS,
     CamNotApplicable,
     cam,
     cam_coarse,
     cam_layers,
     layer_cam,
     score_cam,
+    score_cam_channels,
 )
 from helpers.attribution.registry import family as _family
 

@@ -1,8 +1,9 @@
 """Moved to :mod:`helpers.course.environment`; this old name keeps working for one release.
 
-Every lesson's setup cell imports it by this name, so it does not warn.
+Importing it warns (``DeprecationWarning``). Setup cells saved before the
+move (``from helpers import environment``) still work.
 """
 
 from helpers.course import old_name
 
-old_name(__name__, warn=False)
+old_name(__name__)

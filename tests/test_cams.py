@@ -87,7 +87,7 @@ def test_score_cam_max_channels_keeps_the_most_active_channels():
     np.testing.assert_allclose(capped, red.astype(np.float32), atol=1e-6)
     np.testing.assert_allclose(cams.score_cam(model, img, 0, layer="feat", max_channels=2),
                                cams.score_cam(model, img, 0, layer="feat"), atol=1e-7)
-    for bad in (0, 1.5, True):
+    for bad in (0, 1.5, True, "all"):
         with pytest.raises(ValueError, match="max_channels"):
             cams.score_cam(model, img, 0, layer="feat", max_channels=bad)
 
@@ -149,4 +149,50 @@ def test_score_cam_default_cap_leaves_the_shapes_cnn_maps_unchanged(shapes_spec,
     x, y, _ = shapes_data
     np.testing.assert_array_equal(cams.score_cam(shapes_spec.model, x[:2], y[:2], progress=False),
                                   cams.score_cam(shapes_spec.model, x[:2], y[:2], max_channels=None, progress=False))
-    assert REGISTRY["score_cam"].quick["max_channels"] == cams.SCORE_CAM_CHANNELS
+    assert REGISTRY["score_cam"].quick["max_channels"] == "auto"
+    assert cams.score_cam_channels(shapes_spec.model, channels) == channels
+
+
+def _conv_stack(size, channels, depth):
+    """``depth`` 3x3 convolutions of ``channels`` channels at ``size`` x ``size``: depth * size^2 * 9 * c^2 MACs."""
+    import keras
+
+    inp = keras.Input((size, size, 3))
+    x = keras.layers.Conv2D(channels, 3, padding="same", name="c0")(inp)
+    for i in range(1, depth):
+        x = keras.layers.Conv2D(channels, 3, padding="same", name=f"c{i}")(x)
+    return keras.Model(inp, keras.layers.Dense(4)(keras.layers.GlobalAveragePooling2D()(x)))
+
+
+def test_forward_macs_counts_each_kernel_once_per_output_position_and_sets_the_score_cam_default():
+    from helpers._graph import forward_macs
+
+    size, c = 32, 64
+    model = _conv_stack(size, c, 3)
+    expected = size * size * 9 * (3 * c + 2 * c * c) + c * 4    # the three convolutions and the dense layer
+    assert forward_macs(model) == expected
+    nested = keras_nested(model)
+    assert forward_macs(nested) == expected                     # counted through a nested model
+    # the default cap is what the budget pays for, between the floor and the ceiling
+    assert cams.score_cam_channels(model, 512) == cams.SCORE_CAM_CHANNELS       # cheap: the ceiling
+    assert cams.score_cam_channels(model, 10) == 10                             # never more than the layer has
+    big = _conv_stack(224, 512, 3)                                               # ~240 GMACs: over budget
+    assert forward_macs(big) > cams.SCORE_CAM_BUDGET
+    assert cams.score_cam_channels(big, 512) == cams.SCORE_CAM_MIN_CHANNELS      # costly: the floor
+
+
+def test_score_cam_auto_cap_on_a_vgg16_sized_model_is_eight_channels():
+    import keras
+
+    vgg = keras.applications.VGG16(weights=None)
+    from helpers._graph import forward_macs
+
+    assert 15.0e9 < forward_macs(vgg) < 16.0e9      # VGG16's published 15.5 G multiply-adds
+    assert cams.score_cam_channels(vgg, 512) == 8
+
+
+def keras_nested(model):
+    import keras
+
+    inp = keras.Input(model.input_shape[1:])
+    return keras.Model(inp, model(inp))

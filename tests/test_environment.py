@@ -116,7 +116,7 @@ def test_the_setup_cell_on_colab(cloned, tmp_path, monkeypatch):
     assert enabled == [1]
     assert (shell == []) if cloned else (len(shell) == 1 and "git clone" in shell[0] and "what-cnns-see" in shell[0])
     assert sys.path[0] == os.path.join(str(tmp_path), "what-cnns-see")
-    assert code.index("TF_CPP_MIN_LOG_LEVEL") < code.index("from helpers import")  # set before TensorFlow loads
+    assert code.index("TF_CPP_MIN_LOG_LEVEL") < code.index("from helpers.course import environment")  # set before TensorFlow loads
 
 
 @pytest.mark.slow

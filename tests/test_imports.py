@@ -22,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HELPERS = ROOT / "helpers"
 #: Old names kept for one release; importing them warns.
-DEPRECATED = {"helpers.runner", "helpers.site", "helpers.kerasfile", "helpers.evaluate"}
+DEPRECATED = {"helpers.runner", "helpers.site", "helpers.kerasfile", "helpers.evaluate", "helpers.environment"}
 
 
 def module_names() -> dict[str, Path]:

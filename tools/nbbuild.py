@@ -8,8 +8,7 @@ without outputs and adds, identically in every lesson:
 * a navigation bar (previous | contents | next) with an "Open in Colab" badge,
   at the top and at the bottom;
 * the setup cell, which on Colab clones the course, and everywhere checks the
-  versions and quiets TensorFlow (:func:`helpers.course.environment.setup`; the
-  cell imports it by its old name, ``helpers.environment``, which stays).
+  versions and quiets TensorFlow (:func:`helpers.course.environment.setup`).
 
 Usage::
 
@@ -47,7 +46,7 @@ if "google.colab" in sys.modules:
     if not os.path.isdir("what-cnns-see"):
         !git clone -q --depth 1 {{COURSE_REPO}} what-cnns-see
     sys.path.insert(0, os.path.abspath("what-cnns-see"))
-from helpers import environment
+from helpers.course import environment
 environment.setup()  # says what to do about any version mismatch; turns on Colab's widget manager
 %matplotlib inline'''
 

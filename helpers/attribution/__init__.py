@@ -39,7 +39,9 @@ from helpers.attribution.gradients import (  # noqa: F401
     smoothgrad,
 )
 from helpers.attribution.cams import (  # noqa: F401
+    SCORE_CAM_BUDGET,
     SCORE_CAM_CHANNELS,
+    SCORE_CAM_MIN_CHANNELS,
     CamNotApplicable,
     cam,
     cam_coarse,
@@ -51,6 +53,7 @@ from helpers.attribution.cams import (  # noqa: F401
     hirescam,
     layer_cam,
     score_cam,
+    score_cam_channels,
 )
 from helpers.attribution.perturbation import (  # noqa: F401
     class_scores,

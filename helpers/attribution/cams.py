@@ -41,8 +41,9 @@ method's own formula is the small function next to it.
   :math:`M = \\mathrm{ReLU}(\\sum_k \\alpha_k A_k)` (the paper's Algorithm 1).
   No gradient at all. The paper scores with the softmax probability;
   ``score="probability"`` does that, the default uses the logit. It costs one
-  forward pass per channel per image, so by default only the
-  :data:`SCORE_CAM_CHANNELS` channels of largest mean activation are scored
+  forward pass per channel per image, so by default only the channels of
+  largest mean activation that a fixed budget pays for are scored
+  (:func:`score_cam_channels`: all 64 on the shapes CNN, 8 on VGG16)
   (as tf-keras-vis's ``max_N``, "Faster Score-CAM", which ranks by spatial
   standard deviation instead); ``max_channels=None`` scores them all.
 """
@@ -255,19 +256,42 @@ def layer_cam(model, images, class_index="auto", layer: str | None = None) -> np
     return finish(upsampled(coarse, x.shape[1:3]), "layer_cam")
 
 
-#: Score-CAM's default channel cap: the shapes CNN's last convolutional layer
-#: has exactly 64 channels, so its maps are the uncapped ones; VGG16's
-#: ``block5_conv3`` has 512, and 64 of them cost 1/8 of the passes.
+#: Score-CAM's largest channel count: the shapes CNN's last convolutional
+#: layer has exactly 64 channels, so its maps are the uncapped ones.
 SCORE_CAM_CHANNELS = 64
+#: Score-CAM's default budget, in multiply-adds of masked forward passes per
+#: image: eight passes of VGG16 (15.5 G each), a few seconds on a laptop CPU.
+SCORE_CAM_BUDGET = 1.25e11
+#: The fewest channels the default ever scores.
+SCORE_CAM_MIN_CHANNELS = 8
+
+
+def score_cam_channels(model, channels: int) -> int:
+    """How many channels :func:`score_cam` scores by default (``max_channels="auto"``).
+
+    As many as :data:`SCORE_CAM_BUDGET` pays for (one forward pass each,
+    counted by :func:`helpers._graph.forward_macs`), at least
+    :data:`SCORE_CAM_MIN_CHANNELS` and at most :data:`SCORE_CAM_CHANNELS`,
+    never more than the layer has. The shapes CNN: all 64; VGG16: 8;
+    ResNet50: 32; InceptionV3: 21. A model built for any image size (its
+    cost unknown) gets :data:`SCORE_CAM_CHANNELS`. Deterministic: the same
+    model always gets the same cap, on any machine.
+    """
+    from helpers._graph import forward_macs
+
+    macs = forward_macs(model)
+    cap = SCORE_CAM_CHANNELS if not macs else int(SCORE_CAM_BUDGET // macs)
+    return int(min(channels, SCORE_CAM_CHANNELS, max(SCORE_CAM_MIN_CHANNELS, cap)))
 
 
 def score_cam(model, images, class_index="auto", layer: str | None = None, score: str = "logit",
-              progress: bool | None = None, max_channels: int | None = SCORE_CAM_CHANNELS) -> np.ndarray:
+              progress: bool | None = None, max_channels: int | str | None = "auto") -> np.ndarray:
     """Score-CAM maps (Wang et al. 2020): each channel is weighted by the score of the input it reveals.
 
     Costs one forward pass per scored channel per image, batched: the
     shapes CNN's last layer has 64 channels, VGG16's 512; ``max_channels``
-    caps that (default :data:`SCORE_CAM_CHANNELS`).
+    caps that (default ``"auto"``: :func:`score_cam_channels`, all 64 on the
+    shapes CNN, 8 on VGG16).
 
     Args:
       layer: the feature-map layer; default the last convolutional one.
@@ -276,19 +300,22 @@ def score_cam(model, images, class_index="auto", layer: str | None = None, score
       max_channels: score only this many channels per image, those with the
         largest mean activation; the softmax and the sum then run over them
         alone (the other channels get weight 0). A layer with at most this
-        many channels gives exactly the uncapped map. ``None``: all channels.
+        many channels gives exactly the uncapped map. ``None``: all channels;
+        ``"auto"``: as many as a fixed compute budget pays for.
     """
     from helpers.activations import get_activations
     from helpers.attribution.perturbation import class_scores
 
     if score not in ("logit", "probability"):
         raise ValueError(f"score must be 'logit' or 'probability'; got {score!r}")
-    if max_channels is not None and (isinstance(max_channels, bool) or int(max_channels) != max_channels
-                                     or max_channels < 1):
-        raise ValueError(f"max_channels must be a positive integer or None; got {max_channels!r}")
+    if max_channels is not None and max_channels != "auto" and (
+            isinstance(max_channels, (bool, str)) or int(max_channels) != max_channels or max_channels < 1):
+        raise ValueError(f"max_channels must be a positive integer, 'auto' or None; got {max_channels!r}")
     x, cls, logits = prepare(model, images, class_index)
     name = _layer(model, layer, "Score-CAM")
     acts = get_activations(model, x, [name], batch_size=CHUNK)[name]     # [n, h', w', K]
+    if max_channels == "auto":
+        max_channels = score_cam_channels(as_model(model), acts.shape[-1])
     base = class_scores(model, np.zeros_like(x[:1]).repeat(len(x), 0), cls, score=score)
     out = np.zeros(acts.shape[:3], dtype=np.float32)
     with progress_bar(len(x), "Score-CAM", progress) as bar:

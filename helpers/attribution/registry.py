@@ -87,7 +87,7 @@ REGISTRY: Mapping[str, Method] = MappingProxyType({m.name: m for m in (
     Method("cam", "CAM", _C.cam, "cam", takes_layer=True),
     Method("layer_cam", "Layer-CAM", _C.layer_cam, "cam", takes_layer=True),
     Method("score_cam", "Score-CAM", _C.score_cam, "cam", takes_layer=True,
-           quick={"max_channels": _C.SCORE_CAM_CHANNELS}),
+           quick={"max_channels": "auto"}),
     Method("occlusion", "occlusion", _P.occlusion, "perturbation", quick={"patch": 8, "stride": 4}),
     Method("rise", "RISE", _P.rise, "perturbation", seeded=True, quick={"masks": 500}),
     Method("lime", "LIME", _P.lime, "perturbation", seeded=True, quick={"samples": 300}),
