@@ -43,13 +43,13 @@ class _Counting(Panel):
 
         super().__init__("count", {"n": w.IntSlider(value=50, min=1, max=100)})
 
-    def compute(self, progress):
+    def compute(self, callback):
         best = None
         for i in range(self.value("n")):
             best = np.full((4, 4, 3), i / 100, dtype=np.float32)
             if i == 3:
                 self.stop()  # as if the user pressed Stop during step 3
-            if not progress(i + 1, self.value("n"), best):
+            if not callback(i + 1, self.value("n"), best):
                 break
         return best
 

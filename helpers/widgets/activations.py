@@ -49,7 +49,7 @@ class ActivationsPanel(Panel):
         if hi - lo + 1 > 256:
             raise ValueError(f"{hi - lo + 1} channels is too many to show at once; pick at most 256.")
 
-    def compute(self, progress):
+    def compute(self, callback):
         from helpers import plotting
         from helpers.activations import activation_grid, get_activations
 
@@ -57,7 +57,7 @@ class ActivationsPanel(Panel):
         layer = self.value("layer")
         lo, hi = self.value("channels")
         act = get_activations(self.spec.model, img[None], layer)[layer][0]
-        progress(1, 2)
+        callback(1, 2)
         chans = list(range(lo, hi + 1))
         if self.value("mode") == "grid":
             grid = activation_grid(act, chans, fill=np.nan, scale="max")
@@ -69,5 +69,5 @@ class ActivationsPanel(Panel):
             over = [plotting.heatmap_overlay(img, act[..., c], alpha=0.6) for c in order]
             fig = plotting.image_grid([img, *over], [label, *[f"channel {c}" for c in order]], cols=3, cell=2.6,
                                       suptitle="strongest channels over the image, each map scaled on its own")
-        progress(2, 2)
+        callback(2, 2)
         return fig

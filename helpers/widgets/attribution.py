@@ -66,16 +66,16 @@ class AttributionPanel(Panel):
             return int(np.argmax(self.spec.predict(img[None])[0]))
         return self.spec.class_index(choice)
 
-    def compute(self, progress):
+    def compute(self, callback):
         from helpers import attribution, plotting
 
         img, _, label = chosen_image(self.spec, self.controls["image"], self.controls["upload"])
         cls = self.class_index(img)
-        progress(1, 3)
+        callback(1, 3)
         method = self.value("method")
         layer = self.value("layer") if method in attribution.LAYER_METHODS else None
         self.map = attribution.attribute(self.spec.model, img[None], cls, method=method, layer=layer)[0]
-        progress(2, 3)
+        callback(2, 3)
         prob = float(self.spec.predict(img[None])[0, cls])
         where = f" @ {layer}" if method in attribution.LAYER_METHODS else ""
         note = " (all zeros: no positive evidence)" if not np.any(self.map > 0) else ""
@@ -84,5 +84,5 @@ class AttributionPanel(Panel):
             [img, self.map, overlay],
             [f"{label}", f"{LABELS.get(method, method)}{where}{note}", f"{self.spec.class_names[cls]} (p={prob:.2f})"],
             cols=3, cell=3.6, vmin=0, vmax=1, colorbar="share of the map's maximum")
-        progress(3, 3)
+        callback(3, 3)
         return fig

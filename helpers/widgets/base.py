@@ -3,9 +3,12 @@
 A :class:`Panel` lays out a row of controls, a Run and a Stop button, a
 progress bar, a message line and a picture. Subclasses implement
 :meth:`Panel.compute`, which returns a Figure or an RGB array and may report
-progress (and live previews) through the ``progress`` callable it is given;
-``progress`` returns ``False`` once the user pressed Stop, and long work then
-stops early and shows its best result so far.
+progress (and live previews) through the ``callback`` it is given, with the
+signature of :class:`helpers.runcontrol.RunControl`'s ``callback(step, total,
+preview)`` (so it can be passed on as ``render(..., callback=callback)``);
+``callback`` returns ``False`` once the user pressed Stop, and long work then
+stops early and shows its best result so far. (``progress`` is a bool
+everywhere in the course: show a progress bar or not.)
 
 Work runs on a background thread when the panel is used interactively, so the
 Stop button stays responsive; ``panel.run(wait=True)`` runs it on the calling
@@ -112,8 +115,8 @@ class Panel:
         self.widget.add_class(f"{CSS_PREFIX}-{self.key}")
 
     # ------------------------------------------------------------ subclass API
-    def compute(self, progress: Callable[..., bool]):  # pragma: no cover - abstract
-        """Do the work; return a Figure or an RGB array. Call ``progress(i, n, preview=None)``."""
+    def compute(self, callback: Callable[..., bool]):  # pragma: no cover - abstract
+        """Do the work; return a Figure or an RGB array. Call ``callback(i, n, preview=None)``."""
         raise NotImplementedError
 
     def validate(self) -> None:
@@ -123,7 +126,7 @@ class Panel:
     def value(self, name: str):
         return self.controls[name].value
 
-    def _progress(self, step: int, total: int, preview=None) -> bool:
+    def _callback(self, step: int, total: int, preview=None) -> bool:
         self.progress_bar.max = max(1, int(total))
         self.progress_bar.value = int(min(step, total))
         if preview is not None:
@@ -141,7 +144,7 @@ class Panel:
         start = time.perf_counter()
         try:
             self.validate()
-            result = self.compute(self._progress)
+            result = self.compute(self._callback)
             self.png = to_png_bytes(result)
             self.result = result
             self.image.value = self.png

@@ -81,12 +81,12 @@ class DeepDreamPanel(Panel):
             raise images.ImageError(f"{exc} Upload another file, or pick a photo.") from exc
         return images.resize(img, (side, side), crop=True)
 
-    def compute(self, progress):
+    def compute(self, callback):
         from helpers.deepdream import deepdream
 
         img = self.photo()
         self.dream = deepdream(self.spec.model, img, layers=parse_layer_mix(self.value("layers"), self.spec.model),
                                steps=int(self.value("steps")), step_size=float(self.value("step")),
                                octaves=int(self.value("octaves")), octave_scale=1.4, tile_size=256,
-                               callback=progress, progress=False)
+                               callback=callback, progress=False)
         return self.dream.image

@@ -38,27 +38,27 @@ class EmbeddingPanel(Panel):
         if p >= n:
             raise ValueError(f"perplexity {p} out of range: it must be below the number of images ({n})")
 
-    def compute(self, progress):
+    def compute(self, callback):
         from helpers import config
         from helpers import embedding as E
 
         n = config.samples(int(self.value("samples")))
         seed = int(self.value("seed"))
         x, y, names = E.dataset(self.spec, n, seed=10_000 + seed)
-        progress(1, 4)
+        callback(1, 4)
         source = self.value("features")
         if source == "raw pixels":
             feats = E.pixels(x)
         else:
             model = self.spec.model if source == "trained network" else E.untrained_twin(self.spec.model, seed)
             feats = E.features(model, x, progress=False)
-        progress(2, 4)  # t-SNE itself cannot be interrupted; it takes seconds
+        callback(2, 4)  # t-SNE itself cannot be interrupted; it takes seconds
         emb = E.tsne(feats, perplexity=int(self.value("perplexity")), seed=seed)
-        progress(3, 4)
+        callback(3, 4)
         wrong = E.knn_predictions(emb, y) != y
         title = (f"{source}, perplexity {self.value('perplexity')}, {n} images: 5-NN accuracy "
                  f"{E.knn_accuracy(emb, y, seed=seed):.2f}, silhouette {E.silhouette(emb, y):.2f}")
         fig = E.scatter(emb, y, names, images=x, thumbs=int(self.value("thumbnails")), highlight=wrong,
                         title=title, seed=seed)
-        progress(4, 4)
+        callback(4, 4)
         return fig

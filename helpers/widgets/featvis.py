@@ -75,7 +75,7 @@ class FiltersPanel(Panel):
             raise ValueError(f"filters {first}..{first + count - 1} run past the last filter ({n - 1}) "
                              f"of {self.value('layer')}")
 
-    def compute(self, progress):
+    def compute(self, callback):
         from helpers import objectives as O
         from helpers import plotting
         from helpers.render import render
@@ -87,7 +87,7 @@ class FiltersPanel(Panel):
         res = render(self.spec.model, O.channel(layer, list(range(first, first + count)), crop=crop), size=size,
                      param=self.value("param"), transforms=_transforms(self.value("transforms"), size, 0),
                      steps=config.steps(int(self.value("steps"))), lr=float(self.value("lr")),
-                     callback=progress, progress=False)
+                     callback=callback, progress=False)
         titles = [f"{layer}:{first + i}" + (" (dead)" if d else "") for i, d in enumerate(res.dead)]
         cols = min(8, count)
         # shown as rendered, in [0, 1], as in lesson 02 (a flat wash stays visible as a flat colour)
@@ -134,7 +134,7 @@ class ClassesPanel(Panel):
         super().__init__("What does a class want to see?", controls, projector=projector)
         controls["param"].observe(lambda ch: setattr(controls["lr"], "value", lr_for[ch["new"]]), names="value")
 
-    def compute(self, progress):
+    def compute(self, callback):
         from helpers import plotting
         from helpers.classviz import RECIPES, class_objective, robust
         from helpers.render import render
@@ -147,7 +147,7 @@ class ClassesPanel(Panel):
         # the spec's one cached pre-softmax model: no copy of the network per render
         res = render(self.spec.logits_model, class_objective(classes, self.value("objective")),
                      transforms=transforms, param=param, steps=config.steps(int(self.value("steps"))),
-                     lr=float(self.value("lr")), keep=self.value("keep"), callback=progress, progress=False)
+                     lr=float(self.value("lr")), keep=self.value("keep"), callback=callback, progress=False)
         probs = self.spec.predict(res.images)
         titles = []
         judged = self.judge.predict(res.images) if self.judge is not None else None

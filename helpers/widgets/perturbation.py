@@ -70,7 +70,7 @@ class PerturbationPanel(Panel):
               "score_cam": {"progress": False}}.get(name, {})
         return method_function(name)(self.spec.model, img[None], cls, **kw)[0]
 
-    def compute(self, progress):
+    def compute(self, callback):
         import warnings
 
         from helpers import faithfulness as F
@@ -78,11 +78,11 @@ class PerturbationPanel(Panel):
 
         img, _, label = chosen_image(self.spec, self.controls["image"], self.controls["upload"])
         cls = self.class_index(img)
-        progress(1, 4)
+        callback(1, 4)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.map = self._map(img, cls)
-        progress(2, 4)
+        callback(2, 4)
         maps = {LABELS[self.value("method")]: self.map[None],
                 "random": metrics.random_maps(1, img.shape[:2], seed=self.seed)}
         self.curves = {}
@@ -102,6 +102,6 @@ class PerturbationPanel(Panel):
             ax.set_ylabel("class probability")
             ax.set_title(f"{kind} ({'lower' if kind == 'deletion' else 'higher'} AUC is better)")
             ax.legend(fontsize=10)
-            progress(3 + step, 4, fig if step == 0 else None)
+            callback(3 + step, 4, fig if step == 0 else None)
         fig.tight_layout()
         return fig

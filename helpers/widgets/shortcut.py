@@ -70,7 +70,7 @@ class ShortcutPanel(Panel):
         img = shortcut.with_tag(self.data.without_cue[i], self.data.masks[i], self.tag_class())
         return img, np.any(img != self.data.without_cue[i], axis=-1)
 
-    def compute(self, progress):
+    def compute(self, callback):
         import warnings
 
         from helpers import plotting
@@ -90,7 +90,7 @@ class ShortcutPanel(Panel):
             share = f", {float(energy_in_mask(heat, cue)[0]):.0%} on tag" if cue.any() else ""
             cells.append(plotting.heatmap_overlay(img, heat, 0.5))
             titles.append(f"{name}: {CLASS_NAMES[cls]} ({probs[cls]:.2f}){share}")
-            if not progress(step, len(self.models)):
+            if not callback(step, len(self.models)):
                 break
         fig = plotting.image_grid(cells, titles, cols=len(cells), cell=3.2)
         if cue.any():  # the overlay dims the tag (white looks grey): outline it on each map
