@@ -7,18 +7,9 @@
 :mod:`helpers.attribution`.
 """
 
-from helpers.attribution.cams import (  # noqa: F401
-    SCORE_CAM_BUDGET,
-    SCORE_CAM_CHANNELS,
-    SCORE_CAM_MIN_CHANNELS,
-    CamNotApplicable,
-    cam,
-    cam_coarse,
-    cam_layers,
-    layer_cam,
-    score_cam,
-    score_cam_channels,
-)
+from helpers.attribution.cams import SCORE_CAM_BUDGET, SCORE_CAM_CHANNELS, SCORE_CAM_MIN_CHANNELS  # noqa: F401
+from helpers.attribution.cams import CamNotApplicable, cam, cam_coarse, cam_layers  # noqa: F401
+from helpers.attribution.cams import layer_cam, score_cam, score_cam_channels  # noqa: F401
 from helpers.attribution.registry import family as _family
 
 #: name -> function of the ``"cam"`` family (see :data:`helpers.attribution.REGISTRY`).

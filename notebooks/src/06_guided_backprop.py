@@ -158,7 +158,8 @@ xs, ys, ms = shapes.make_shapes(config.samples(200), seed=SEED + 5)
 pairs, cls_a, cls_b, mask_a, mask_b = metrics.two_object_pairs(xs, ys, ms)
 print(f"{len(pairs)} two-object images")
 two = {}
-for m, label in (("guided_backprop", "guided backprop"), ("saliency", "saliency"), ("grad_cam", "Grad-CAM")):
+for m in ("guided_backprop", "saliency", "grad_cam"):
+    label = attribution.LABELS[m]
     for_a = attribution.METHODS[m](world.model, pairs, cls_a)
     for_b = attribution.METHODS[m](world.model, pairs, cls_b)
     two[m] = dict(a=for_a, b=for_b, same=metrics.spearman(for_a, for_b).mean(),
@@ -280,6 +281,11 @@ if net is not None:
 # ## On your own
 # * Use the deconvnet rule in the panel's place: `attribution.input_gradients(..., guided="deconvnet")`.
 # * Compare guided maps for the top-1 and top-2 classes of an uploaded photo.
+# * Two methods that no lesson teaches are in `attribution.REGISTRY` (and in the panels) too:
+#   gradient × input (the gradient times the image, pixel by pixel) and HiResCAM (Draelos & Carin
+#   2020: Grad-CAM without averaging the gradient over space, so each position's activations are
+#   weighted by the gradient at that position). Try `attribution.attribute(model, images, classes,
+#   method="hirescam")` next to `method="grad_cam"`.
 #
 # ## Further reading
 # * J. T. Springenberg et al., *Striving for Simplicity: The All Convolutional Net*, 2014.

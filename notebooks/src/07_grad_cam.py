@@ -132,8 +132,8 @@ print(f"{int(np.sum(alpha > 0))} of {alpha.shape[0]} channels have a positive we
 # there); Score-CAM's softmax weights are all positive, never exactly 0.
 
 # %%
-family = {"CAM": cams.cam, "Grad-CAM": attribution.grad_cam, "Grad-CAM++": attribution.grad_cam_plus_plus,
-          "Score-CAM": cams.score_cam, "Layer-CAM": cams.layer_cam, "guided Grad-CAM": attribution.guided_grad_cam}
+family = {attribution.LABELS[m]: attribution.get(m).function      # display names from the registry
+          for m in ("cam", "grad_cam", "grad_cam_plus_plus", "score_cam", "layer_cam", "guided_grad_cam")}
 names = list(samples)[:N_IMAGES]
 batch, classes = np.stack([samples[n][0] for n in names]), [samples[n][1] for n in names]
 maps = {}

@@ -189,10 +189,11 @@ plotting.image_grid([mark_boundaries(image, seg), beta[seg] / np.abs(beta).max()
 # %%
 model = load_model("shapes").model
 x, y, masks = shapes.make_shapes(config.samples(N_EVAL), seed=SEED + 10)
-methods = {"occlusion": (perturbation.occlusion, {"patch": PATCH, "stride": STRIDE}),
-           "RISE": (perturbation.rise, {"masks": EVAL_MASKS, "cell": RISE_CELL, "seed": SEED}),
-           "LIME": (perturbation.lime, {"samples": EVAL_SAMPLES, "segments": SEGMENTS, "seed": SEED}),
-           "saliency": (attribution.saliency, {}), "Grad-CAM": (attribution.grad_cam, {})}
+settings = {"occlusion": {"patch": PATCH, "stride": STRIDE},
+            "rise": {"masks": EVAL_MASKS, "cell": RISE_CELL, "seed": SEED},
+            "lime": {"samples": EVAL_SAMPLES, "segments": SEGMENTS, "seed": SEED},
+            "saliency": {}, "grad_cam": {}}
+methods = {attribution.LABELS[m]: (attribution.get(m).function, kw) for m, kw in settings.items()}  # registry names
 maps1 = {m: fn(model, x, y, **kw) for m, (fn, kw) in methods.items()}
 maps1["random"] = metrics.random_maps(len(x), x.shape[1:3], SEED)
 maps1["centre"] = metrics.centre_maps(len(x), x.shape[1:3])
