@@ -37,6 +37,9 @@ that every module is listed and that none imports another that imports it back):
 ``metrics``                     pointing game, energy in the mask, two-object images, sanity checks
 ``faithfulness``                deletion/insertion curves, the two-object test
 ``shortcut``                    lesson 12's tag-reading cheat and its honest twin
+``dissection``                  network dissection: units labelled by concept IoU; dataset examples
+``unit_concepts``               the concept masks dissection uses, derived from the shapes' masks
+``unit_examples``               dataset examples: a unit's top (and most negative) real images, streamed
 ``claims``                      the prose's numbers, checked where they are made
 ``plotting``                    figures (returned, never shown)
 ``widgets``                     ipywidgets panels, one per lesson

@@ -1,0 +1,277 @@
+"""Network dissection (Bau et al. 2017) on the shapes world, and dataset examples (Olah et al. 2017).
+
+A unit ``k`` of a layer is called a detector of concept ``c`` when its strongest
+responses fall on ``c``'s pixels. Over a data set of images ``x``:
+
+1. ``T_k``: the unit's top-0.5 % activation level, :math:`P(A_k(x) > T_k) = 0.005`
+   over every position of its feature map in the data set;
+2. ``M_k(x) = S(A_k(x)) > T_k``: the map upsampled (bilinear) to the image and thresholded;
+3. :math:`IoU_{k,c} = \\sum_x |M_k(x) \\cap L_c(x)| \\, / \\, \\sum_x |M_k(x) \\cup L_c(x)|`,
+   with ``L_c(x)`` the concept's mask (:mod:`helpers.unit_concepts`);
+4. the unit's label is the concept of highest IoU when it is at least 0.04 (the
+   paper's threshold; :meth:`Dissection.labels` gives any other from the same pass).
+
+Images are drawn by :func:`helpers.shapes.make_shapes` batch by batch from a seed, so the
+same stream can be read three times without storing it: once for each unit's range,
+once for a histogram that gives ``T_k`` (:func:`streaming_quantile`), once for the IoU.
+Memory does not grow with the number of images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.config import UNSEEN_SEED
+from helpers.unit_concepts import CONCEPTS, KINDS, check_concepts, concept_masks
+from helpers.unit_examples import DatasetExamples, check_unit, dataset_examples, unit_model
+
+__all__ = ["dissect", "Dissection", "dataset_examples", "DatasetExamples", "streaming_quantile", "shapes_stream",
+           "randomized", "dissection_report", "CONCEPTS", "THRESHOLDS"]
+
+#: The paper's IoU threshold and the two that NetDissect issue #28 argues about.
+THRESHOLDS = (0.02, 0.04, 0.08)
+#: Histogram bins of the streaming quantile (error at most one bin: the unit's range / BINS).
+BINS = 4096
+
+
+#: Images drawn per seed: the stream is the same whatever the batch size.
+CHUNK = 100
+
+
+def shapes_stream(n: int, seed: int = UNSEEN_SEED, batch_size: int = 100, size: int = 64):
+    """Yield ``(images, labels, masks)`` batches of :func:`helpers.shapes.make_shapes`, ``n`` images in all.
+
+    Images are drawn :data:`CHUNK` at a time, chunk ``j`` from the seed sequence ``[seed, j]``,
+    and cut into batches of at most ``batch_size``: the same ``n`` and seed give the same images
+    in the same order, whatever the batch size.
+    """
+    from helpers.config import check_seed
+    from helpers.shapes import make_shapes
+
+    check_seed(seed)
+    n, batch_size = int(n), int(batch_size)
+    for j, start in enumerate(range(0, n, CHUNK)):
+        s = int(np.random.SeedSequence([int(seed), j]).generate_state(1)[0])
+        x, y, m = make_shapes(min(CHUNK, n - start), seed=s, size=size)
+        for b in range(0, len(x), batch_size):
+            yield x[b:b + batch_size], y[b:b + batch_size], m[b:b + batch_size]
+
+
+def streaming_quantile(make_stream, q: float, bins: int = BINS, rounds: int = 2) -> np.ndarray:
+    """Per-column ``q``-quantile of the rows of a stream of ``[rows, columns]`` arrays, without storing them.
+
+    ``make_stream()`` must give the same stream each time it is called; it is read
+    ``1 + rounds`` times. Pass 1 finds each column's range. Each round then counts the
+    values in ``bins`` equal bins over the current interval (values below it are only
+    counted, and the interval's lowest value keeps a bucket of its own, so a ReLU's zeros
+    stay exact) and narrows the interval to the bin holding the quantile. The last round
+    interpolates inside its bin, as :func:`numpy.quantile` (``linear``) does between sorted
+    values: the error is at most the range / ``bins ** rounds``. Memory: ``columns * bins`` counts.
+    """
+    lo = hi = None
+    n = 0
+    for a in make_stream():
+        a = np.asarray(a, dtype=np.float64)
+        lo = a.min(0) if lo is None else np.minimum(lo, a.min(0))
+        hi = a.max(0) if hi is None else np.maximum(hi, a.max(0))
+        n += len(a)
+    if lo is None or n == 0:
+        raise ValueError("the stream gave no values")
+    cols = len(lo)
+    rank = q * (n - 1)                    # 0-based position among the sorted values
+    below = np.zeros(cols)                # values under the interval (left, right]
+    left, right = lo.copy(), hi.copy()
+    exact = hi <= lo                      # constant columns, or quantile = an interval's lowest value
+    out = lo.copy()
+    for _ in range(max(1, int(rounds))):
+        width = np.where(right > left, (right - left) / bins, 1.0)
+        counts = np.zeros((cols, bins + 2), dtype=np.int64)   # 0: below, 1: == left (first round), 2..: bins
+        for a in make_stream():
+            a = np.asarray(a, dtype=np.float64)
+            idx = np.ceil((a - left) / width).astype(np.int64)
+            idx = np.where(a < left, -1, np.where(a > right, bins + 1, idx))
+            idx = np.clip(idx + 1, 0, bins + 1)
+            counts += np.bincount((idx + np.arange(cols) * (bins + 2)).ravel(),
+                                  minlength=cols * (bins + 2)).reshape(cols, bins + 2)
+        cum = counts.cumsum(1)
+        for j in range(cols):
+            if exact[j]:
+                continue
+            b = int(np.searchsorted(cum[j], rank, side="right"))
+            if b <= 1:                    # the quantile is the interval's lowest value itself
+                exact[j], out[j] = True, left[j]
+                continue
+            b = max(b, 2)
+            inside = (rank - cum[j, b - 1] + 0.5) / max(counts[j, b], 1)
+            out[j] = left[j] + (b - 2 + np.clip(inside, 0.0, 1.0)) * width[j]
+            left[j], right[j] = left[j] + (b - 2) * width[j], left[j] + (b - 1) * width[j]
+    return out
+
+
+@dataclass
+class Dissection:
+    """One layer's dissection.
+
+    Attributes:
+      layer: the layer's path.
+      concepts: concept names, the columns of ``iou``; ``kinds`` their kinds.
+      iou: ``[units, concepts]`` IoU of each unit's thresholded maps with each concept, over the data set.
+      cutoffs: ``[units]`` each unit's top-quantile activation level ``T_k``.
+      dead: ``[units]`` True for a unit that is constant (a ReLU unit: zero) on every image; its IoU row is 0.
+      active: ``[units]`` share of upsampled pixels above ``T_k`` (about 1 - quantile).
+      n_images, seed, quantile, threshold: how it was measured (``threshold``: the default IoU threshold).
+    """
+
+    layer: str
+    concepts: tuple
+    kinds: tuple
+    iou: np.ndarray
+    cutoffs: np.ndarray
+    dead: np.ndarray
+    active: np.ndarray
+    n_images: int
+    seed: int
+    quantile: float
+    threshold: float
+
+    @property
+    def best(self) -> np.ndarray:
+        """``[units]`` index of each unit's best concept."""
+        return self.iou.argmax(1)
+
+    @property
+    def best_iou(self) -> np.ndarray:
+        """``[units]`` each unit's highest IoU (0 for a dead unit)."""
+        return self.iou.max(1)
+
+    def detectors(self, threshold: float | None = None) -> np.ndarray:
+        """``[units]`` True where the best IoU reaches ``threshold`` (default: the dissection's)."""
+        t = self.threshold if threshold is None else float(threshold)
+        return ~self.dead & (self.best_iou >= t)
+
+    def label(self, unit: int, threshold: float | None = None) -> str | None:
+        """Unit ``unit``'s concept (``"dead"`` for a dead unit, ``None`` when it is no detector)."""
+        unit = check_unit(len(self.iou), unit, self.layer)
+        if self.dead[unit]:
+            return "dead"
+        return self.concepts[self.best[unit]] if self.detectors(threshold)[unit] else None
+
+    def labels(self, threshold: float | None = None) -> list:
+        """:meth:`label` of every unit."""
+        return [self.label(u, threshold) for u in range(len(self.iou))]
+
+    def counts(self, threshold: float | None = None) -> dict[str, int]:
+        """Detectors by kind of their concept (``object``, ``part``, ``colour``, ``background``), ``total``, ``dead``."""
+        det = self.detectors(threshold)
+        out = {k: int(np.sum(det & (np.asarray(self.kinds)[self.best] == k))) for k in KINDS}
+        out["total"], out["dead"] = int(det.sum()), int(self.dead.sum())
+        return out
+
+    def units_of(self, concept: str, threshold: float | None = None) -> list[int]:
+        """The detector units labelled ``concept``, best IoU first."""
+        check_concepts([concept])
+        hit = [u for u, lab in enumerate(self.labels(threshold)) if lab == concept]
+        return sorted(hit, key=lambda u: -self.best_iou[u])
+
+
+def randomized(model, seed: int = 0):
+    """A copy of ``model`` with every weight re-initialised (lesson 09/10's :func:`helpers.metrics.randomized_model`)."""
+    from helpers import _graph
+    from helpers.metrics import randomized_model
+
+    return randomized_model(_graph.as_model(model), seed=seed)
+
+
+def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, threshold: float = 0.04,
+            quantile: float = 0.995, concepts=None, batch_size: int = 100, progress: bool = True,
+            callback=None) -> Dissection:
+    """Dissect ``layer`` of ``model`` on ``n_images`` shapes images drawn from ``seed`` (see the module docstring).
+
+    Args:
+      model: a Keras model or ModelSpec taking square RGB images in [0, 1] (shapes are drawn at its input size).
+      layer: a layer with a feature map of more than one position (path or name; nested models by path).
+      n_images: images in the data set (streamed ``batch_size`` at a time, read three times).
+      seed: the data set's seed (default: the course's evaluation seed).
+      threshold: the IoU a unit's best concept needs for a label (other thresholds: ``labels(t)``).
+      quantile: the activation quantile ``T_k`` is taken at (0.995: the top 0.5 %).
+      concepts: concept names to test (default all of :data:`CONCEPTS`); an unknown one lists the valid ones.
+      progress: show a progress bar over the three passes; ``callback(step, total, None)`` may return False to stop.
+    """
+    import tensorflow as tf
+
+    from helpers import _graph
+    from helpers._checks import finite_float, positive_int
+    from helpers.runcontrol import RunControl
+
+    n_images, batch_size = positive_int("n_images", n_images), positive_int("batch_size", batch_size)
+    threshold = finite_float("threshold", threshold, minimum=0.0)
+    quantile = finite_float("quantile", quantile)
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile must be between 0 and 1 (0.995 = the top 0.5 %); got {quantile}")
+    names = check_concepts(concepts)
+    net = _graph.as_model(model)
+    path = _graph.feature_map_layer(net, layer, "Dissection")
+    size = net.inputs[0].shape[1]
+    if size is None or net.inputs[0].shape[2] != size:
+        size = 64
+    fm = unit_model(net, path)
+    forward = tf.function(lambda x: fm(x, training=False), reduce_retracing=True)
+    n_batches = -(-n_images // batch_size)
+    run = RunControl(3 * n_batches, f"dissecting {path}", progress, callback)
+
+    def stream():
+        for x, labels, masks in shapes_stream(n_images, seed, batch_size, size):
+            yield x, labels, masks, forward(tf.constant(x))
+
+    def flat():
+        for _, _, _, a in stream():
+            if not run.step():
+                raise _Stopped
+            yield a.numpy().reshape(-1, a.shape[-1])
+
+    try:
+        with run.guard():
+            cut = streaming_quantile(flat, quantile).astype(np.float32)
+            units = len(cut)
+            inter = np.zeros((units, len(names)))
+            area_unit, area_concept = np.zeros(units), np.zeros(len(names))
+            lo, hi = np.full(units, np.inf), np.full(units, -np.inf)
+            step = _iou_step(size, tf.constant(cut))
+            for x, labels, masks, a in stream():
+                lo, hi = np.minimum(lo, a.numpy().min((0, 1, 2))), np.maximum(hi, a.numpy().max((0, 1, 2)))
+                conc = concept_masks(x, labels, masks, names)
+                c = tf.constant(np.stack([conc[k] for k in names], -1).reshape(-1, len(names)), tf.float32)
+                i, au, ac = step(a, c)
+                inter += i.numpy()
+                area_unit += au.numpy()
+                area_concept += ac.numpy()
+                if not run.step():
+                    raise _Stopped
+    except _Stopped:
+        raise RuntimeError("dissection stopped before the end: no partial result (the IoU needs the whole set)")
+    finally:
+        run.close()
+    dead = hi <= lo
+    union = area_unit[:, None] + area_concept[None, :] - inter
+    iou = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+    iou[dead] = 0.0
+    return Dissection(path, tuple(names), tuple(CONCEPTS[k] for k in names), iou, cut, dead,
+                      area_unit / (n_images * size * size), n_images, int(seed), quantile, threshold)
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _iou_step(size: int, cut):
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def step(acts, conc):
+        up = tf.image.resize(acts, (size, size), method="bilinear")
+        above = tf.reshape(tf.cast(up > cut, tf.float32), (-1, acts.shape[-1]))
+        return tf.matmul(above, conc, transpose_a=True), tf.reduce_sum(above, 0), tf.reduce_sum(conc, 0)
+
+    return step
