@@ -275,3 +275,91 @@ def _iou_step(size: int, cut):
         return tf.matmul(above, conc, transpose_a=True), tf.reduce_sum(above, 0), tf.reduce_sum(conc, 0)
 
     return step
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux's VmHWM; ru_maxrss elsewhere)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024.0
+    except (OSError, StopIteration):
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)
+
+
+def _time_last_conv(n: int, seed: int) -> None:
+    """Print ``seconds peak_mb before_mb`` of dissecting the shapes CNN's last conv layer (run in a fresh process)."""
+    import time
+
+    from helpers.models import load_model
+
+    spec = load_model("shapes", verbose=False)
+    dissect(spec, spec.layers["last_conv"], 16, seed, progress=False)   # trace the compiled steps once
+    before = _peak_rss_mb()
+    start = time.perf_counter()
+    dissect(spec, spec.layers["last_conv"], n, seed, progress=False)
+    print(f"{time.perf_counter() - start:.3f} {_peak_rss_mb():.1f} {before:.1f}")
+
+
+def dissection_report(n: int = 2000, seed: int = UNSEEN_SEED) -> dict[str, float]:
+    """Network dissection of the shapes CNN and of its randomized copy on ``n`` fresh images, as ``name: value``.
+
+    For every conv layer and both networks (``trained``, ``randomized``: every weight re-initialised,
+    seed 0): detectors at IoU >= 0.04 in all and by kind of concept, and dead units; for the last conv
+    layer, detectors at each of :data:`THRESHOLDS`. Then the time and peak memory of dissecting the last
+    conv layer on ``n`` images, measured in a fresh Python process (``last_conv_peak_mb`` is that
+    process's peak resident memory, TensorFlow included; ``last_conv_added_mb`` the part the
+    dissection added to a process that had already loaded the model and traced its steps).
+    """
+    import subprocess
+    import sys
+
+    from helpers.models import load_model
+
+    spec = load_model("shapes", verbose=False)
+    nets = {"trained": spec, "randomized": randomized(spec, seed=0)}
+    last = spec.layers["last_conv"]
+    out: dict[str, float] = {}
+    for layer in spec.conv_layers:
+        for who, net in nets.items():
+            d = dissect(net, layer, n, seed, progress=False)
+            c = d.counts()
+            out[f"{layer}_{who}_detectors"] = float(c["total"])
+            for kind in KINDS:
+                out[f"{layer}_{who}_{kind}_detectors"] = float(c[kind])
+            out[f"{layer}_{who}_dead_units"] = float(c["dead"])
+            out[f"{layer}_units"] = float(len(d.iou))
+            if layer == last:
+                for t in THRESHOLDS:
+                    out[f"{layer}_{who}_detectors_iou_{t:g}"] = float(d.counts(t)["total"])
+    code = f"from helpers.dissection import _time_last_conv; _time_last_conv({int(n)}, {int(seed)})"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3", "COURSE_PROGRESS": "0"})
+    seconds, peak, before = (float(v) for v in res.stdout.split()[-3:])
+    out["last_conv_seconds"], out["last_conv_peak_mb"] = seconds, peak
+    out["last_conv_added_mb"] = max(0.0, peak - before)
+    return out
+
+
+def optimized_image(model, layer: str, unit: int, steps: int = 128, lr: float = 0.05, seed: int = 0, callback=None):
+    """The unit's optimized image by lesson 02's recipe: a smooth (Fourier) start, ``T.standard`` transforms,
+    the border of the map cropped. Returns :class:`helpers.render.RenderResult` (``.images[0]``, ``.dead``)."""
+    from helpers import _graph
+    from helpers import config
+    from helpers import objectives as O
+    from helpers import param as P
+    from helpers import transforms as T
+    from helpers.render import render
+
+    net = _graph.as_model(model)
+    path = _graph.feature_map_layer(net, layer, "an optimized image")
+    out = dict(_graph.walk(net))[path].output.shape
+    unit = check_unit(int(out[-1]), unit, path)
+    size = int(net.inputs[0].shape[1] or 64)
+    crop = min(2, max(0, (int(out[1] or 3) - 2) // 2))
+    return render(net, O.channel(path, [unit], crop=crop), transforms=T.standard(size, seed=seed),
+                  steps=config.steps(steps), lr=lr, seed=seed, size=size,
+                  init=P.FourierParam(1, size, size, seed=seed).numpy(), callback=callback, progress=False)

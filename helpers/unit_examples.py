@@ -205,3 +205,34 @@ def dataset_examples(model, layer: str, unit: int, images_or_batches, k: int = 8
     side = int(crop) if crop is not None else max(1, int(top.images.shape[1]) // 2)
     return DatasetExamples(path, unit, _examples(top, 1.0, side), _examples(neg, -1.0, side) if neg else None,
                            seen, bool(pre_relu))
+
+
+def examples_figure(ex: DatasetExamples, optimized=None, cutoff: float | None = None, title: str | None = None,
+                    negative: bool = False, cell: float = 1.9):
+    """Top images of a unit (row 1) and the crops around their maxima (row 2), optimized image first.
+
+    ``cutoff``: outline, on each image, where the unit's upsampled map exceeds it (cyan; a
+    dissection's ``cutoffs[unit]``, the unit's top-0.5 % level). ``negative``: show the most
+    negative examples instead (pre-ReLU only). Titles give each image's max (or min) of the unit.
+    """
+    from helpers import plotting
+
+    rows = ex.negative if negative else ex.top
+    if rows is None:
+        raise ValueError("no negative examples: call dataset_examples(..., pre_relu=True)")
+    k = len(rows.images)
+    lead = [] if optimized is None else [np.asarray(optimized)]
+    blank = [] if optimized is None else [np.ones_like(rows.crops[0])]
+    word = "min" if negative else "max"
+    titles = (["optimized"] if lead else []) + [f"{word} {v:.2f}" for v in rows.values]
+    titles += ([""] if lead else []) + ["crop"] * k
+    cols = k + len(lead)
+    fig = plotting.image_grid(lead + list(rows.images) + blank + list(rows.crops), titles, cols=cols, cell=cell,
+                              suptitle=title)
+    if blank:
+        fig.axes[cols].set_visible(False)
+    if cutoff is not None and not negative:
+        for i in range(k):
+            if (rows.maps[i] > cutoff).any():
+                fig.axes[len(lead) + i].contour(rows.maps[i] > cutoff, [0.5], colors=["cyan"], linewidths=1.5)
+    return fig

@@ -184,3 +184,34 @@ def test_dataset_examples_work_on_a_nested_model_by_path_and_on_vgg16_photos():
     vgg = load_model("vgg16", weights=None, verbose=False)
     ex = D.dataset_examples(vgg, "block3_conv3", 10, vgg.sample_images(), k=2)
     assert ex.top.images.shape[0] == 2 and ex.top.crops.shape[1] == 112
+
+
+def test_panel_shows_a_unit_and_rejects_a_unit_out_of_range(shapes_spec):
+    from helpers.widgets.units import UnitsPanel
+
+    panel = UnitsPanel(shapes_spec, layer="conv3", unit=5)
+    panel.run()
+    assert panel.error is None and panel.png
+    d = panel.dissection("conv3")
+    assert d.n_images == 64 and d.iou.shape == (64, len(CONCEPTS))         # fast mode: 64 images
+    panel.controls["unit"].value = 64
+    panel.run()
+    assert "unit 64 out of range" in panel.error and "0..63" in panel.error
+
+
+def test_exercise_accepts_the_measured_label_and_names_the_usual_mistakes(shapes_spec):
+    from helpers.exercises.lesson13 import label_holds_exercise
+
+    old = D.dissect(shapes_spec, "conv4", n_images=60, seed=1, progress=False)
+    fresh = D.dissect(shapes_spec, "conv4", n_images=60, seed=2, progress=False)
+    # a unit whose label differs between 0.04 and 0.08 on the fresh images, if there is one
+    unit = next((u for u in range(64) if fresh.label(u, 0.04) != fresh.label(u, 0.08)), 1)
+    q = label_holds_exercise(shapes_spec, "conv4", unit, 60, 2, old)
+    right = fresh.label(unit, 0.08) or "none"
+    assert q.check(right, quiet=True)
+    assert q.check(right.upper(), quiet=True)
+    other = next(c for c in CONCEPTS if c != right)
+    assert not q.check(other, quiet=True)
+    if fresh.label(unit, 0.04) != fresh.label(unit, 0.08):
+        v = q.check(fresh.label(unit, 0.04) or "none", quiet=True)
+        assert not v and "0.04" in v.message
