@@ -186,7 +186,7 @@ def randomized(model, seed: int = 0):
 
 def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, threshold: float = 0.04,
             quantile: float = 0.995, concepts=None, batch_size: int = 100, progress: bool = True,
-            callback=None) -> Dissection:
+            callback=None, stream=None) -> Dissection:
     """Dissect ``layer`` of ``model`` on ``n_images`` shapes images drawn from ``seed`` (see the module docstring).
 
     Args:
@@ -198,6 +198,8 @@ def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, th
       quantile: the activation quantile ``T_k`` is taken at (0.995: the top 0.5 %).
       concepts: concept names to test (default all of :data:`CONCEPTS`); an unknown one lists the valid ones.
       progress: show a progress bar over the three passes; ``callback(step, total, None)`` may return False to stop.
+      stream: optional ``stream(n_images, seed, batch_size, size)`` giving ``(images, labels, masks)`` batches
+        like :func:`shapes_stream` (the default), the same each call: e.g. shapes repainted for a test.
     """
     import tensorflow as tf
 
@@ -221,12 +223,14 @@ def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, th
     n_batches = -(-n_images // batch_size)
     run = RunControl(3 * n_batches, f"dissecting {path}", progress, callback)
 
-    def stream():
-        for x, labels, masks in shapes_stream(n_images, seed, batch_size, size):
-            yield x, labels, masks, forward(tf.constant(x))
+    source = stream or shapes_stream
+
+    def read():
+        for x, labels, masks in source(n_images, seed, batch_size, size):
+            yield x, labels, masks, forward(tf.constant(np.asarray(x, np.float32)))
 
     def flat():
-        for _, _, _, a in stream():
+        for _, _, _, a in read():
             if not run.step():
                 raise _Stopped
             yield a.numpy().reshape(-1, a.shape[-1])
@@ -239,7 +243,7 @@ def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, th
             area_unit, area_concept = np.zeros(units), np.zeros(len(names))
             lo, hi = np.full(units, np.inf), np.full(units, -np.inf)
             step = _iou_step(size, tf.constant(cut))
-            for x, labels, masks, a in stream():
+            for x, labels, masks, a in read():
                 lo, hi = np.minimum(lo, a.numpy().min((0, 1, 2))), np.maximum(hi, a.numpy().max((0, 1, 2)))
                 conc = concept_masks(x, labels, masks, names)
                 c = tf.constant(np.stack([conc[k] for k in names], -1).reshape(-1, len(names)), tf.float32)
@@ -363,3 +367,35 @@ def optimized_image(model, layer: str, unit: int, steps: int = 128, lr: float = 
     return render(net, O.channel(path, [unit], crop=crop), transforms=T.standard(size, seed=seed),
                   steps=config.steps(steps), lr=lr, seed=seed, size=size,
                   init=P.FourierParam(1, size, size, seed=seed).numpy(), callback=callback, progress=False)
+
+
+def detectors_figure(counts: dict, units: dict, threshold: float = 0.04):
+    """Detectors per layer, stacked by kind of concept, one bar per network side by side.
+
+    Args:
+      counts: ``{network: {layer: Dissection.counts(...)}}``, e.g. ``{"trained": ..., "randomized": ...}``.
+      units: ``{layer: number of units}`` (printed under each layer's name).
+      threshold: the IoU threshold the counts were taken at (for the title).
+    """
+    from helpers import plotting
+
+    nets, layers = list(counts), list(units)
+    colours = {"object": "tab:blue", "part": "tab:orange", "colour": "tab:green", "background": "tab:gray"}
+    fig, ax = plotting.new_figure(2.2 * len(layers) + 2.5, 4.6)
+    width = 0.8 / len(nets)
+    for j, net in enumerate(nets):
+        bottom = np.zeros(len(layers))
+        for kind in KINDS:
+            v = np.array([counts[net][layer][kind] for layer in layers], dtype=float)
+            ax.bar(np.arange(len(layers)) + (j - (len(nets) - 1) / 2) * width, v, width * 0.95, bottom=bottom,
+                   color=colours[kind], alpha=1.0 if j == 0 else 0.45, edgecolor="black",
+                   hatch=None if j == 0 else "//", label=f"{kind} ({net})")
+            bottom += v
+        for i, total in enumerate(bottom):
+            ax.text(i + (j - (len(nets) - 1) / 2) * width, total + 0.5, f"{int(total)}", ha="center", va="bottom")
+    ax.set_xticks(range(len(layers)), [f"{layer}\n({units[layer]} units)" for layer in layers])
+    ax.set_ylabel(f"detectors (best IoU ≥ {threshold:g})")
+    ax.set_title("Detectors per layer: " + " (solid) vs ".join(nets) + " (hatched)")
+    ax.legend(fontsize=8, ncol=2, loc="upper left")
+    fig.tight_layout()
+    return fig

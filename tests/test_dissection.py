@@ -31,27 +31,36 @@ def _colour_unit_model(size: int = 64):
         return ops.concatenate([on, ops.zeros_like(on)], -1)
 
     inp = keras.Input((size, size, 3))
-    units = keras.layers.Lambda(red, name="units")(inp)
+    scaled = keras.layers.Rescaling(1.0, name="takes_0_1")(inp)      # says: images in [0, 1]
+    units = keras.layers.Lambda(red, name="units")(scaled)
     out = keras.layers.Dense(2, name="out")(keras.layers.GlobalAveragePooling2D(name="gap")(units))
     return keras.Model(inp, out, name="colour_units")
 
 
+def _red_objects(n, seed, batch_size, size):
+    """Shapes with every object pure red on a grey background: the red unit sees exactly the object."""
+    for x, y, m in D.shapes_stream(n, seed, batch_size, size):
+        yield np.where(m[..., None], np.float32([1, 0, 0]), np.float32(0.5)), y, m
+
+
 def test_a_unit_that_is_a_concepts_mask_gets_that_label_with_iou_one():
     model = _colour_unit_model()
-    # quantile 0.5: the unit is 1 on ~10 % of pixels, so T = 0 and its mask is exactly "red"
-    d = D.dissect(model, "units", n_images=40, seed=5, quantile=0.5, progress=False)
+    # quantile 0.5: the unit is 1 on the object, ~1 % of pixels, so T = 0 and its mask is exactly "red"
+    d = D.dissect(model, "units", n_images=40, seed=5, quantile=0.5, progress=False, stream=_red_objects)
     assert d.label(0) == "red"
     assert d.iou[0, d.concepts.index("red")] > 0.99
     assert sorted(d.iou[0])[-2] < 0.5          # no other concept comes close
     assert d.dead[1] and d.label(1) == "dead" and np.all(d.iou[1] == 0) and not np.isnan(d.iou).any()
     assert d.counts() == {"object": 0, "part": 0, "colour": 1, "background": 0, "total": 1, "dead": 1}
+    on_shapes = D.dissect(model, "units", n_images=40, seed=5, quantile=0.5, progress=False)
+    assert on_shapes.iou[0, d.concepts.index("red")] < 0.9    # real shapes: red background pixels too
 
 
 def test_the_colour_rule_of_the_concepts_matches_the_hand_built_unit():
     """The colour masks are the hue rule the docstring states (checked on pure colours)."""
     pure = np.array([[[[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 1, 1], [0, 0, 1], [1, 0, 1], [0.5, 0.5, 0.5]]]],
                     dtype=np.float32)
-    m = concept_masks(pure, np.array([0]), np.zeros(pure.shape[:3], bool), names=list(COLOURS))
+    m = concept_masks(pure, np.array([0]), np.ones(pure.shape[:3], bool), names=list(COLOURS))
     for j, name in enumerate(COLOURS):
         assert m[name][0, 0, j] and m[name][0, 0].sum() == 1, name
 
@@ -67,6 +76,7 @@ def test_part_masks_follow_their_definitions():
     assert not (c["interior"] & ~m).any() and not (c["interior"] & c["edge"]).any()
     assert (c["edge"] | c["interior"])[m].all()                          # every object pixel is edge or interior
     assert not (c["background"] & m).any() and (c["background"] | m).all()
+    assert not (c["red"] & ~m).any() and np.array_equal(sum(c[k].astype(int) for k in COLOURS), m.astype(int))
     circle = y == 0
     assert c["corners"][y == 1].any() and c["corners"][circle].sum() < 0.05 * c["corners"][y == 1].sum()
 
@@ -130,13 +140,15 @@ def test_dataset_examples_of_a_red_unit_are_red_images_with_the_crop_on_the_red(
 
     x, y, m = make_shapes(60, seed=2)
     snapshot = x.copy()
-    red = concept_masks(x, y, m, ["red"])["red"].mean((1, 2))
+    from helpers.unit_concepts import colour_names
+
+    red_px = colour_names(x) == COLOURS.index("red")            # red pixels anywhere, as the unit sees them
+    red = red_px.mean((1, 2))
     stream = (x[s:s + 16] for s in range(0, 60, 16))                   # a generator: read once
     ex = D.dataset_examples(_colour_unit_model(), "units", 0, stream, k=5, crop=16)
     assert ex.n_images == 60 and ex.top.images.shape == (5, 64, 64, 3) and ex.top.crops.shape == (5, 16, 16, 3)
     assert np.all(ex.top.values == 1.0)                               # every image has some red pixel
     np.testing.assert_array_equal(ex.top.indices, np.flatnonzero(red > 0)[:5])  # ties: first come, first kept
-    red_px = concept_masks(x, y, m, ["red"])["red"]
     assert all(red_px[i, r, c] for i, (r, c) in zip(ex.top.indices, ex.top.positions))  # the max is on red
     assert np.all(ex.top.crops[:, 8, 8] == [x[i, min(max(r, 8), 56), min(max(c, 8), 56)]
                                             for i, (r, c) in zip(ex.top.indices, ex.top.positions)])
