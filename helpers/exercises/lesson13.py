@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from helpers.exercises import Exercise
 
-SOLUTION = """fresh = dissection.dissect(spec, LAYER, N_FRESH, seed=FRESH_SEED)
-answer = fresh.label(UNIT, 0.08) or "none"     # label() gives None for no detector"""
+SOLUTION = """fresh = dissection.dissect(spec, last, N_FRESH, seed=FRESH_SEED)
+answer = fresh.label(EX_UNIT, 0.08) or "none"     # label() gives None for no detector"""
 
 NONE_WORDS = {"none", "no detector", "no", "no label", ""}
 
