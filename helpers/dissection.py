@@ -87,14 +87,16 @@ def streaming_quantile(make_stream, q: float, bins: int = BINS, rounds: int = 2)
     out = lo.copy()
     for _ in range(max(1, int(rounds))):
         width = np.where(right > left, (right - left) / bins, 1.0)
-        counts = np.zeros((cols, bins + 2), dtype=np.int64)   # 0: below, 1: == left (first round), 2..: bins
+        # buckets: 0 below the interval, 1 equal to its lowest value, 2..bins+1 the bins, bins+2 above it
+        counts = np.zeros((cols, bins + 3), dtype=np.int64)
+        offset = (np.arange(cols) * (bins + 3)).astype(np.int64)
         for a in make_stream():
-            a = np.asarray(a, dtype=np.float64)
-            idx = np.ceil((a - left) / width).astype(np.int64)
-            idx = np.where(a < left, -1, np.where(a > right, bins + 1, idx))
-            idx = np.clip(idx + 1, 0, bins + 1)
-            counts += np.bincount((idx + np.arange(cols) * (bins + 2)).ravel(),
-                                  minlength=cols * (bins + 2)).reshape(cols, bins + 2)
+            t = (np.asarray(a, dtype=np.float64) - left) / width
+            np.ceil(t, out=t)
+            np.clip(t, -1, bins + 1, out=t)       # below: -1 (or 0: both count as "at most left"), above: bins + 1
+            idx = t.astype(np.int64)
+            idx += offset + 1
+            counts += np.bincount(idx.ravel(), minlength=cols * (bins + 3)).reshape(cols, bins + 3)
         cum = counts.cumsum(1)
         for j in range(cols):
             if exact[j]:
@@ -103,7 +105,7 @@ def streaming_quantile(make_stream, q: float, bins: int = BINS, rounds: int = 2)
             if b <= 1:                    # the quantile is the interval's lowest value itself
                 exact[j], out[j] = True, left[j]
                 continue
-            b = max(b, 2)
+            b = min(max(b, 2), bins + 1)
             inside = (rank - cum[j, b - 1] + 0.5) / max(counts[j, b], 1)
             out[j] = left[j] + (b - 2 + np.clip(inside, 0.0, 1.0)) * width[j]
             left[j], right[j] = left[j] + (b - 2) * width[j], left[j] + (b - 1) * width[j]
