@@ -1,7 +1,7 @@
 """Network dissection's cost: all four conv layers of the shapes CNN on 2,000 images, and the quantile's error.
 
 The issue's targets: under a minute on 2 CPU cores and under 1.5 GB peak memory. Each layer is
-dissected on the same 2,000 fresh images (streamed: drawn batch by batch from a seed, read three
+dissected on the same 2,000 fresh images (streamed: drawn batch by batch from a seed, read four
 times, never stored). Memory is this process's peak resident memory (Linux ``VmHWM``), TensorFlow
 and the model included, and the part the dissections added to it. The streaming quantile
 (:func:`helpers.dissection.streaming_quantile`) is compared with :func:`numpy.quantile` over

@@ -12,8 +12,9 @@ responses fall on ``c``'s pixels. Over a data set of images ``x``:
    paper's threshold; :meth:`Dissection.labels` gives any other from the same pass).
 
 Images are drawn by :func:`helpers.shapes.make_shapes` batch by batch from a seed, so the
-same stream can be read three times without storing it: once for each unit's range,
-once for a histogram that gives ``T_k`` (:func:`streaming_quantile`), once for the IoU.
+same stream can be read four times without storing it: once for each unit's range,
+twice for a histogram that locates ``T_k`` and a finer one inside its bin
+(:func:`streaming_quantile`), once for the IoU.
 Memory does not grow with the number of images.
 """
 
@@ -194,12 +195,12 @@ def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, th
     Args:
       model: a Keras model or ModelSpec taking square RGB images in [0, 1] (shapes are drawn at its input size).
       layer: a layer with a feature map of more than one position (path or name; nested models by path).
-      n_images: images in the data set (streamed ``batch_size`` at a time, read three times).
+      n_images: images in the data set (streamed ``batch_size`` at a time, read four times).
       seed: the data set's seed (default: the course's evaluation seed).
       threshold: the IoU a unit's best concept needs for a label (other thresholds: ``labels(t)``).
       quantile: the activation quantile ``T_k`` is taken at (0.995: the top 0.5 %).
       concepts: concept names to test (default all of :data:`CONCEPTS`); an unknown one lists the valid ones.
-      progress: show a progress bar over the three passes; ``callback(step, total, None)`` may return False to stop.
+      progress: show a progress bar over the four passes; ``callback(step, total, None)`` may return False to stop.
       stream: optional ``stream(n_images, seed, batch_size, size)`` giving ``(images, labels, masks)`` batches
         like :func:`shapes_stream` (the default), the same each call: e.g. shapes repainted for a test.
     """
@@ -222,8 +223,8 @@ def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, th
         size = 64
     fm = unit_model(net, path)
     forward = tf.function(lambda x: fm(x, training=False), reduce_retracing=True)
-    n_batches = -(-n_images // batch_size)
-    run = RunControl(3 * n_batches, f"dissecting {path}", progress, callback)
+    n_batches = sum(-(-min(CHUNK, n_images - s) // batch_size) for s in range(0, n_images, CHUNK))  # shapes_stream's
+    run = RunControl(4 * n_batches, f"dissecting {path}", progress, callback)
 
     source = stream or shapes_stream
 

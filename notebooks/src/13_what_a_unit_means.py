@@ -136,9 +136,10 @@ print(f"Helper:  T = {d_small.cutoffs[UNIT]:.3f}, best concept {d_small.concepts
 claim("hand and helper agree on the best concept", best == d_small.concepts[d_small.best[UNIT]], fast=True, quiet=True);
 
 # %% [markdown]
-# The helper never holds the activations: it reads the images three times from
-# their seed, once for each unit's range, once for a histogram that locates
-# $T_u$, once for the IoU. Its $T_u$ comes from a histogram, not a sort.
+# The helper never holds the activations: it draws the images four times from
+# their seed, once for each unit's range, twice for a histogram that locates
+# $T_u$ and a finer one inside its bin, once for the IoU. So its $T_u$ comes from
+# a histogram, not a sort: the printed $T$ values may differ in the last digits.
 #
 # ## 4. Every layer, trained and randomized
 #
@@ -291,7 +292,7 @@ if net is not None:
 # ## Summary
 # * Dataset examples show where a unit fires in real data; show them next to its optimized image.
 # * Network dissection labels a unit with the concept its top 0.5 % of responses overlap most (IoU ≥ 0.04).
-#   Here it found object detectors in the trained network's deeper layers and none in a random copy.
+#   Here it found object detectors in the trained network's deeper layers and (almost) none in a random copy.
 # * Colour detectors come free: a random first layer had at least as many. Compare every count with a randomized
 #   network, and report the threshold: the counts move with it.
 #
