@@ -9,8 +9,10 @@ every activation of a small set, held in memory for this comparison only.
 
 No peer runs here: NetDissect needs the Broden data set (download links dead) and PyTorch.
 
-Prints ``name: value`` lines: ``seconds_<layer>``, ``seconds_all_layers``, ``peak_mb``,
-``added_mb``, ``quantile_max_relative_error`` (over the units of every layer, the largest
+Prints ``name: value`` lines: ``seconds_all_layers`` (the four layers in one call, sharing the passes
+over the images), ``peak_mb_all_layers`` and ``added_mb_all_layers`` (peak after that call, and the part
+it added), ``seconds_<layer>_alone`` and ``seconds_layers_one_by_one`` (each layer in a call of its own),
+``peak_mb`` (at the end), ``quantile_max_relative_error`` (over the units of every layer, the largest
 ``|streaming - exact| / exact`` of the top-0.5 % level on ``--exact`` images; units whose exact
 level is 0 are compared absolutely) and ``quantile_units_compared``.
 
@@ -41,20 +43,26 @@ def main() -> None:
     from helpers.models import load_model
 
     spec = load_model("shapes", verbose=False)
-    for layer in spec.conv_layers:                       # trace each layer's compiled steps once
+    layers = list(spec.conv_layers)
+    D.dissect(spec, layers, 16, args.seed, progress=False)        # trace the compiled steps once
+    for layer in layers:
         D.dissect(spec, layer, 16, args.seed, progress=False)
     before = D._peak_rss_mb()
+    start = time.perf_counter()
+    D.dissect(spec, layers, args.n, args.seed, progress=False)
+    print(f"seconds_all_layers: {time.perf_counter() - start:.2f}")
+    peak_all = D._peak_rss_mb()
     total = 0.0
-    for layer in spec.conv_layers:
+    for layer in layers:
         start = time.perf_counter()
         D.dissect(spec, layer, args.n, args.seed, progress=False)
         took = time.perf_counter() - start
         total += took
-        print(f"seconds_{layer}: {took:.2f}")
-    print(f"seconds_all_layers: {total:.2f}")
-    peak = D._peak_rss_mb()
-    print(f"peak_mb: {peak:.0f}")
-    print(f"added_mb: {max(0.0, peak - before):.0f}")
+        print(f"seconds_{layer}_alone: {took:.2f}")
+    print(f"seconds_layers_one_by_one: {total:.2f}")
+    print(f"peak_mb_all_layers: {peak_all:.0f}")
+    print(f"added_mb_all_layers: {max(0.0, peak_all - before):.0f}")
+    print(f"peak_mb: {D._peak_rss_mb():.0f}")
 
     x = np.concatenate([b[0] for b in D.shapes_stream(args.exact, args.seed)])
     worst, units = 0.0, 0

@@ -71,45 +71,53 @@ def streaming_quantile(make_stream, q: float, bins: int = BINS, rounds: int = 2)
     interpolates inside its bin, as :func:`numpy.quantile` (``linear``) does between sorted
     values: the error is at most the range / ``bins ** rounds``. Memory: ``columns * bins`` counts.
     """
+    return _quantiles(lambda: ([a] for a in make_stream()), q, bins, rounds)[0]
+
+
+def _quantiles(make_stream, q: float, bins: int, rounds: int) -> list:
+    """:func:`streaming_quantile` for several arrays at once: each stream item is a list, one array per group."""
     lo = hi = None
-    n = 0
-    for a in make_stream():
-        a = np.asarray(a, dtype=np.float64)
-        lo = a.min(0) if lo is None else np.minimum(lo, a.min(0))
-        hi = a.max(0) if hi is None else np.maximum(hi, a.max(0))
-        n += len(a)
-    if lo is None or n == 0:
+    n = None
+    for item in make_stream():
+        arrs = [np.asarray(a, dtype=np.float64) for a in item]
+        if lo is None:
+            lo, hi, n = [a.min(0) for a in arrs], [a.max(0) for a in arrs], [0] * len(arrs)
+        lo = [np.minimum(v, a.min(0)) for v, a in zip(lo, arrs)]
+        hi = [np.maximum(v, a.max(0)) for v, a in zip(hi, arrs)]
+        n = [k + len(a) for k, a in zip(n, arrs)]
+    if lo is None or min(n) == 0:
         raise ValueError("the stream gave no values")
-    cols = len(lo)
-    rank = q * (n - 1)                    # 0-based position among the sorted values
-    below = np.zeros(cols)                # values under the interval (left, right]
-    left, right = lo.copy(), hi.copy()
-    exact = hi <= lo                      # constant columns, or quantile = an interval's lowest value
-    out = lo.copy()
+    groups = len(lo)
+    out = [v.copy() for v in lo]
+    left, right = [v.copy() for v in lo], [v.copy() for v in hi]
+    exact = [h <= v for v, h in zip(lo, hi)]           # constant columns, or the quantile = an interval's lowest value
     for _ in range(max(1, int(rounds))):
-        width = np.where(right > left, (right - left) / bins, 1.0)
+        width = [np.where(r > v, (r - v) / bins, 1.0) for v, r in zip(left, right)]
         # buckets: 0 below the interval, 1 equal to its lowest value, 2..bins+1 the bins, bins+2 above it
-        counts = np.zeros((cols, bins + 3), dtype=np.int64)
-        offset = (np.arange(cols) * (bins + 3)).astype(np.int64)
-        for a in make_stream():
-            t = (np.asarray(a, dtype=np.float64) - left) / width
-            np.ceil(t, out=t)
-            np.clip(t, -1, bins + 1, out=t)       # below: -1 (or 0: both count as "at most left"), above: bins + 1
-            idx = t.astype(np.int64)
-            idx += offset + 1
-            counts += np.bincount(idx.ravel(), minlength=cols * (bins + 3)).reshape(cols, bins + 3)
-        cum = counts.cumsum(1)
-        for j in range(cols):
-            if exact[j]:
-                continue
-            b = int(np.searchsorted(cum[j], rank, side="right"))
-            if b <= 1:                    # the quantile is the interval's lowest value itself
-                exact[j], out[j] = True, left[j]
-                continue
-            b = min(max(b, 2), bins + 1)
-            inside = (rank - cum[j, b - 1] + 0.5) / max(counts[j, b], 1)
-            out[j] = left[j] + (b - 2 + np.clip(inside, 0.0, 1.0)) * width[j]
-            left[j], right[j] = left[j] + (b - 2) * width[j], left[j] + (b - 1) * width[j]
+        counts = [np.zeros((len(v), bins + 3), dtype=np.int64) for v in left]
+        offset = [(np.arange(len(v)) * (bins + 3)).astype(np.int64) for v in left]
+        for item in make_stream():
+            for g, a in enumerate(item):
+                t = (np.asarray(a, dtype=np.float64) - left[g]) / width[g]
+                np.ceil(t, out=t)
+                np.clip(t, -1, bins + 1, out=t)   # below: -1 (or 0: both count as "at most left"), above: bins + 1
+                idx = t.astype(np.int64)
+                idx += offset[g] + 1
+                counts[g] += np.bincount(idx.ravel(), minlength=counts[g].size).reshape(counts[g].shape)
+        for g in range(groups):
+            rank = q * (n[g] - 1)                # 0-based position among the sorted values
+            cum = counts[g].cumsum(1)
+            for j in range(len(cum)):
+                if exact[g][j]:
+                    continue
+                b = int(np.searchsorted(cum[j], rank, side="right"))
+                if b <= 1:                        # the quantile is the interval's lowest value itself
+                    exact[g][j], out[g][j] = True, left[g][j]
+                    continue
+                b = min(max(b, 2), bins + 1)
+                inside = (rank - cum[j, b - 1] + 0.5) / max(counts[g][j, b], 1)
+                out[g][j] = left[g][j] + (b - 2 + np.clip(inside, 0.0, 1.0)) * width[g][j]
+                left[g][j], right[g][j] = left[g][j] + (b - 2) * width[g][j], left[g][j] + (b - 1) * width[g][j]
     return out
 
 
@@ -187,14 +195,16 @@ def randomized(model, seed: int = 0):
     return randomized_model(_graph.as_model(model), seed=seed)
 
 
-def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, threshold: float = 0.04,
+def dissect(model, layer, n_images: int = 2000, seed: int = UNSEEN_SEED, threshold: float = 0.04,
             quantile: float = 0.995, concepts=None, batch_size: int = 100, progress: bool = True,
-            callback=None, stream=None) -> Dissection:
+            callback=None, stream=None):
     """Dissect ``layer`` of ``model`` on ``n_images`` shapes images drawn from ``seed`` (see the module docstring).
 
     Args:
       model: a Keras model or ModelSpec taking square RGB images in [0, 1] (shapes are drawn at its input size).
-      layer: a layer with a feature map of more than one position (path or name; nested models by path).
+      layer: a layer with a feature map of more than one position (path or name; nested models by path),
+        or a list of them: then every layer is dissected from the same passes over the images (each image is
+        drawn once a pass, not once a layer) and the result is ``{path: Dissection}``.
       n_images: images in the data set (streamed ``batch_size`` at a time, read four times).
       seed: the data set's seed (default: the course's evaluation seed).
       threshold: the IoU a unit's best concept needs for a label (other thresholds: ``labels(t)``).
@@ -203,11 +213,15 @@ def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, th
       progress: show a progress bar over the four passes; ``callback(step, total, None)`` may return False to stop.
       stream: optional ``stream(n_images, seed, batch_size, size)`` giving ``(images, labels, masks)`` batches
         like :func:`shapes_stream` (the default), the same each call: e.g. shapes repainted for a test.
+
+    Returns:
+      a :class:`Dissection` (a dict of them for a list of layers).
     """
     import tensorflow as tf
 
     from helpers import _graph
     from helpers._checks import finite_float, positive_int
+    from helpers.activations import feature_model
     from helpers.runcontrol import RunControl
 
     n_images, batch_size = positive_int("n_images", n_images), positive_int("batch_size", batch_size)
@@ -217,55 +231,62 @@ def dissect(model, layer: str, n_images: int = 2000, seed: int = UNSEEN_SEED, th
         raise ValueError(f"quantile must be between 0 and 1 (0.995 = the top 0.5 %); got {quantile}")
     names = check_concepts(concepts)
     net = _graph.as_model(model)
-    path = _graph.feature_map_layer(net, layer, "Dissection")
+    single = isinstance(layer, str)
+    if not single and not list(layer):
+        raise ValueError("give at least one layer")
+    paths = [_graph.feature_map_layer(net, name, "Dissection") for name in ([layer] if single else list(layer))]
     size = net.inputs[0].shape[1]
     if size is None or net.inputs[0].shape[2] != size:
         size = 64
-    fm = unit_model(net, path)
+    fm = feature_model(net, paths)
     forward = tf.function(lambda x: fm(x, training=False), reduce_retracing=True)
     n_batches = sum(-(-min(CHUNK, n_images - s) // batch_size) for s in range(0, n_images, CHUNK))  # shapes_stream's
-    run = RunControl(4 * n_batches, f"dissecting {path}", progress, callback)
-
+    run = RunControl(4 * n_batches, f"dissecting {', '.join(paths)}", progress, callback)
     source = stream or shapes_stream
 
     def read():
         for x, labels, masks in source(n_images, seed, batch_size, size):
-            yield x, labels, masks, forward(tf.constant(np.asarray(x, np.float32)))
+            acts = forward(tf.constant(np.asarray(x, np.float32)))
+            yield x, labels, masks, list(acts) if isinstance(acts, (list, tuple)) else [acts]
 
     def flat():
-        for _, _, _, a in read():
+        for _, _, _, acts in read():
             if not run.step():
                 raise _Stopped
-            yield a.numpy().reshape(-1, a.shape[-1])
+            yield [a.numpy().reshape(-1, a.shape[-1]) for a in acts]
 
     try:
         with run.guard():
-            cut = streaming_quantile(flat, quantile).astype(np.float32)
-            units = len(cut)
-            inter = np.zeros((units, len(names)))
-            area_unit, area_concept = np.zeros(units), np.zeros(len(names))
-            lo, hi = np.full(units, np.inf), np.full(units, -np.inf)
-            step = _iou_step(size, tf.constant(cut))
-            for x, labels, masks, a in read():
-                lo, hi = np.minimum(lo, a.numpy().min((0, 1, 2))), np.maximum(hi, a.numpy().max((0, 1, 2)))
+            cuts = [c.astype(np.float32) for c in _quantiles(flat, quantile, BINS, 2)]
+            inter = [np.zeros((len(c), len(names))) for c in cuts]
+            area_unit, area_concept = [np.zeros(len(c)) for c in cuts], np.zeros(len(names))
+            lo, hi = [np.full(len(c), np.inf) for c in cuts], [np.full(len(c), -np.inf) for c in cuts]
+            steps = [_iou_step(size, tf.constant(c)) for c in cuts]
+            for x, labels, masks, acts in read():
                 conc = concept_masks(x, labels, masks, names)
                 c = tf.constant(np.stack([conc[k] for k in names], -1).reshape(-1, len(names)), tf.float32)
-                i, au, ac = step(a, c)
-                inter += i.numpy()
-                area_unit += au.numpy()
-                area_concept += ac.numpy()
+                area_concept += tf.reduce_sum(c, 0).numpy()
+                for g, (a, step) in enumerate(zip(acts, steps)):
+                    arr = a.numpy()
+                    lo[g], hi[g] = np.minimum(lo[g], arr.min((0, 1, 2))), np.maximum(hi[g], arr.max((0, 1, 2)))
+                    i, au = step(a, c)
+                    inter[g] += i.numpy()
+                    area_unit[g] += au.numpy()
                 if not run.step():
                     raise _Stopped
     except _Stopped:
         raise RuntimeError("dissection stopped before the end: no partial result (the IoU needs the whole set)")
     finally:
         run.close()
-    dead = hi <= lo
-    union = area_unit[:, None] + area_concept[None, :] - inter
-    iou = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
-    iou[dead] = 0.0
-    return Dissection(path, tuple(names), tuple(CONCEPTS[k] for k in names), iou, cut, dead,
-                      area_unit / (n_images * size * size), n_images, int(seed), quantile, threshold)
+    out = {}
+    for g, path in enumerate(paths):
+        dead = hi[g] <= lo[g]
+        union = area_unit[g][:, None] + area_concept[None, :] - inter[g]
+        iou = np.where(union > 0, inter[g] / np.maximum(union, 1), 0.0)
+        iou[dead] = 0.0
+        out[path] = Dissection(path, tuple(names), tuple(CONCEPTS[k] for k in names), iou, cuts[g], dead,
+                               area_unit[g] / (n_images * size * size), n_images, int(seed), quantile, threshold)
+    return out[paths[0]] if single else out
 
 
 class _Stopped(Exception):
@@ -279,7 +300,7 @@ def _iou_step(size: int, cut):
     def step(acts, conc):
         up = tf.image.resize(acts, (size, size), method="bilinear")
         above = tf.reshape(tf.cast(up > cut, tf.float32), (-1, acts.shape[-1]))
-        return tf.matmul(above, conc, transpose_a=True), tf.reduce_sum(above, 0), tf.reduce_sum(conc, 0)
+        return tf.matmul(above, conc, transpose_a=True), tf.reduce_sum(above, 0)
 
     return step
 
@@ -330,9 +351,10 @@ def dissection_report(n: int = 2000, seed: int = UNSEEN_SEED) -> dict[str, float
     nets = {"trained": spec, "randomized": randomized(spec, seed=0)}
     last = spec.layers["last_conv"]
     out: dict[str, float] = {}
+    done = {who: dissect(net, list(spec.conv_layers), n, seed, progress=False) for who, net in nets.items()}
     for layer in spec.conv_layers:
-        for who, net in nets.items():
-            d = dissect(net, layer, n, seed, progress=False)
+        for who in nets:
+            d = done[who][layer]
             c = d.counts()
             out[f"{layer}_{who}_detectors"] = float(c["total"])
             for kind in KINDS:

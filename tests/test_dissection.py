@@ -113,6 +113,10 @@ def test_dissection_is_the_same_for_the_same_seed_and_leaves_the_model_alone(sha
     a = D.dissect(shapes_spec, "conv3", n_images=30, seed=9, progress=False)
     b = D.dissect(shapes_spec.model, "conv3", n_images=30, seed=9, batch_size=7, progress=False)
     np.testing.assert_allclose(a.iou, b.iou, atol=1e-6)
+    both = D.dissect(shapes_spec, ["conv1", "conv3"], n_images=30, seed=9, progress=False)   # one set of passes
+    assert list(both) == ["conv1", "conv3"]
+    np.testing.assert_allclose(both["conv3"].iou, a.iou, atol=1e-6)
+    np.testing.assert_allclose(both["conv3"].cutoffs, a.cutoffs, rtol=1e-6)
     assert_weights_equal(shapes_spec.model, before)
 
 

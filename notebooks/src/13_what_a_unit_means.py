@@ -149,8 +149,10 @@ claim("hand and helper agree on the best concept", best == d_small.concepts[d_sm
 
 # %%
 random_net = dissection.randomized(spec, seed=SEED)
-results = {who: {layer: dissection.dissect(net, layer, n_images, DATA_SEED, threshold=THRESHOLD)
-                 for layer in LAYERS} for who, net in (("trained", spec), ("randomized", random_net))}
+results = {who: dissection.dissect(net, LAYERS, n_images, DATA_SEED, threshold=THRESHOLD)   # all layers, one pass
+           for who, net in (("trained", spec), ("randomized", random_net))}
+LAYERS = list(results["trained"])        # full layer paths (inside a nested model: "base/layer")
+last = LAYERS[-1]
 counts = {who: {layer: d.counts() for layer, d in r.items()} for who, r in results.items()}
 units = {layer: len(results["trained"][layer].iou) for layer in LAYERS}
 print(f"Detectors at IoU >= {THRESHOLD} on {n_images} images (object / part / colour / background):")
