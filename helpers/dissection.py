@@ -130,9 +130,12 @@ class Dissection:
       concepts: concept names, the columns of ``iou``; ``kinds`` their kinds.
       iou: ``[units, concepts]`` IoU of each unit's thresholded maps with each concept, over the data set.
       cutoffs: ``[units]`` each unit's top-quantile activation level ``T_k``.
-      dead: ``[units]`` True for a unit that is constant (a ReLU unit: zero) on every image; its IoU row is 0.
+      dead: ``[units]`` True for a unit that is constant (a ReLU unit: zero) on every image, or that gave a
+        non-finite value (NaN or inf) anywhere; its IoU row is 0.
       active: ``[units]`` share of upsampled pixels above ``T_k`` (about 1 - quantile).
       n_images, seed, quantile, threshold: how it was measured (``threshold``: the default IoU threshold).
+      nonfinite: ``[units]`` how many NaN or infinite values each unit gave (counted as 0 in the quantile;
+        :meth:`label` says ``"non-finite"`` for such a unit).
     """
 
     layer: str
@@ -146,6 +149,7 @@ class Dissection:
     seed: int
     quantile: float
     threshold: float
+    nonfinite: np.ndarray | None = None
 
     @property
     def best(self) -> np.ndarray:
@@ -163,8 +167,11 @@ class Dissection:
         return ~self.dead & (self.best_iou >= t)
 
     def label(self, unit: int, threshold: float | None = None) -> str | None:
-        """Unit ``unit``'s concept (``"dead"`` for a dead unit, ``None`` when it is no detector)."""
+        """Unit ``unit``'s concept (``"dead"`` for a dead unit, ``"non-finite"`` for one that gave NaN or inf,
+        ``None`` when it is no detector)."""
         unit = check_unit(len(self.iou), unit, self.layer)
+        if self.nonfinite is not None and self.nonfinite[unit] > 0:
+            return "non-finite"
         if self.dead[unit]:
             return "dead"
         return self.concepts[self.best[unit]] if self.detectors(threshold)[unit] else None
@@ -247,10 +254,13 @@ def dissect(model, layer, n_images: int = 2000, seed: int = UNSEEN_SEED, thresho
     def read():
         for x, labels, masks in source(n_images, seed, batch_size, size):
             acts = forward(tf.constant(np.asarray(x, np.float32)))
-            yield x, labels, masks, list(acts) if isinstance(acts, (list, tuple)) else [acts]
+            acts = list(acts) if isinstance(acts, (list, tuple)) else [acts]
+            bad = [tf.logical_not(tf.math.is_finite(a)) for a in acts]      # NaN/inf (e.g. a broken BatchNorm)
+            yield x, labels, masks, [tf.where(b, tf.zeros_like(a), a) for a, b in zip(acts, bad)], \
+                [tf.reduce_sum(tf.cast(b, tf.int64), (0, 1, 2)).numpy() for b in bad]
 
     def flat():
-        for _, _, _, acts in read():
+        for _, _, _, acts, _ in read():
             if not run.step():
                 raise _Stopped
             yield [a.numpy().reshape(-1, a.shape[-1]) for a in acts]
@@ -261,13 +271,15 @@ def dissect(model, layer, n_images: int = 2000, seed: int = UNSEEN_SEED, thresho
             inter = [np.zeros((len(c), len(names))) for c in cuts]
             area_unit, area_concept = [np.zeros(len(c)) for c in cuts], np.zeros(len(names))
             lo, hi = [np.full(len(c), np.inf) for c in cuts], [np.full(len(c), -np.inf) for c in cuts]
+            nonfinite = [np.zeros(len(c), np.int64) for c in cuts]
             steps = [_iou_step(size, tf.constant(c)) for c in cuts]
-            for x, labels, masks, acts in read():
+            for x, labels, masks, acts, bad in read():
                 conc = concept_masks(x, labels, masks, names)
                 c = tf.constant(np.stack([conc[k] for k in names], -1).reshape(-1, len(names)), tf.float32)
                 area_concept += tf.reduce_sum(c, 0).numpy()
                 for g, (a, step) in enumerate(zip(acts, steps)):
                     arr = a.numpy()
+                    nonfinite[g] += bad[g]
                     lo[g], hi[g] = np.minimum(lo[g], arr.min((0, 1, 2))), np.maximum(hi[g], arr.max((0, 1, 2)))
                     i, au = step(a, c)
                     inter[g] += i.numpy()
@@ -280,12 +292,13 @@ def dissect(model, layer, n_images: int = 2000, seed: int = UNSEEN_SEED, thresho
         run.close()
     out = {}
     for g, path in enumerate(paths):
-        dead = hi[g] <= lo[g]
+        dead = (hi[g] <= lo[g]) | (nonfinite[g] > 0)
         union = area_unit[g][:, None] + area_concept[None, :] - inter[g]
         iou = np.where(union > 0, inter[g] / np.maximum(union, 1), 0.0)
         iou[dead] = 0.0
         out[path] = Dissection(path, tuple(names), tuple(CONCEPTS[k] for k in names), iou, cuts[g], dead,
-                               area_unit[g] / (n_images * size * size), n_images, int(seed), quantile, threshold)
+                               area_unit[g] / (n_images * size * size), n_images, int(seed), quantile, threshold,
+                               nonfinite[g])
     return out[paths[0]] if single else out
 
 

@@ -231,3 +231,16 @@ def test_exercise_accepts_the_measured_label_and_names_the_usual_mistakes(shapes
     if fresh.label(unit, 0.04) != fresh.label(unit, 0.08):
         v = q.check(fresh.label(unit, 0.04) or "none", quiet=True)
         assert not v and "0.04" in v.message
+
+
+def test_a_unit_giving_nan_is_flagged_not_nan():
+    import keras
+
+    inp = keras.Input((64, 64, 3))
+    scaled = keras.layers.Rescaling(1.0, name="takes_0_1")(inp)
+    units = keras.layers.Lambda(lambda x: keras.ops.concatenate([x[..., :1], x[..., 1:2] * np.nan], -1),
+                                name="units")(scaled)
+    model = keras.Model(inp, keras.layers.GlobalAveragePooling2D()(units))
+    d = D.dissect(model, "units", n_images=8, progress=False)
+    assert d.label(1) == "non-finite" and d.dead[1] and d.nonfinite[1] == 8 * 64 * 64
+    assert not np.isnan(d.iou).any() and not np.isnan(d.cutoffs).any() and d.nonfinite[0] == 0

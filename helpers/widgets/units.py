@@ -71,8 +71,10 @@ class UnitsPanel(Panel):
         callback(3, 3, None)
         label = d.label(unit, t)
         best = d.concepts[d.best[unit]]
-        if label == "dead":
-            says = "dead (zero on every image)"
+        if label == "non-finite":
+            says = "gives NaN or inf: no label"
+        elif label == "dead":
+            says = "dead (constant on every image)"
         elif label is None:
             says = f"no detector at IoU ≥ {t:g} (best: {best}, IoU {d.best_iou[unit]:.3f})"
         else:
