@@ -37,6 +37,8 @@ THRESHOLDS = (0.02, 0.04, 0.08)
 BINS = 4096
 
 
+#: Upsampled activations (floats) one IoU step may hold: 16 M, 64 MB (VGG16-sized layers go a few images at a time).
+MAX_UPSAMPLED = 16_000_000
 #: Images drawn per seed: the stream is the same whatever the batch size.
 CHUNK = 100
 
@@ -281,9 +283,12 @@ def dissect(model, layer, n_images: int = 2000, seed: int = UNSEEN_SEED, thresho
                     arr = a.numpy()
                     nonfinite[g] += bad[g]
                     lo[g], hi[g] = np.minimum(lo[g], arr.min((0, 1, 2))), np.maximum(hi[g], arr.max((0, 1, 2)))
-                    i, au = step(a, c)
-                    inter[g] += i.numpy()
-                    area_unit[g] += au.numpy()
+                    per = max(1, int(MAX_UPSAMPLED // (size * size * int(a.shape[-1]))))  # images per IoU step
+                    for s0 in range(0, int(a.shape[0]), per):
+                        s1 = min(int(a.shape[0]), s0 + per)
+                        i, au = step(a[s0:s1], c[s0 * size * size:s1 * size * size])
+                        inter[g] += i.numpy()
+                        area_unit[g] += au.numpy()
                 if not run.step():
                     raise _Stopped
     except _Stopped:
