@@ -279,8 +279,9 @@ q.check(answer);
 # ## On a real ImageNet network
 # Dissection needs concept masks, which ImageNet photos do not have; dataset
 # examples need only images. Here a unit of VGG16's `block4_conv3` and its
-# top images among the course's sample photos (offline the weights are
-# random, and the section runs only to test the code).
+# top images among the course's sample photos. Without VGG16's ImageNet
+# weights (offline) the section is skipped; the course's tests run it with
+# random weights, only to test the code.
 
 # %%
 from helpers.models import load_imagenet
