@@ -37,6 +37,9 @@ that every module is listed and that none imports another that imports it back):
 ``metrics``                     pointing game, energy in the mask, two-object images, sanity checks
 ``faithfulness``                deletion/insertion curves, the two-object test
 ``shortcut``                    lesson 12's tag-reading cheat and its honest twin
+``dissection``                  network dissection: units labelled by concept IoU; dataset examples
+``unit_concepts``               the concept masks dissection uses, derived from the shapes' masks
+``unit_examples``               dataset examples: a unit's top (and most negative) real images, streamed
 ``claims``                      the prose's numbers, checked where they are made
 ``plotting``                    figures (returned, never shown)
 ``widgets``                     ipywidgets panels, one per lesson
@@ -48,6 +51,7 @@ that every module is listed and that none imports another that imports it back):
 ``widgets.embedding``           lesson 09's panel
 ``widgets.perturbation``        lesson 11's panel
 ``widgets.shortcut``            lesson 12's panel
+``widgets.units``               lesson 13's panel
 ``widgets.explorer``            every panel on one page, for instructors
 ``exercises``                   self-checking exercises, ``exercises.lessonNN`` for lesson NN
 ==============================  ==============================================================
