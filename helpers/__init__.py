@@ -50,6 +50,7 @@ that every module is listed and that none imports another that imports it back):
 ``widgets.embedding``           lesson 09's panel
 ``widgets.perturbation``        lesson 11's panel
 ``widgets.shortcut``            lesson 12's panel
+``widgets.adversarial``         lesson 15's panels (an attack; the repair's λ sweep)
 ``widgets.explorer``            every panel on one page, for instructors
 ``exercises``                   self-checking exercises, ``exercises.lessonNN`` for lesson NN
 ==============================  ==============================================================

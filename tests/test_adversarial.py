@@ -183,3 +183,27 @@ def test_the_repaired_model_meets_the_known_answer():
     assert r["grad_cam_on_tag"] <= 2 * t["grad_cam_on_tag"]
     cheat = measure(load_model("shapes_shortcut", verbose=False).model, n=200, n_maps=40)
     assert cheat["without_tag"] < 0.5  # the data really do teach the cheat
+
+
+def test_lesson15_exercise_passes_the_reference_and_names_wrong_answers():
+    import tensorflow as tf
+
+    from helpers.exercises.lesson15 import fgsm_exercise
+    from helpers.models import load_shapes
+    from helpers.shapes import make_shapes
+
+    plain, robust = load_shapes("plain"), load_shapes("a")
+    images, labels, _ = make_shapes(50, seed=4242)
+    eps = 0.02
+    q = fgsm_exercise(plain.model, robust.model, images, labels, eps)
+    logits = plain.logits_model
+    x = tf.constant(images)
+    with tf.GradientTape() as tape:  # the reference solution, written out
+        tape.watch(x)
+        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits(x)))
+    adv = np.clip(images + eps * np.sign(tape.gradient(loss, x).numpy()), 0, 1)
+    answer = float(np.mean(np.asarray(logits(adv)).argmax(1) == labels))
+    assert q.check(answer, quiet=True)
+    clean = float(np.mean(plain.predict(images).argmax(1) == labels))
+    assert not q.check(clean, quiet=True)
+    assert not q.check(answer * 100 + 50, quiet=True)

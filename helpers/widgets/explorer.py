@@ -40,6 +40,8 @@ PANELS = [
     ("t-SNE", "helpers.widgets.embedding", "embedding"),
     ("Perturbation", "helpers.widgets.perturbation", "perturbation"),
     ("Tank story", "helpers.widgets.shortcut", "shortcut"),
+    ("Fool it", "helpers.widgets.adversarial", "adversarial"),
+    ("Fix it", "helpers.widgets.adversarial", "repair"),
 ]
 
 
