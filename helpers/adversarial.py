@@ -330,6 +330,30 @@ def attack_figure(image, adversarial, probs_before, probs_after, class_names, la
     return fig
 
 
+def curves_figure(curves: dict, title: str = "accuracy under attack"):
+    """Accuracy against ε, one line per model (``{name: accuracy_vs_eps dict}``), with the 50 % line."""
+    from helpers.plotting import _style, new_figure
+
+    fs = _style()["fontsize"] + 2
+    fig, ax = new_figure(10, 5)
+    for name, curve in curves.items():
+        eps = sorted(curve)
+        ax.plot(eps, [curve[e] for e in eps], marker="o", linewidth=2.5, label=name)
+        half = eps_at_half(curve)
+        if 0 < half < math.inf:
+            ax.axvline(half, linestyle=":", color=ax.lines[-1].get_color(), linewidth=1.5)
+    ax.axhline(0.5, color="gray", linestyle="--", linewidth=1, label="50 %")
+    ax.axhline(1 / 8, color="gray", linestyle=":", linewidth=1, label="chance (1/8)")
+    ax.set_xlabel("ε: largest change per pixel value (images in [0, 1])", fontsize=fs)
+    ax.set_ylabel("accuracy under the attack", fontsize=fs)
+    ax.set_ylim(0, 1.02)
+    ax.tick_params(labelsize=fs - 2)
+    ax.legend(fontsize=fs - 2)
+    ax.set_title(title, fontsize=fs)
+    fig.tight_layout()
+    return fig
+
+
 #: The ε values (L∞, per pixel value in [0, 1]) of lesson 15's curves and of :func:`robustness_report`.
 LESSON_EPS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12)
 

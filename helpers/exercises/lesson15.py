@@ -6,12 +6,12 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
-SOLUTION = """import tensorflow as tf
+SOLUTION = """logits = plain.logits_model
 x = tf.constant(images)
 with tf.GradientTape() as tape:
     tape.watch(x)
-    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits(x))
-g = tape.gradient(tf.reduce_sum(loss), x)
+    loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits(x)))
+g = tape.gradient(loss, x)
 adv = np.clip(images + EPS_FGSM * np.sign(g.numpy()), 0, 1)
 answer = float(np.mean(logits(adv).numpy().argmax(1) == labels))"""
 
