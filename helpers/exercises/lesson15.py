@@ -29,8 +29,9 @@ def fgsm_exercise(plain_model, robust_model, images, labels, eps: float) -> Exer
     from helpers import adversarial as A
 
     y = np.asarray(labels)
-    want = float(np.mean(A.fgsm(plain_model, images, y, eps).adv_pred == y))
-    clean = float(np.mean(np.asarray(plain_model.predict(images, verbose=0)).argmax(1) == y))
+    attacked = A.fgsm(plain_model, images, y, eps)
+    want = float(np.mean(attacked.adv_pred == y))
+    clean = float(np.mean(attacked.clean_pred == y))
     down = A.pgd(plain_model, images, y, eps, steps=1, step_size=eps, target=y, loss="ce", random_start=False,
                  progress=False)  # "targeted" at the true class: a step down the loss
     wrong = {
