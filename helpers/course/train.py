@@ -6,7 +6,8 @@ shipped models from scratch on freshly generated shapes and writes them to
 ``--shortcut`` (which ``make train-shapes`` passes) also trains lesson 12's
 cheating model and its honest twin (:func:`helpers.shortcut.train_pair`, about a
 minute each); ``python -m helpers.course.train --seeds --plain-seeds --shortcut``
-trains only those two. The architecture and the training recipe are in
+trains only those two. ``--repaired`` trains only lesson 15's repaired cheat and its λ sweep
+(:func:`helpers.repair.train_shipped`, eight models, about 25 minutes). The architecture and the training recipe are in
 :mod:`helpers.train`.
 """
 
