@@ -40,6 +40,8 @@ that every module is listed and that none imports another that imports it back):
 ``dissection``                  network dissection: units labelled by concept IoU; dataset examples
 ``unit_concepts``               the concept masks dissection uses, derived from the shapes' masks
 ``unit_examples``               dataset examples: a unit's top (and most negative) real images, streamed
+``adversarial``                 lesson 15: FGSM and PGD, accuracy against ε, the robustness report
+``repair``                      lesson 15: retraining the cheat with a penalty on the tag (Ross et al. 2017)
 ``claims``                      the prose's numbers, checked where they are made
 ``plotting``                    figures (returned, never shown)
 ``widgets``                     ipywidgets panels, one per lesson
@@ -52,6 +54,7 @@ that every module is listed and that none imports another that imports it back):
 ``widgets.perturbation``        lesson 11's panel
 ``widgets.shortcut``            lesson 12's panel
 ``widgets.units``               lesson 13's panel
+``widgets.adversarial``         lesson 15's panels (an attack; the repair's λ sweep)
 ``widgets.explorer``            every panel on one page, for instructors
 ``exercises``                   self-checking exercises, ``exercises.lessonNN`` for lesson NN
 ==============================  ==============================================================

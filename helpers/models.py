@@ -306,7 +306,8 @@ def load_shapes(which: str = "a") -> ModelSpec:
     import keras
 
     files = {"a": "shapes_cnn.keras", "b": "shapes_cnn_b.keras", "plain": "shapes_cnn_plain.keras",
-             "shortcut": "shapes_cnn_shortcut.keras", "honest": "shapes_cnn_honest.keras"}  # last two: lesson 12
+             "shortcut": "shapes_cnn_shortcut.keras", "honest": "shapes_cnn_honest.keras",  # these two: lesson 12
+             "repaired": "shapes_cnn_repaired.keras"}  # lesson 15 (helpers.repair)
     if which not in files:
         raise ValueError(f"unknown shapes model {which!r}; choose {', '.join(files)}")
     fname = files[which]
@@ -474,7 +475,7 @@ def _load_model(name: str = "auto", weights="auto", verbose: bool = True) -> Mod
         name, key = chosen, chosen.lower()
     if key in ("shapes", "shapes_a"):
         return load_shapes("a")
-    if key in ("shapes_b", "shapes_plain", "shapes_shortcut", "shapes_honest"):
+    if key in ("shapes_b", "shapes_plain", "shapes_shortcut", "shapes_honest", "shapes_repaired"):
         return load_shapes(key.split("_")[1])
     if verbose and (key in IMAGENET_SIDES or key.endswith(".keras") or Path(str(name)).is_file()):
         print(OTHER_MODEL_NOTE)
@@ -485,7 +486,7 @@ def _load_model(name: str = "auto", weights="auto", verbose: bool = True) -> Mod
     if key.endswith(".keras") or Path(str(name)).is_file():
         return load_keras_file(name)
     raise ValueError(f"unknown model {name!r}; choose shapes, shapes_b, shapes_plain, vgg16, inception_v3, auto or a .keras path "
-                     "(lesson 12 also has shapes_shortcut and shapes_honest)")
+                     "(lesson 12 also has shapes_shortcut and shapes_honest, lesson 15 shapes_repaired)")
 
 
 #: How each ImageNet architecture is called in what a learner reads.

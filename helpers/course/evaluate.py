@@ -10,6 +10,7 @@ Usage::
     python -m helpers.course.evaluate classviz      # class-visualization transfer to model B
     python -m helpers.course.evaluate faithfulness  # deletion/insertion AUC and two-object test per method
     python -m helpers.course.evaluate shortcut      # lesson 12: the tag-reading cheat and its maps
+    python -m helpers.course.evaluate robustness    # lesson 15: accuracy under PGD, saliency, the repaired cheat
     python -m helpers.course.evaluate all
 
 Each command is a function returning ``{name: value}``; the modules that own a
@@ -36,6 +37,7 @@ COMMANDS: dict[str, tuple[str, int]] = {
     "classviz": ("helpers.classviz:classviz_report", 64),
     "faithfulness": ("helpers.faithfulness:faithfulness_report", 64),
     "shortcut": ("helpers.shortcut:shortcut_report", 100),
+    "robustness": ("helpers.adversarial:robustness_report", 500),
 }
 
 

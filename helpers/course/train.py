@@ -6,7 +6,8 @@ shipped models from scratch on freshly generated shapes and writes them to
 ``--shortcut`` (which ``make train-shapes`` passes) also trains lesson 12's
 cheating model and its honest twin (:func:`helpers.shortcut.train_pair`, about a
 minute each); ``python -m helpers.course.train --seeds --plain-seeds --shortcut``
-trains only those two. The architecture and the training recipe are in
+trains only those two. ``--repaired`` trains only lesson 15's repaired cheat and its λ sweep
+(:func:`helpers.repair.train_shipped`, eight models, about 25 minutes). The architecture and the training recipe are in
 :mod:`helpers.train`.
 """
 
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also train lesson 12's tag-reading cheat and its honest twin "
                              "(shapes_cnn_shortcut.keras, shapes_cnn_honest.keras; their own short recipe, "
                              "see helpers.shortcut)")
+    parser.add_argument("--repaired", action="store_true",
+                        help="only lesson 15's repaired cheat and its lambda sweep (shapes_cnn_repaired.keras, "
+                             "shapes_cnn_repaired.json; see helpers.repair; about 25 minutes)")
     args = parser.parse_args(argv)
     from helpers.course.kerasfile import make_portable
 
@@ -51,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     record_path = out / "shapes_cnn.json"
     record = json.loads(record_path.read_text()) if record_path.is_file() else {}
     record = {"classes": list(CLASS_NAMES), "models": dict(record.get("models", {}))}  # keeps other models' entries
+    if args.repaired:
+        from helpers.repair import train_shipped
+
+        record["models"].update(train_shipped(out))
+        record_path.write_text(json.dumps(record, indent=2) + "\n")
+        return 0
     runs = [(seed, args.adversarial, False) for seed in args.seeds] + [(seed, 0.0, True) for seed in args.plain_seeds]
     for seed, adversarial, plain in runs:
         model, seconds = train_shapes_cnn(seed=seed, n_train=args.n_train, epochs=args.epochs,

@@ -41,6 +41,8 @@ PANELS = [
     ("Perturbation", "helpers.widgets.perturbation", "perturbation"),
     ("Tank story", "helpers.widgets.shortcut", "shortcut"),
     ("Units", "helpers.widgets.units", "units"),
+    ("Fool it", "helpers.widgets.adversarial", "adversarial"),
+    ("Fix it", "helpers.widgets.adversarial", "repair"),
 ]
 
 

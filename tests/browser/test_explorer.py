@@ -125,6 +125,14 @@ def _unit_out_of_range(page, panel, tmp_path):
     return ("unit 999 out of range", "has units 0..")
 
 
+def _attack_image_out_of_range(page, panel, tmp_path):
+    box = page.locator(f"{panel} .cnn-adversarial-index input")
+    box.fill("999")               # the panel holds 64 images
+    box.press("Enter")
+    page.locator(f"{panel} .cnn-run").click()
+    return ("999 out of range", "0..63")
+
+
 #: key -> (tab title, change one control, feed one bad input -> words the error must contain)
 RECIPES = {
     "featvis_filters": ("Filters", _slider("count", "ArrowLeft"), _filter_out_of_range),
@@ -137,6 +145,7 @@ RECIPES = {
     "shortcut": ("Tank story", lambda page, panel: choose_other(page, f"{panel} .cnn-shortcut-tag"),
                  _image_out_of_range),
     "units": ("Units", lambda page, panel: choose_other(page, f"{panel} .cnn-units-iou"), _unit_out_of_range),
+    "adversarial": ("Fool it", _slider("eps"), _attack_image_out_of_range),
 }
 
 
