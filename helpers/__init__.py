@@ -37,6 +37,7 @@ that every module is listed and that none imports another that imports it back):
 ``metrics``                     pointing game, energy in the mask, two-object images, sanity checks
 ``faithfulness``                deletion/insertion curves, the two-object test
 ``shortcut``                    lesson 12's tag-reading cheat and its honest twin
+``tcav``                        concept activation vectors and TCAV with significance (lesson 14)
 ``claims``                      the prose's numbers, checked where they are made
 ``plotting``                    figures (returned, never shown)
 ``widgets``                     ipywidgets panels, one per lesson
