@@ -144,3 +144,42 @@ def test_the_cheat_reads_its_tag_colour_and_the_twin_does_not():
         assert ch.score > 0.9 and ch.significant, (c, ch.score, ch.p_corrected)
         assert ch.score > tw.score + 0.2 and tw.score < 0.8, (c, tw.score, tw.p_corrected)
         assert ch.cav_accuracy > 0.95 > tw.cav_accuracy   # the twin's layer hardly tells a tag's colour apart
+
+
+def _result(name, score, p, m=4):
+    pc = min(1.0, p * m)
+    return T.TCAVResult("stripes", "conv3", 0, name, score, np.full(10, score), np.full(10, 0.5), p, pc, m, 0.05,
+                        pc < 0.05, 0.9)
+
+
+def test_the_exercise_takes_significance_from_the_corrected_p_not_the_bar_height():
+    from helpers.exercises.lesson14 import significance_exercise
+
+    results = [_result("a", 1.0, 1e-5), _result("b", 0.95, 0.2),        # high and significant; high but n.s.
+               _result("c", 0.02, 1e-4), _result("d", 0.6, 0.03)]       # low and significant; p < 0.05 only raw
+    q = significance_exercise(results)
+    assert q.check(["a", "c"], quiet=True)
+    assert q.check([0, 2], quiet=True)
+    high = q.check(["a", "b", "d"], quiet=True)                         # "highest bar = significant"
+    assert not high and "highest bars" in high.message
+    raw = q.check(["a", "c", "d"], quiet=True)                          # Bonferroni forgotten
+    assert not raw and "Bonferroni" in raw.message
+    assert not q.check(["a"], quiet=True) and not q.check(["zebra"], quiet=True)
+
+
+def test_panel_draws_tcav_per_class_and_a_bad_layer_is_one_clear_line(shapes_spec):
+    from helpers.widgets.tcav import TCAVPanel
+
+    panel = TCAVPanel(shapes_spec, concept="stripes", layer="conv3")
+    panel.run(wait=True)
+    assert panel.error is None and panel.png is not None, panel.error
+    first = panel.png
+    panel.controls["concept"].value = "hole"
+    panel.run(wait=True)
+    assert panel.error is None and panel.png != first
+    panel.controls["layer"].value = "mixed4a"
+    panel.run(wait=True)
+    assert "cnn-error" in panel.message.value and "mixed4a" in panel.message.value and "conv3" in panel.message.value
+    assert "Traceback" not in panel.message.value
+    with pytest.raises(ValueError, match="valid concepts"):
+        TCAVPanel(shapes_spec, concept="zebra")

@@ -40,6 +40,7 @@ PANELS = [
     ("t-SNE", "helpers.widgets.embedding", "embedding"),
     ("Perturbation", "helpers.widgets.perturbation", "perturbation"),
     ("Tank story", "helpers.widgets.shortcut", "shortcut"),
+    ("TCAV", "helpers.widgets.tcav", "tcav"),
 ]
 
 
