@@ -396,16 +396,19 @@ def tcav(model, layer: str, concept, classes=None, n_random: int = MIN_RANDOM, n
 
 # ------------------------------------------------------------------ pictures and the report
 
-def tcav_chart(results: list[TCAVResult], title: str | None = None):
+def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None):
     """TCAV per class: significant results as solid bars; insignificant ones hatched grey, labelled "n.s.".
 
     Each class also shows its random CAVs' scores (grey dots) and their mean (black line): the
-    null distribution the concept's scores were tested against.
+    null distribution the concept's scores were tested against. ``ax``: draw into these axes.
     """
     from helpers import plotting
 
     fs = plotting._style()["fontsize"]
-    fig, ax = plotting.new_figure(max(6.0, 1.0 * len(results) + 1.5), 3.8)
+    if ax is None:
+        fig, ax = plotting.new_figure(max(6.0, 1.0 * len(results) + 1.5), 3.8)
+    else:
+        fig = ax.figure
     for i, r in enumerate(results):
         if r.significant:
             ax.bar(i, r.score, color="tab:blue", width=0.6)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from helpers.exercises import Exercise
 
-SOLUTION = """answer = [r.class_name for r in results if r.p_corrected < 0.05]   # Bonferroni: p x number of tests < 0.05
-# (the same as [r.class_name for r in results if r.significant])"""
+SOLUTION = """answer = [r.class_name for r in stripes if r.p_corrected < 0.05]   # Bonferroni: p x number of tests < 0.05
+# (the same as [r.class_name for r in stripes if r.significant])"""
 
 
 def _names(answer, results) -> set[str]:
