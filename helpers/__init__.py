@@ -49,6 +49,7 @@ that every module is listed and that none imports another that imports it back):
 ``widgets.embedding``           lesson 09's panel
 ``widgets.perturbation``        lesson 11's panel
 ``widgets.shortcut``            lesson 12's panel
+``widgets.tcav``                lesson 14's panel
 ``widgets.explorer``            every panel on one page, for instructors
 ``exercises``                   self-checking exercises, ``exercises.lessonNN`` for lesson NN
 ==============================  ==============================================================
