@@ -92,7 +92,7 @@ r_acts = tcav.layer_activations(spec, LAYER, tcav.concept_images("random shapes"
 clf = SGDClassifier(alpha=0.01, random_state=SEED).fit(np.r_[c_acts, r_acts], np.r_[np.ones(n), np.zeros(n)])
 v = clf.coef_[0] / np.linalg.norm(clf.coef_[0])                  # the CAV, unit length
 
-k = spec.class_index("horizontal stripes")
+k = spec.class_names.index("horizontal stripes") if "horizontal stripes" in spec.class_names else 0
 x_k = make_shapes(10, seed=SEED + 2, classes=[k])[0]
 two = graph_model(spec.model, [LAYER], head="logits")              # image -> (activations, logits)
 with tf.GradientTape() as tape:
@@ -203,7 +203,7 @@ claim("the twin's mean tag-CAV accuracy below the cheat's", acc["twin"] < acc["c
 
 # %%
 from helpers.widgets.tcav import TCAVPanel
-panel = TCAVPanel(spec, concept="tag black", model="cheat (lesson 12)")
+panel = TCAVPanel(spec, concept="tag black", layer="conv3", model="cheat (lesson 12)")
 panel.run()
 panel
 
