@@ -23,7 +23,7 @@
 # %%
 N = 50               # images per concept set and per random set
 N_IMAGES = 50        # images of each class
-N_RANDOM = 20        # random sets: 20 concept CAVs and 20 random CAVs per test
+N_RANDOM = 30        # random sets: 30 concept CAVs and 30 random CAVs per test
 SEED = 0
 
 # %%
@@ -133,16 +133,17 @@ tcav.tcav_chart(stripes)
 
 # %%
 both = [r for r in stripes if "stripes" in r.class_name]
-claim("the smaller TCAV score of stripes for the two stripe classes", min(r.score for r in both), at_least=0.9,
+claim("the smaller TCAV score of stripes for the two stripe classes", min(r.score for r in both), at_least=0.85,
       quiet=True)
 claim("stripes is significant for both stripe classes", all(r.significant for r in both), quiet=True)
-claim("the larger corrected p of the two stripe classes", max(r.p_corrected for r in both), at_most=1e-3,
-      quiet=True);
+claim("a class where stripes is significant with a score below one half",
+      any(r.significant and r.score < 0.5 for r in stripes), quiet=True);
 
 # %% [markdown]
-# For both stripe classes nearly every class image's logit rises along the
-# stripes direction, and the random CAVs' scores (grey dots) do not come
-# close: significant, with the p-values printed. Some other classes come out
+# For both stripe classes the logit rises along the stripes direction on
+# most class images (the TCAV column), more often than along the random
+# directions (the random column), and the test calls it significant (the
+# p-values are printed). Some other classes come out
 # significant too, in either direction: a score near 0 means stripes
 # *lower* that class's logit, and the two-sided test counts that as well.
 # A tall bar alone proves nothing; compare it with the dots.
@@ -167,6 +168,9 @@ for a, b in zip(study["cheat"], study["twin"]):
           f"{b.p_corrected:>9.0e}")
 sig = {who: sum(r.significant for r in res) for who, res in study.items()}
 acc = {who: np.mean([r.cav_accuracy for r in res]) for who, res in study.items()}
+print(f"Smallest TCAV score: cheat {min(r.score for r in study['cheat']):.2f}, "
+      f"twin {min(r.score for r in study['twin']):.2f}; mean: cheat "
+      f"{np.mean([r.score for r in study['cheat']]):.2f}, twin {np.mean([r.score for r in study['twin']]):.2f}.")
 print(f"Significant: cheat {sig['cheat']} of 8 classes, twin {sig['twin']} of 8. "
       f"The cheat's scores are significantly above the twin's for {sum(above)} of 8.")
 print(f"Mean held-out accuracy of the tag CAVs: cheat {acc['cheat']:.2f}, twin {acc['twin']:.2f}.")
@@ -177,7 +181,7 @@ fig
 
 # %%
 claim("the cheat's smallest TCAV score for its own tag colour", min(r.score for r in study["cheat"]),
-      at_least=0.85, quiet=True)
+      at_least=0.6, quiet=True)
 claim("classes where the cheat's tag concept is significant", sig["cheat"], at_least=5, quiet=True)
 claim("classes where the cheat scores significantly above the twin", sum(above), at_least=7, quiet=True)
 claim("the twin's mean TCAV score for its own tag colour", float(np.mean([r.score for r in study["twin"]])),
@@ -186,8 +190,8 @@ claim("the twin's mean tag-CAV accuracy below the cheat's", acc["twin"] < acc["c
 
 # %% [markdown]
 # The cheat's logit for each class rises along "a tag of my colour" on
-# (nearly) every image, and the test says so for most classes (the count is
-# printed). The twin's scores lie on both sides of one half, near its
+# most of the class's images (the smallest score is printed), and the test
+# says so for most classes (the count is printed). The twin's scores lie on both sides of one half, near its
 # random CAVs' scores; a few of them pass the test too, some with a low score
 # (the tag direction *lowers* that logit). A significant result says that
 # the direction matters, not that the model relies on the concept: the
@@ -247,7 +251,8 @@ if net is not None:
 #   $S_{C,k}(x) = \nabla h_{l,k}(f_l(x)) \cdot v_C^l$ and TCAV is the share of class-$k$ images where it is positive.
 # * Compare with random CAVs, test, and correct for the number of tests: a tall bar may be insignificant,
 #   and a bar near 0 may be significant (the concept lowers the logit).
-# * TCAV found the cheat's tag concept for most classes and not for the twin's.
+# * For the cheat, "a tag of my colour" scored high and significant for most classes and significantly
+#   above the honest twin for (nearly) all; the twin's scores sat around one half.
 #
 # ## On your own
 # * Repeat section 4 at `conv4`: do cheat and twin still differ as clearly?
