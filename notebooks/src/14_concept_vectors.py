@@ -186,14 +186,15 @@ claim("classes where the cheat's tag concept is significant", sig["cheat"], at_l
 claim("classes where the cheat scores significantly above the twin", sum(above), at_least=7, quiet=True)
 claim("the twin's mean TCAV score for its own tag colour", float(np.mean([r.score for r in study["twin"]])),
       between=(0.25, 0.75), quiet=True)
-claim("the twin's mean tag-CAV accuracy below the cheat's", acc["twin"] < acc["cheat"], quiet=True);
+claim("the cheat's mean tag-CAV accuracy", acc["cheat"], at_least=0.9, quiet=True)
+claim("the cheat's mean tag-CAV accuracy minus the twin's", acc["cheat"] - acc["twin"], at_least=0.1, quiet=True);
 
 # %% [markdown]
 # The cheat's logit for each class rises along "a tag of my colour" on
 # most of the class's images (the smallest score is printed), and the test
-# says so for most classes (the count is printed). The twin's scores lie on both sides of one half, near its
-# random CAVs' scores; a few of them pass the test too, some with a low score
-# (the tag direction *lowers* that logit). A significant result says that
+# says so for most classes (the count is printed). The twin's scores
+# average near one half (printed); a few of its results may pass the test
+# too (the count is printed), with a high or a low score. A significant result says that
 # the direction matters, not that the model relies on the concept: the
 # decisive comparison is the cheat against the twin, and the cheat's
 # scores are significantly above the twin's for the printed number of classes. The CAV accuracies
@@ -227,8 +228,8 @@ q.check(answer)
 # `q.hint()` and `q.solution()` help.
 #
 # ## On a real ImageNet network
-# Kim et al. asked whether "striped" matters to VGG-like networks' *zebra*
-# class. Here the same call on VGG16 at one layer, with our generated
+# Kim et al. asked whether "striped" matters to the *zebra* class of
+# ImageNet networks (GoogLeNet, Inception V3). Here the same call on VGG16 at one layer, with our generated
 # stripes and our few sample photos as the images (not zebras: the question
 # is whether stripes would push their zebra logit up). Offline the section
 # is skipped; with random weights (in the course's tests) it shows only that
