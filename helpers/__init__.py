@@ -42,6 +42,7 @@ that every module is listed and that none imports another that imports it back):
 ``unit_examples``               dataset examples: a unit's top (and most negative) real images, streamed
 ``adversarial``                 lesson 15: FGSM and PGD, accuracy against ε, the robustness report
 ``repair``                      lesson 15: retraining the cheat with a penalty on the tag (Ross et al. 2017)
+``tcav``                        concept activation vectors and TCAV with significance (lesson 14)
 ``claims``                      the prose's numbers, checked where they are made
 ``plotting``                    figures (returned, never shown)
 ``widgets``                     ipywidgets panels, one per lesson
@@ -55,6 +56,7 @@ that every module is listed and that none imports another that imports it back):
 ``widgets.shortcut``            lesson 12's panel
 ``widgets.units``               lesson 13's panel
 ``widgets.adversarial``         lesson 15's panels (an attack; the repair's λ sweep)
+``widgets.tcav``                lesson 14's panel
 ``widgets.explorer``            every panel on one page, for instructors
 ``exercises``                   self-checking exercises, ``exercises.lessonNN`` for lesson NN
 ==============================  ==============================================================

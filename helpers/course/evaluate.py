@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, int]] = {
     "faithfulness": ("helpers.faithfulness:faithfulness_report", 64),
     "shortcut": ("helpers.shortcut:shortcut_report", 100),
     "robustness": ("helpers.adversarial:robustness_report", 500),
+    "concepts": ("helpers.course.evaluate:concepts_report", 2000),
 }
 
 
@@ -125,6 +126,21 @@ def sanity_report(n: int = 200, seed: int = UNSEEN_SEED) -> dict[str, float]:
             maps = A.REGISTRY[name].function(random_net, x, y)
             empty[f"sanity_pointing_random_net_{name}"] = float(M.pointing_game(maps, masks).mean())
     return {**out, **empty}
+
+
+def concepts_report(n: int = 2000, seed: int = UNSEEN_SEED) -> dict[str, float]:
+    """Lessons 13 and 14: network dissection on ``n`` images, then TCAV's known answers on ``n // 20`` per class set.
+
+    Dissection: detectors per layer of the shapes CNN and of its randomized copy, the last conv layer at
+    three IoU thresholds, and the time and peak memory of dissecting it
+    (:func:`helpers.dissection.dissection_report`). TCAV: the tag concept on the cheat and its honest
+    twin, and stripes on the main CNN, with scores and corrected p-values
+    (:func:`helpers.tcav.tcav_report`; at least 100 images a set).
+    """
+    from helpers.dissection import dissection_report
+    from helpers.tcav import tcav_report
+
+    return {**dissection_report(n, seed), **tcav_report(max(100, n // 20), seed)}
 
 
 def _resolve(target: str):

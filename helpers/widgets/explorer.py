@@ -43,6 +43,7 @@ PANELS = [
     ("Units", "helpers.widgets.units", "units"),
     ("Fool it", "helpers.widgets.adversarial", "adversarial"),
     ("Fix it", "helpers.widgets.adversarial", "repair"),
+    ("TCAV", "helpers.widgets.tcav", "tcav"),
 ]
 
 

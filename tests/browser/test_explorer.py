@@ -133,6 +133,14 @@ def _attack_image_out_of_range(page, panel, tmp_path):
     return ("999 out of range", "0..63")
 
 
+def _tcav_unknown_layer(page, panel, tmp_path):
+    box = page.locator(f"{panel} .cnn-tcav-layer input")
+    box.fill("mixed4a")           # an InceptionV3 layer the shapes CNN does not have
+    box.press("Enter")
+    page.locator(f"{panel} .cnn-run").click()
+    return ("mixed4a", "conv3")   # the message names the bad layer and lists valid ones
+
+
 #: key -> (tab title, change one control, feed one bad input -> words the error must contain)
 RECIPES = {
     "featvis_filters": ("Filters", _slider("count", "ArrowLeft"), _filter_out_of_range),
@@ -146,6 +154,7 @@ RECIPES = {
                  _image_out_of_range),
     "units": ("Units", lambda page, panel: choose_other(page, f"{panel} .cnn-units-iou"), _unit_out_of_range),
     "adversarial": ("Fool it", _slider("eps"), _attack_image_out_of_range),
+    "tcav": ("TCAV", lambda page, panel: choose_other(page, f"{panel} .cnn-tcav-concept"), _tcav_unknown_layer),
 }
 
 

@@ -1,0 +1,470 @@
+"""Concept activation vectors and TCAV (Kim et al. 2018), with concepts drawn by the shapes world.
+
+A **concept activation vector** (CAV) for a concept :math:`C` at layer
+:math:`l` is the unit normal :math:`v_C^l` of a linear classifier that tells
+the layer's activations :math:`f_l(x)` of images showing the concept from
+those of random images (:func:`cav`). The **conceptual sensitivity** of class
+:math:`k` at image :math:`x` is the directional derivative of the class's
+logit along it,
+
+.. math:: S_{C,k,l}(x) = \\nabla h_{l,k}(f_l(x)) \\cdot v_C^l,
+
+where :math:`h_{l,k}` maps layer-:math:`l` activations to class :math:`k`'s
+logit (never the softmax). The **TCAV score** is the share of class-:math:`k`
+images :math:`X_k` for which it is positive (:func:`tcav_score`):
+
+.. math:: \\mathrm{TCAV}_{Q_{C,k,l}} = \\frac{|\\{x \\in X_k : S_{C,k,l}(x) > 0\\}|}{|X_k|}.
+
+**Significance** (:func:`tcav`): a CAV learned from one random set is one
+draw; a CAV learned from *two random sets* gives a score that the concept
+has nothing to do with. ``n_random`` concept CAVs (concept vs random set
+:math:`R_i`) and ``n_random`` random CAVs (random set :math:`R_0` vs
+:math:`R_i`) give two samples of scores; a two-sided Welch t-test asks whether
+their means differ, and with Bonferroni's correction over the ``n_tests``
+tests made together (concepts x classes) a result is significant when
+``p * n_tests < alpha``. Insignificant results are drawn hatched and grey,
+labelled "n.s." (:func:`tcav_chart`).
+
+Concepts (:data:`CONCEPTS`) are drawn on the shapes world's background (its
+smooth colour field and pixel noise, :mod:`helpers.shapes`): a striped patch,
+a patch with a hole, lesson 12's corner tag of each colour on ordinary shapes
+images (:mod:`helpers.shortcut`), and the two kinds of random images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpers import config
+from helpers.shapes import CLASS_NAMES, make_shapes
+
+#: The fewest images a concept or random set may have (a classifier on fewer is noise).
+MIN_IMAGES = 10
+#: The fewest random sets for a t-test (the paper's minimum).
+MIN_RANDOM = 10
+
+
+# ------------------------------------------------------------------ concepts
+
+def derive_seed(seed: int, *keys: int) -> int:
+    """An int seed for a sub-draw (set ``keys`` of ``seed``); different keys give independent draws."""
+    return int(np.random.SeedSequence([int(config.check_seed(seed)), *map(int, keys)]).generate_state(1)[0])
+
+
+def _texture(n: int, seed: int, size: int, paint) -> np.ndarray:
+    """A texture filling the frame: ``paint(y, x, rng)`` -> mask [n, s, s] in colour 1, the rest in colour 2."""
+    rng = config.rng(derive_seed(seed, 97))
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
+    mask = paint(yy, xx, rng)
+    one, two = rng.uniform(0, 1, (2, n, 3)).astype(np.float32)
+    two = np.clip(two + np.where(one.mean(1, keepdims=True) > 0.5, -0.35, 0.35), 0, 1)  # the two colours differ
+    shade = 0.85 + 0.15 * rng.random((n, size, size, 1), dtype=np.float32)
+    img = np.where(mask[..., None], one[:, None, None] * shade, two[:, None, None])
+    return np.clip(img + 0.04 * rng.standard_normal(img.shape, dtype=np.float32), 0, 1).astype(np.float32)
+
+
+def _stripes(n, seed, size):
+    """Parallel bands filling the frame at a random angle; period 6-10 px (the stripe classes' range)."""
+    def paint(yy, xx, rng):
+        angle = rng.uniform(0, np.pi, n)[:, None, None]
+        period = rng.uniform(6, 10, n)[:, None, None] * size / 64
+        along = xx * np.cos(angle) + yy * np.sin(angle) + rng.uniform(0, 10, n)[:, None, None]
+        return np.floor(along / (period / 2)) % 2 == 0
+    return _texture(n, seed, size, paint)
+
+
+def _hole(n, seed, size):
+    """A sheet with a lattice of round holes (the second colour shows through), filling the frame."""
+    def paint(yy, xx, rng):
+        period = rng.uniform(14, 22, n)[:, None, None] * size / 64
+        r = rng.uniform(0.25, 0.4, n)[:, None, None] * period
+        oy, ox = rng.uniform(0, 1, (2, n))[..., None, None] * period
+        dy = (yy + oy) % period - period / 2
+        dx = (xx + ox) % period - period / 2
+        return np.hypot(dx, dy) > r
+    return _texture(n, seed, size, paint)
+
+
+def _tag(colour: int):
+    def draw(n, seed, size):
+        from helpers import shortcut
+
+        x, _, masks = make_shapes(n, seed=seed, size=size)
+        tag = max(1, round(shortcut.TAG * size / 64))
+        return shortcut.paint_tag(x, shortcut.tag_corner(masks, tag), shortcut.PALETTE[[colour] * n], tag)[0]
+    return draw
+
+
+def _random_shapes(n, seed, size):
+    return make_shapes(n, seed=seed, size=size)[0]
+
+
+def _random_noise(n, seed, size):
+    return config.rng(derive_seed(seed, 13)).uniform(0, 1, (n, size, size, 3)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A named concept: what it shows, and ``draw(n, seed, size) -> [n, size, size, 3]`` images in [0, 1]."""
+
+    name: str
+    description: str
+    draw: object = field(repr=False)
+
+
+def _registry() -> dict[str, Concept]:
+    from helpers.shortcut import COLOUR_NAMES
+
+    out = {
+        "stripes": Concept("stripes", "parallel bands of two random colours filling the image, at a random angle, "
+                           "6-10 px apart (the stripe classes' range); no object", _stripes),
+        "hole": Concept("hole", "a sheet of one colour with a lattice of round holes showing another colour, "
+                           "filling the image", _hole),
+    }
+    for k, colour in enumerate(COLOUR_NAMES):
+        out[f"tag {colour}"] = Concept(
+            f"tag {colour}", f"an ordinary shapes image (any class) with lesson 12's corner tag in {colour}, "
+            f"the colour of {CLASS_NAMES[k]}s in the cheat's training data", _tag(k))
+    out["random shapes"] = Concept("random shapes", "random shapes images, no tag: the default random sets", _random_shapes)
+    out["random noise"] = Concept("random noise", "uniform pixel noise", _random_noise)
+    return out
+
+
+#: Every concept by name, each with a description (``CONCEPTS[name].description``).
+CONCEPTS: dict[str, Concept] = _registry()
+RANDOM_KINDS = ("random shapes", "random noise")
+
+
+def concept_images(name: str, n: int, seed: int = 0, size: int = 64) -> np.ndarray:
+    """``n`` images ``[n, size, size, 3]`` of the concept ``name`` (see :data:`CONCEPTS`), drawn from ``seed``."""
+    from helpers._checks import positive_int
+
+    if name not in CONCEPTS:
+        raise ValueError(f"unknown concept {name!r}; valid concepts: {', '.join(CONCEPTS)}")
+    positive_int("n", n)
+    return CONCEPTS[name].draw(int(n), config.check_seed(seed), int(size))
+
+
+# ------------------------------------------------------------------ activations, CAVs, scores
+
+def _input_side(net) -> int:
+    shape = net.inputs[0].shape
+    return int(shape[1]) if shape[1] is not None else 64
+
+
+def layer_activations(model, layer: str, images, batch_size: int = 64) -> np.ndarray:
+    """Activations of ``layer`` for ``images``, flattened to ``[n, d]`` (streamed in batches, compiled)."""
+    from helpers import images as _images
+    from helpers._graph import as_model, graph_model, resolve
+    from helpers.cache import cached
+
+    net = as_model(model)
+    path = resolve(net, layer)
+    fm = cached(net, ("tcav_acts", path), lambda: _compiled(graph_model(net, [path], head=None)))
+    x = _images.model_batch(images, model=net)
+    return np.concatenate([np.asarray(fm(x[i:i + batch_size])).reshape(len(x[i:i + batch_size]), -1)
+                           for i in range(0, len(x), batch_size)])
+
+
+def _compiled(features):
+    import tensorflow as tf
+
+    return tf.function(lambda x: features(x, training=False), reduce_retracing=True)
+
+
+@dataclass
+class CAV:
+    """A concept activation vector: unit ``direction`` ``[d]`` at ``layer``; ``accuracy`` on held-out activations."""
+
+    direction: np.ndarray
+    accuracy: float
+    layer: str
+
+
+def _layer_size(net, path: str) -> int:
+    from helpers._graph import get_layer
+
+    return int(np.prod([int(s) for s in get_layer(net, path).output.shape[1:]]))
+
+
+def _check_set(name: str, acts, d: int | None = None) -> np.ndarray:
+    a = np.asarray(acts, dtype=np.float32)
+    a = a.reshape(len(a), -1) if a.ndim > 1 else a.reshape(0, 1)
+    if len(a) < MIN_IMAGES:
+        raise ValueError(f"{name} has {len(a)} images; a CAV needs at least {MIN_IMAGES} per set")
+    if d is not None and a.shape[1] != d:
+        raise ValueError(f"{name} has {a.shape[1]} values per image; the layer has {d}")
+    return a
+
+
+def cav(model, layer: str, concept_acts, random_acts, seed: int = 0) -> CAV:
+    """The CAV of one concept set against one random set at ``layer`` (their activations, ``[n, ...]`` each).
+
+    A linear classifier (scikit-learn's ``SGDClassifier``, hinge loss,
+    ``alpha=0.01``, as the paper's code) is trained on three quarters of the
+    flattened activations, concept = 1, random = 0; its weight vector,
+    scaled to unit length, points towards the concept. ``accuracy`` is on the
+    held-out quarter (0.5 is chance: then the direction means little).
+    """
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.model_selection import train_test_split
+
+    from helpers._graph import as_model, resolve
+
+    net = as_model(model)
+    path = resolve(net, layer)
+    d = _layer_size(net, path)
+    a = _check_set("the concept set", concept_acts, d)
+    b = _check_set("the random set", random_acts, a.shape[1])
+    x = np.concatenate([a, b])
+    y = np.r_[np.ones(len(a)), np.zeros(len(b))]
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, stratify=y, random_state=config.check_seed(seed))
+    clf = SGDClassifier(alpha=0.01, max_iter=1000, tol=1e-3, random_state=seed).fit(x_tr, y_tr)
+    w = clf.coef_[0].astype(np.float32)
+    norm = float(np.linalg.norm(w))
+    if norm == 0:
+        raise ValueError(f"the classifier at {path!r} found no direction (all weights zero): the two sets' "
+                         "activations cannot be told apart (an all-zero layer?)")
+    return CAV(w / norm, float(clf.score(x_te, y_te)), path)
+
+
+def _grads_only(acts, grads):
+    return grads
+
+
+def logit_gradients(model, layer: str, images, class_index: int) -> np.ndarray:
+    """:math:`\\nabla h_{l,k}(f_l(x))` flattened, ``[n, d]``: the gradient of class ``k``'s logit at ``layer``."""
+    from helpers.attribution.core import chunked, layer_function, prepare
+    from helpers._graph import as_model, resolve
+
+    net = as_model(model)
+    path = resolve(net, layer)
+    x, cls, _ = prepare(net, images, int(class_index))
+    grads = chunked(layer_function(net, path, _grads_only), x, cls)[0]
+    return grads.reshape(len(grads), -1)
+
+
+def tcav_score(model, layer: str, cav: CAV, images, class_index: int) -> float:
+    """The share of ``images`` (class ``class_index``'s) whose logit rises along ``cav``: :math:`S_{C,k,l}(x) > 0`."""
+    g = logit_gradients(model, layer, images, class_index)
+    if g.shape[1] != len(cav.direction):
+        raise ValueError(f"the CAV has {len(cav.direction)} values; layer {layer!r} has {g.shape[1]}")
+    return float(np.mean(g @ cav.direction > 0))
+
+
+# ------------------------------------------------------------------ the test
+
+@dataclass
+class TCAVResult:
+    """TCAV of one concept for one class at one layer, with its significance.
+
+    Attributes:
+      score: mean TCAV score over the concept CAVs.
+      scores / random_scores: ``[n_random]`` scores of the concept CAVs and of the random CAVs.
+      p_value: two-sided Welch t-test, concept scores vs random scores.
+      n_tests: the number of tests made together (Bonferroni); ``p_corrected = min(1, p * n_tests)``.
+      significant: ``p_corrected < alpha``.
+      cav_accuracy: mean held-out accuracy of the concept CAVs.
+    """
+
+    concept: str
+    layer: str
+    class_index: int
+    class_name: str
+    score: float
+    scores: np.ndarray
+    random_scores: np.ndarray
+    p_value: float
+    p_corrected: float
+    n_tests: int
+    alpha: float
+    significant: bool
+    cav_accuracy: float
+
+
+def welch_p(a, b) -> float:
+    """Two-sided Welch t-test p-value of ``mean(a) == mean(b)``; 1.0 if both are constant and equal, 0.0 if unequal."""
+    import warnings
+
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.std() == 0 and b.std() == 0:
+        return 1.0 if a.mean() == b.mean() else 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "nearly identical data": one sample constant is fine
+        return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def _class_list(net, classes) -> list[int]:
+    from helpers._graph import n_classes
+
+    k = n_classes(net)
+    out = list(range(k)) if classes is None else [int(c) for c in np.atleast_1d(classes)]
+    bad = [c for c in out if not 0 <= c < k]
+    if bad:
+        raise IndexError(f"class index {bad[0]} out of range: the model has classes 0..{k - 1}")
+    return out
+
+
+def _random_acts(net, path, n: int, seed: int, n_random: int, kind: str, side: int):
+    from helpers.cache import cached
+
+    def build():
+        return [layer_activations(net, path, concept_images(kind, n, derive_seed(seed, 1000 + i), side))
+                for i in range(n_random + 1)]
+    return cached(net, ("tcav_random", path, n, seed, n_random, kind, side), build)
+
+
+def tcav(model, layer: str, concept, classes=None, n_random: int = MIN_RANDOM, n: int = 50, seed: int = 0,
+         images=None, labels=None, n_images: int = 50, random_kind: str = "random shapes",
+         n_tests: int | None = None, alpha: float = 0.05, progress: bool = False) -> list[TCAVResult]:
+    """TCAV of ``concept`` for each class in ``classes`` at ``layer``, with a t-test against random CAVs.
+
+    Args:
+      model: a Keras model or ModelSpec (never modified); the logits are used.
+      layer: a layer name or path (inside nested models too).
+      concept: a name in :data:`CONCEPTS`, or your own images ``[m, h, w, 3]`` (``m >= 10``).
+      classes: class indices (default: every class).
+      n_random: random sets (at least 10): ``n_random`` concept CAVs, ``n_random`` random CAVs.
+      n: images per concept and random set.
+      seed: draws every set and seeds every classifier.
+      images, labels: the class images :math:`X_k` (``images[labels == k]``); default:
+        ``n_images`` fresh shapes images of each class.
+      random_kind: ``"random shapes"`` or ``"random noise"``.
+      n_tests: the Bonferroni factor: how many tests you make together (default ``len(classes)``;
+        pass concepts x classes when you test several concepts).
+      alpha: the significance level after correction.
+
+    Returns:
+      one :class:`TCAVResult` per class.
+    """
+    from helpers._checks import positive_int
+    from helpers._graph import as_model, resolve
+    from helpers.runcontrol import progress_bar
+
+    net = as_model(model)
+    path = resolve(net, layer)
+    cls = _class_list(net, classes)
+    n_random = positive_int("n_random", n_random, MIN_RANDOM)
+    n = positive_int("n (images per set)", n, MIN_IMAGES)
+    if random_kind not in RANDOM_KINDS:
+        raise ValueError(f"unknown random_kind {random_kind!r}; choose from {', '.join(RANDOM_KINDS)}")
+    config.check_seed(seed)
+    side = _input_side(net)
+    if isinstance(concept, str):
+        name = concept
+        c_img = concept_images(concept, n, derive_seed(seed, 1), side)
+    else:
+        name, c_img = "your concept", np.asarray(concept)
+        if c_img.ndim != 4 or len(c_img) < MIN_IMAGES:
+            raise ValueError(f"a concept set needs at least {MIN_IMAGES} images [m, h, w, 3]; got shape {c_img.shape}")
+    n_tests = len(cls) if n_tests is None else positive_int("n_tests", n_tests)
+    bar = progress_bar(2 * n_random + len(cls), f"TCAV {name} at {path}", progress)
+    rand = _random_acts(net, path, n, seed, n_random, random_kind, side)
+    c_acts = layer_activations(net, path, c_img)
+    cavs, rcavs = [], []
+    for i in range(n_random):
+        cavs.append(cav(net, path, c_acts, rand[i + 1], seed=seed + i))
+        rcavs.append(cav(net, path, rand[0], rand[i + 1], seed=seed + i))
+        bar.update(2)
+    if images is None:
+        images = np.concatenate([make_shapes(n_images, seed=derive_seed(seed, 2, k), size=side, classes=[k])[0] for k in cls])
+        labels = np.repeat(cls, n_images)
+    elif labels is None or len(labels) != len(images):
+        raise ValueError("give one label per image (labels=...), so that X_k = images[labels == k]")
+    out = []
+    for k in cls:
+        x_k = np.asarray(images)[np.asarray(labels) == k]
+        if not len(x_k):
+            raise ValueError(f"no images of class {k} among the {len(images)} given")
+        g = logit_gradients(net, path, x_k, k)
+        s = np.array([np.mean(g @ v.direction > 0) for v in cavs])
+        r = np.array([np.mean(g @ v.direction > 0) for v in rcavs])
+        p = welch_p(s, r)
+        pc = min(1.0, p * n_tests)
+        names = getattr(model, "class_names", None) or (CLASS_NAMES if len(CLASS_NAMES) == len(_class_list(net, None))
+                                                         else [str(j) for j in range(len(_class_list(net, None)))])
+        out.append(TCAVResult(name, path, k, names[k], float(s.mean()), s, r, p, pc, n_tests, alpha,
+                              bool(pc < alpha), float(np.mean([v.accuracy for v in cavs]))))
+        bar.update(1)
+    bar.close()
+    return out
+
+
+# ------------------------------------------------------------------ pictures and the report
+
+def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None):
+    """TCAV per class: significant results as solid bars; insignificant ones hatched grey, labelled "n.s.".
+
+    Each class also shows its random CAVs' scores (grey dots) and their mean (black line): the
+    null distribution the concept's scores were tested against. ``ax``: draw into these axes.
+    """
+    from helpers import plotting
+
+    fs = plotting._style()["fontsize"]
+    if ax is None:
+        fig, ax = plotting.new_figure(max(6.0, 1.0 * len(results) + 1.5), 3.8)
+    else:
+        fig = ax.figure
+    for i, r in enumerate(results):
+        if r.significant:
+            ax.bar(i, r.score, color="tab:blue", width=0.6)
+        else:
+            ax.bar(i, r.score, color="0.9", edgecolor="0.5", hatch="//", width=0.6)
+            ax.text(i, r.score + 0.03, "n.s.", ha="center", fontsize=fs, color="0.35")
+        jitter = np.linspace(-0.2, 0.2, len(r.random_scores))
+        ax.scatter(i + jitter, r.random_scores, s=8, color="0.45", zorder=3)
+        ax.plot([i - 0.3, i + 0.3], [r.random_scores.mean()] * 2, color="black", lw=2, zorder=4)
+    ax.set_xticks(range(len(results)), [r.class_name for r in results], rotation=30, ha="right", fontsize=fs)
+    ax.set_ylim(0, 1.12)
+    ax.set_ylabel("TCAV score", fontsize=fs)
+    r0 = results[0]
+    ax.set_title(title or f"'{r0.concept}' at {r0.layer}: blue = significant (Bonferroni x{r0.n_tests}, "
+                 f"alpha {r0.alpha:g}); dots = random CAVs", fontsize=fs)
+    fig.tight_layout()
+    return fig
+
+
+def tag_study(spec, layer: str = "conv3", n: int = 50, n_images: int = 50, n_random: int = 20, seed: int = 0):
+    """For each class ``c``: TCAV of "tag <c's colour>" for class ``c`` (Bonferroni over the 8 tests)."""
+    from helpers.shortcut import COLOUR_NAMES
+
+    return [tcav(spec, layer, f"tag {COLOUR_NAMES[c]}", classes=[c], n=n, n_images=n_images, n_random=n_random,
+                 seed=seed, n_tests=len(COLOUR_NAMES))[0] for c in range(len(COLOUR_NAMES))]
+
+
+def tcav_report(n: int = 100, seed: int = config.UNSEEN_SEED) -> dict[str, float]:
+    """The known answers at full size, as ``name: value`` (``python -m helpers.course.evaluate concepts``).
+
+    * ``tcav_tag_<model>_score_mean`` / ``_significant``: on lesson 12's cheat and its honest twin at
+      conv3, TCAV of "tag of class c's colour" for class c, mean over the 8 classes and how many
+      are significant (Bonferroni over 8); ``..._cav_accuracy``: the concept CAVs' held-out accuracy;
+      ``tcav_tag_cheat_above_twin``: classes where the cheat's score is significantly above the twin's
+      (Welch test of their concept scores, Bonferroni over 8).
+    * ``tcav_stripes_<class>_score`` / ``_p``: "stripes" at conv3 of the shapes CNN for the two stripe
+      classes (p corrected over the 8 classes).
+    """
+    from helpers.models import load_model
+    from helpers.shortcut import load_pair
+
+    out = {}
+    studies = dict(zip(("cheat", "twin"), (tag_study(m, n=n, n_images=n, n_random=30, seed=seed) for m in load_pair())))
+    for who, res in studies.items():
+        out[f"tcav_tag_{who}_score_mean"] = float(np.mean([r.score for r in res]))
+        out[f"tcav_tag_{who}_significant"] = float(sum(r.significant for r in res))
+        out[f"tcav_tag_{who}_p_max" if who == "cheat" else f"tcav_tag_{who}_p_min"] = float(
+            (max if who == "cheat" else min)(r.p_corrected for r in res))
+        out[f"tcav_tag_{who}_cav_accuracy"] = float(np.mean([r.cav_accuracy for r in res]))
+    out["tcav_tag_cheat_above_twin"] = float(sum(
+        a.score > b.score and min(1.0, 8 * welch_p(a.scores, b.scores)) < 0.05
+        for a, b in zip(studies["cheat"], studies["twin"])))
+    stripes = tcav(load_model("shapes"), "conv3", "stripes", n=n, n_images=n, n_random=30, seed=seed)
+    for r in stripes:
+        if "stripes" in r.class_name:
+            key = r.class_name.split()[0]
+            out[f"tcav_stripes_{key}_score"] = r.score
+            out[f"tcav_stripes_{key}_p"] = r.p_corrected
+    return out
