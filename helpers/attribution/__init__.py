@@ -71,4 +71,5 @@ from helpers.attribution.registry import (  # noqa: F401
     REGISTRY,
     Method,
     attribute,
+    get,
 )
