@@ -455,7 +455,8 @@ def detectors_figure(counts: dict, units: dict, threshold: float = 0.04):
 def examples_on_concept(ex, cutoff: float, concept: str, n_images: int, seed: int, size: int = 64) -> dict:
     """Where a unit's outline lies in its top images: the share of its mask ``map > cutoff``, summed over the
     examples ``ex`` (from :func:`dataset_examples` on ``shapes_stream(n_images, seed, size=size)``), that falls on
-    each concept. Returns ``{"on": share on concept, "next": (other concept, its share)}``."""
+    each concept. Returns ``{"on": share on concept, "next": (the other concept of the same kind, e.g. another
+    colour, with the largest share, its share)}`` (concepts of different kinds overlap: an object has an edge)."""
     check_concepts([concept])
     want = {int(i) for i in ex.top.indices}
     imgs, labs, msks, seen = [], [], [], 0
@@ -471,7 +472,9 @@ def examples_on_concept(ex, cutoff: float, concept: str, n_images: int, seed: in
     above = ex.top.maps > cutoff
     total = max(int(above.sum()), 1)
     share = {c: float((above & conc[c]).sum()) / total for c in conc}
-    others = {c: v for c, v in share.items() if c != concept}
+    others = {c: v for c, v in share.items() if c != concept and CONCEPTS[c] == CONCEPTS[concept]}
+    if not others:
+        return {"on": share[concept], "next": (None, 0.0)}
     nxt = max(others, key=others.get)
     return {"on": share[concept], "next": (nxt, others[nxt])}
 

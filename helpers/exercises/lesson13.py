@@ -39,6 +39,10 @@ def label_holds_exercise(spec, layer: str, n_fresh: int, fresh_seed: int, old) -
     old_concept = old.concepts[old.best[unit]]
     on_old_concept = float(fresh.iou[unit, old.best[unit]])
     t = old.threshold
+    from helpers.claims import claim
+
+    claim("how far the exercise unit's IoU moves on the fresh images (the printed IoU is no answer)",
+          abs(want - iou_old), at_least=2 * TOLERANCE, quiet=True)
 
     def check(answer):
         try:

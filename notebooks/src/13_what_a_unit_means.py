@@ -232,18 +232,21 @@ for who, layer in picks:
     where = dissection.examples_on_concept(e, float(d.cutoffs[u]), d.concepts[d.best[u]], n_examples, DATA_SEED + 1,
                                            size)
     print(f"{who} {layer}:{u}: label {label}, IoU {d.best_iou[u]:.3f}; of its outlines in the top {K} images "
-          f"{where['on']:.0%} lie on {d.concepts[d.best[u]]}, {where['next'][1]:.0%} on {where['next'][0]}.")
+          f"{where['on']:.0%} lie on {d.concepts[d.best[u]]}; the most of another {d.kinds[d.best[u]]}: "
+          f"{where['next'][1]:.0%} on {where['next'][0]}.")
     display(examples_figure(e, cutoff=float(d.cutoffs[u]), title=f"{who} {layer}:{u}: {label}, "
                             f"IoU {d.best_iou[u]:.3f}"))
 
 # %% [markdown]
 # Does the outline sit on the labelled concept in the examples too? The
-# printed shares answer it: only partly. A label is an aggregate statistic,
-# the concept the unit's top 0.5 % of responses overlap most over the whole
-# data set; it does not describe each top image. A colour unit, for instance,
-# also fires on other hues that share its strongest channel (a "red" unit on
-# magenta, which is high in red too). Read the label with its IoU, and the
-# examples as cases.
+# printed shares answer it for these top images: the share of each outline
+# on the labelled concept, and the most of it on another concept of the same
+# kind. Where a share is well below 100 %, the outline also covers pixels
+# outside the concept. A label is an aggregate statistic, the concept the
+# unit's top 0.5 % of responses overlap most over the whole data set; it does
+# not describe each top image. A colour unit, for instance, can also fire on
+# other hues high in its strongest channel (a "red" unit on magenta, which is
+# high in red too): the other colour printed for it says how much.
 #
 # ## 7. Explore
 #
