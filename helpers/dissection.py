@@ -267,6 +267,9 @@ def dissect(model, layer, n_images: int = 2000, seed: int = UNSEEN_SEED, thresho
                 raise _Stopped
             yield [a.numpy().reshape(-1, a.shape[-1]) for a in acts]
 
+    tf_logger = tf.get_logger()
+    tf_level = tf_logger.level
+    tf_logger.setLevel("ERROR")     # one IoU step per layer, each traced for its shapes: no retracing warnings
     try:
         with run.guard():
             cuts = [c.astype(np.float32) for c in _quantiles(flat, quantile, BINS, 2)]
@@ -295,6 +298,7 @@ def dissect(model, layer, n_images: int = 2000, seed: int = UNSEEN_SEED, thresho
         raise RuntimeError("dissection stopped before the end: no partial result (the IoU needs the whole set)")
     finally:
         run.close()
+        tf_logger.setLevel(tf_level)
     out = {}
     for g, path in enumerate(paths):
         dead = (hi[g] <= lo[g]) | (nonfinite[g] > 0)
@@ -424,21 +428,81 @@ def detectors_figure(counts: dict, units: dict, threshold: float = 0.04):
 
     nets, layers = list(counts), list(units)
     colours = {"object": "tab:blue", "part": "tab:orange", "colour": "tab:green", "background": "tab:gray"}
-    fig, ax = plotting.new_figure(2.2 * len(layers) + 2.5, 4.6)
+    fig, ax = plotting.new_figure(2.2 * len(layers) + 2.5, 5.2)
     width = 0.8 / len(nets)
+    tallest = 1
     for j, net in enumerate(nets):
         bottom = np.zeros(len(layers))
         for kind in KINDS:
             v = np.array([counts[net][layer][kind] for layer in layers], dtype=float)
             ax.bar(np.arange(len(layers)) + (j - (len(nets) - 1) / 2) * width, v, width * 0.95, bottom=bottom,
                    color=colours[kind], alpha=1.0 if j == 0 else 0.45, edgecolor="black",
-                   hatch=None if j == 0 else "//", label=f"{kind} ({net})")
+                   hatch=None if j == 0 else "//", label=f"{kind} ({net})" if v.sum() > 0 else None)
             bottom += v
         for i, total in enumerate(bottom):
-            ax.text(i + (j - (len(nets) - 1) / 2) * width, total + 0.5, f"{int(total)}", ha="center", va="bottom")
+            ax.text(i + (j - (len(nets) - 1) / 2) * width, total + 0.5, f"{int(total)}", ha="center", va="bottom",
+                    fontsize=12)
+        tallest = max(tallest, float(bottom.max()))
+    ax.set_ylim(0, tallest * 1.45 + 2)       # headroom for the numbers and the legend
     ax.set_xticks(range(len(layers)), [f"{layer}\n({units[layer]} units)" for layer in layers])
     ax.set_ylabel(f"detectors (best IoU ≥ {threshold:g})")
     ax.set_title("Detectors per layer: " + " (solid) vs ".join(nets) + " (hatched)")
-    ax.legend(fontsize=8, ncol=2, loc="upper left")
+    ax.legend(fontsize=12, ncol=2, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def examples_on_concept(ex, cutoff: float, concept: str, n_images: int, seed: int, size: int = 64) -> dict:
+    """Where a unit's outline lies in its top images: the share of its mask ``map > cutoff``, summed over the
+    examples ``ex`` (from :func:`dataset_examples` on ``shapes_stream(n_images, seed, size=size)``), that falls on
+    each concept. Returns ``{"on": share on concept, "next": (the other concept of the same kind, e.g. another
+    colour, with the largest share, its share)}`` (concepts of different kinds overlap: an object has an edge)."""
+    check_concepts([concept])
+    want = {int(i) for i in ex.top.indices}
+    imgs, labs, msks, seen = [], [], [], 0
+    for x, y, m in shapes_stream(n_images, seed, size=size):
+        keep = [i for i in range(len(x)) if seen + i in want]
+        imgs += [x[i] for i in keep]
+        labs += [y[i] for i in keep]
+        msks += [m[i] for i in keep]
+        seen += len(x)
+    order = {int(i): r for r, i in enumerate(sorted(want))}
+    rows = [order[int(i)] for i in ex.top.indices]
+    conc = concept_masks(np.stack(imgs)[rows], np.asarray(labs)[rows], np.stack(msks)[rows])
+    above = ex.top.maps > cutoff
+    total = max(int(above.sum()), 1)
+    share = {c: float((above & conc[c]).sum()) / total for c in conc}
+    others = {c: v for c, v in share.items() if c != concept and CONCEPTS[c] == CONCEPTS[concept]}
+    if not others:
+        return {"on": share[concept], "next": (None, 0.0)}
+    nxt = max(others, key=others.get)
+    return {"on": share[concept], "next": (nxt, others[nxt])}
+
+
+def check_lesson13_figures(counts: dict, by_t: dict, layers: list) -> None:
+    """The claims lesson 13's prose makes about its tables (silent while they hold)."""
+    from helpers.claims import claim
+
+    tot = {who: {layer: c[layer]["total"] for layer in layers} for who, c in counts.items()}
+    first, last = layers[0], layers[-1]
+    claim(f"trained minus randomized detectors at {last}", tot["trained"][last] - tot["randomized"][last],
+          at_least=20, quiet=True)
+    claim(f"trained minus randomized detectors at {layers[2]}",
+          tot["trained"][layers[2]] - tot["randomized"][layers[2]], at_least=10, quiet=True)
+    claim(f"randomized minus trained detectors at {first}", tot["randomized"][first] - tot["trained"][first],
+          at_least=0, quiet=True)
+    claim("the share of colour detectors among the randomized network's detectors, lowest over the layers",
+          min(counts["randomized"][layer]["colour"] / max(tot["randomized"][layer], 1) for layer in layers),
+          at_least=0.9, quiet=True)
+    claim("the most object detectors of the randomized network in any layer",
+          max(counts["randomized"][layer]["object"] for layer in layers), at_most=1, quiet=True)
+    claim(f"the smallest share of object detectors among the trained network's detectors, {layers[2]} and {last}",
+          min(counts["trained"][layer]["object"] / max(tot["trained"][layer], 1) for layer in layers[2:]),
+          at_least=0.85, quiet=True)
+    lo_t, hi_t = min(by_t["trained"]), max(by_t["trained"])
+    claim("trained detectors kept from the lowest to the highest threshold",
+          by_t["trained"][hi_t] / max(by_t["trained"][lo_t], 1), at_least=0.75, quiet=True)
+    claim("randomized detectors kept from the lowest to the highest threshold",
+          by_t["randomized"][hi_t] / max(by_t["randomized"][lo_t], 1), at_most=0.3, quiet=True)
+    claim("trained above randomized at every threshold",
+          all(by_t["trained"][t] > by_t["randomized"][t] for t in by_t["trained"]), quiet=True)

@@ -234,5 +234,5 @@ def examples_figure(ex: DatasetExamples, optimized=None, cutoff: float | None = 
     if cutoff is not None and not negative:
         for i in range(k):
             if (rows.maps[i] > cutoff).any():
-                fig.axes[len(lead) + i].contour(rows.maps[i] > cutoff, [0.5], colors=["cyan"], linewidths=1.5)
+                fig.axes[len(lead) + i].contour(rows.maps[i] > cutoff, [0.5], colors=["cyan"], linewidths=3.0)
     return fig
