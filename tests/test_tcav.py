@@ -188,3 +188,22 @@ def test_panel_draws_tcav_per_class_and_a_bad_layer_is_one_clear_line(shapes_spe
     assert "Traceback" not in panel.message.value
     with pytest.raises(ValueError, match="valid concepts"):
         TCAVPanel(shapes_spec, concept="zebra")
+
+
+def test_p_text_keeps_two_significant_digits_and_never_hides_the_side_of_005():
+    assert T.p_text(0.046) == "0.046" and T.p_text(0.054) == "0.054"          # "5e-02" would hide both
+    assert T.p_text(1.0) == "1" and T.p_text(3.14e-8) == "3.1e-08"
+
+
+def test_activations_and_logits_gives_the_same_gradient_as_the_helper(shapes_spec):
+    import tensorflow as tf
+
+    from helpers.shapes import make_shapes
+
+    x = make_shapes(4, seed=3, classes=[2])[0]
+    two = T.activations_and_logits(shapes_spec, "conv3")
+    with tf.GradientTape() as tape:
+        acts, logits = two(x)
+        y = logits[:, 2]
+    g = tape.gradient(y, acts).numpy().reshape(len(x), -1)
+    np.testing.assert_allclose(g, T.logit_gradients(shapes_spec, "conv3", x, 2), rtol=1e-4, atol=1e-6)
