@@ -230,6 +230,18 @@ def cav(model, layer: str, concept_acts, random_acts, seed: int = 0) -> CAV:
     return CAV(w / norm, float(clf.score(x_te, y_te)), path)
 
 
+def activations_and_logits(model, layer: str):
+    """A Keras model ``image -> (activations of layer, logits)``: :math:`f_l(x)` and :math:`h_l(f_l(x))` in one pass.
+
+    For a gradient by hand: under a ``tf.GradientTape``, the gradient of a logit
+    with respect to the first output is :math:`\\nabla h_{l,k}(f_l(x))`.
+    """
+    from helpers._graph import as_model, graph_model, resolve
+
+    net = as_model(model)
+    return graph_model(net, [resolve(net, layer)], head="logits")
+
+
 def _grads_only(acts, grads):
     return grads
 
@@ -414,18 +426,67 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None):
             ax.bar(i, r.score, color="tab:blue", width=0.6)
         else:
             ax.bar(i, r.score, color="0.9", edgecolor="0.5", hatch="//", width=0.6)
-            ax.text(i, r.score + 0.03, "n.s.", ha="center", fontsize=fs, color="0.35")
+            ax.text(i, 1.05, "n.s.", ha="center", va="bottom", fontsize=fs, color="0.35")  # above every dot
         jitter = np.linspace(-0.2, 0.2, len(r.random_scores))
         ax.scatter(i + jitter, r.random_scores, s=8, color="0.45", zorder=3)
         ax.plot([i - 0.3, i + 0.3], [r.random_scores.mean()] * 2, color="black", lw=2, zorder=4)
     ax.set_xticks(range(len(results)), [r.class_name for r in results], rotation=30, ha="right", fontsize=fs)
-    ax.set_ylim(0, 1.12)
+    ax.set_ylim(0, 1.15)
     ax.set_ylabel("TCAV score", fontsize=fs)
     r0 = results[0]
     ax.set_title(title or f"'{r0.concept}' at {r0.layer}: blue = significant (Bonferroni x{r0.n_tests}, "
-                 f"alpha {r0.alpha:g}); dots = random CAVs", fontsize=fs)
+                 f"alpha {r0.alpha:g}); dots = random CAVs", fontsize=fs + 2)
     fig.tight_layout()
     return fig
+
+
+def p_text(p: float) -> str:
+    """A p-value with two significant digits, never in a form that hides how it compares with 0.05 (0.046, 3.1e-08)."""
+    return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
+
+
+def check_lesson14(stripes=None, study=None) -> None:
+    """Lesson 14's figures: print the summary lines its prose relies on and check its claims.
+
+    ``stripes``: the results of "stripes" on the shapes CNN (section 3); ``study``: ``{"cheat": ..., "twin": ...}``
+    from :func:`tag_study` (section 4).
+    """
+    from helpers.claims import claim
+
+    if stripes is not None:
+        both = [r for r in stripes if "stripes" in r.class_name]
+        sig = [r for r in stripes if r.significant]
+        print(f"'stripes' is significant for {len(sig)} of {len(stripes)} classes, "
+              f"{sum(r.score < 0.5 for r in sig)} of them with a score below 0.5 (stripes lower their logit).")
+        claim("the smaller TCAV score of stripes for the two stripe classes", min(r.score for r in both),
+              at_least=0.85, quiet=True)
+        claim("stripes is significant for both stripe classes", all(r.significant for r in both), quiet=True)
+        claim("a class where stripes is significant with a score below one half",
+              any(r.significant and r.score < 0.5 for r in stripes), quiet=True)
+    if study is not None:
+        cheat, twin = study["cheat"], study["twin"]
+        above = [a.score > b.score and min(1.0, a.n_tests * welch_p(a.scores, b.scores)) < a.alpha
+                 for a, b in zip(cheat, twin)]
+        sig = {who: sum(r.significant for r in res) for who, res in study.items()}
+        acc = {who: float(np.mean([r.cav_accuracy for r in res])) for who, res in study.items()}
+        t = [r.score for r in twin]
+        print(f"Cheat: smallest TCAV score {min(r.score for r in cheat):.2f}, mean "
+              f"{np.mean([r.score for r in cheat]):.2f}; significant for {sig['cheat']} of {len(cheat)} classes.")
+        print(f"Twin: mean TCAV score {np.mean(t):.2f}, from {min(t):.2f} to {max(t):.2f}; significant for "
+              f"{sig['twin']} of {len(twin)} ({sum(r.significant and r.score > 0.5 for r in twin)} high, "
+              f"{sum(r.significant and r.score < 0.5 for r in twin)} low).")
+        print(f"The cheat's scores are significantly above the twin's for {sum(above)} of {len(cheat)} classes "
+              f"(Welch test of the two models' concept scores, Bonferroni x{cheat[0].n_tests}).")
+        print(f"Mean held-out accuracy of the tag CAVs: cheat {acc['cheat']:.2f}, twin {acc['twin']:.2f}.")
+        claim("the cheat's smallest TCAV score for its own tag colour", min(r.score for r in cheat),
+              at_least=0.6, quiet=True)
+        claim("classes where the cheat's tag concept is significant", sig["cheat"], at_least=5, quiet=True)
+        claim("classes where the cheat scores significantly above the twin", sum(above), at_least=7, quiet=True)
+        claim("the twin's mean TCAV score for its own tag colour", float(np.mean(t)), between=(0.25, 0.75),
+              quiet=True)
+        claim("the cheat's mean tag-CAV accuracy", acc["cheat"], at_least=0.9, quiet=True)
+        claim("the cheat's mean tag-CAV accuracy minus the twin's", acc["cheat"] - acc["twin"], at_least=0.1,
+              quiet=True)
 
 
 def tag_study(spec, layer: str = "conv3", n: int = 50, n_images: int = 50, n_random: int = 20, seed: int = 0):

@@ -152,19 +152,24 @@ def _result(name, score, p, m=4):
                         pc < 0.05, 0.9)
 
 
-def test_the_exercise_takes_significance_from_the_corrected_p_not_the_bar_height():
-    from helpers.exercises.lesson14 import significance_exercise
+def test_the_exercise_wants_bonferroni_applied_by_hand_and_the_direction_read():
+    from helpers.exercises.lesson14 import lowering_exercise
 
     results = [_result("a", 1.0, 1e-5), _result("b", 0.95, 0.2),        # high and significant; high but n.s.
-               _result("c", 0.02, 1e-4), _result("d", 0.6, 0.03)]       # low and significant; p < 0.05 only raw
-    q = significance_exercise(results)
-    assert q.check(["a", "c"], quiet=True)
-    assert q.check([0, 2], quiet=True)
-    high = q.check(["a", "b", "d"], quiet=True)                         # "highest bar = significant"
-    assert not high and "highest bars" in high.message
-    raw = q.check(["a", "c", "d"], quiet=True)                          # Bonferroni forgotten
+               _result("c", 0.02, 1e-4), _result("d", 0.1, 0.03),       # low and significant; low, p < 0.05 only raw
+               _result("e", 0.3, 0.4)]                                  # low, far from significant
+    q = lowering_exercise(results)                                      # 5 tests: c passes 1e-4 x 5, d fails 0.15
+    assert q.check(["c"], quiet=True)
+    assert q.check([2], quiet=True)
+    raw = q.check(["c", "d"], quiet=True)                               # Bonferroni forgotten
     assert not raw and "Bonferroni" in raw.message
-    assert not q.check(["a"], quiet=True) and not q.check(["zebra"], quiet=True)
+    both = q.check(["a", "c"], quiet=True)                              # the direction forgotten
+    assert not both and "LOWERS" in both.message
+    low = q.check(["c", "d", "e"], quiet=True)                          # the test forgotten
+    assert not low and "pass the test" in low.message
+    assert not q.check(["a"], quiet=True)
+    zebra = q.check(["zebra"], quiet=True)                             # a clear verdict naming the classes
+    assert not zebra and "the classes are" in zebra.message
 
 
 def test_panel_draws_tcav_per_class_and_a_bad_layer_is_one_clear_line(shapes_spec):
@@ -183,3 +188,22 @@ def test_panel_draws_tcav_per_class_and_a_bad_layer_is_one_clear_line(shapes_spe
     assert "Traceback" not in panel.message.value
     with pytest.raises(ValueError, match="valid concepts"):
         TCAVPanel(shapes_spec, concept="zebra")
+
+
+def test_p_text_keeps_two_significant_digits_and_never_hides_the_side_of_005():
+    assert T.p_text(0.046) == "0.046" and T.p_text(0.054) == "0.054"          # "5e-02" would hide both
+    assert T.p_text(1.0) == "1" and T.p_text(3.14e-8) == "3.1e-08"
+
+
+def test_activations_and_logits_gives_the_same_gradient_as_the_helper(shapes_spec):
+    import tensorflow as tf
+
+    from helpers.shapes import make_shapes
+
+    x = make_shapes(4, seed=3, classes=[2])[0]
+    two = T.activations_and_logits(shapes_spec, "conv3")
+    with tf.GradientTape() as tape:
+        acts, logits = two(x)
+        y = logits[:, 2]
+    g = tape.gradient(y, acts).numpy().reshape(len(x), -1)
+    np.testing.assert_allclose(g, T.logit_gradients(shapes_spec, "conv3", x, 2), rtol=1e-4, atol=1e-6)

@@ -1,11 +1,11 @@
-"""Lesson 14 exercise: from the t-tests, for which classes is a concept significant?"""
+"""Lesson 14 exercise: apply Bonferroni's correction yourself, and read a TCAV score's direction."""
 
 from __future__ import annotations
 
 from helpers.exercises import Exercise
 
-SOLUTION = """answer = [r.class_name for r in stripes if r.p_corrected < 0.05]   # Bonferroni: p x number of tests < 0.05
-# (the same as [r.class_name for r in stripes if r.significant])"""
+SOLUTION = """m = len(holes)                                   # 8 tests made together, one per class
+answer = [r.class_name for r in holes if r.p_value * m < 0.05 and r.score < 0.5]"""
 
 
 def _names(answer, results) -> set[str]:
@@ -23,43 +23,51 @@ def _names(answer, results) -> set[str]:
     return out
 
 
-def significance_exercise(results) -> Exercise:
-    """Check the set of classes for which ``results`` (one :func:`helpers.tcav.tcav` call) are significant.
+def print_raw(results) -> None:
+    """The exercise's table: each class's TCAV score, its random CAVs' mean and the *uncorrected* p-value."""
+    from helpers.tcav import p_text
 
-    The answer is a list of class names (or indices). Named wrong answers:
-    the classes with the highest bars (score above 0.5), and the classes
-    with an uncorrected p below 0.05 (Bonferroni forgotten).
+    print(f"'{results[0].concept}' at {results[0].layer}; {len(results)} tests made together.")
+    print(f"{'class':<20}{'TCAV':>6}{'random':>8}{'p (uncorrected)':>17}")
+    for r in results:
+        print(f"{r.class_name:<20}{r.score:>6.2f}{r.random_scores.mean():>8.2f}{p_text(r.p_value):>17}")
+
+
+def lowering_exercise(results) -> Exercise:
+    """Which classes does the concept significantly *lower*? From uncorrected p-values (one :func:`helpers.tcav.tcav` call).
+
+    The answer is a list of class names (or indices): the classes with ``p * len(results) < alpha``
+    (Bonferroni, applied by the learner) and a TCAV score below 0.5. Named wrong answers: Bonferroni
+    forgotten (raw ``p < alpha``), the direction forgotten (every significant class), the test
+    forgotten (every score below 0.5).
     """
-    want = {r.class_name for r in results if r.significant}
-    alpha, m = results[0].alpha, results[0].n_tests
-    high = {r.class_name for r in results if r.score > 0.5}
-    raw = {r.class_name for r in results if r.p_value < alpha}
-    low_sig = sorted(r.class_name for r in results if r.significant and r.score < 0.5)
-    high_ns = sorted(r.class_name for r in results if not r.significant and r.score > 0.5)
+    alpha, m = results[0].alpha, len(results)
+    corr = {r.class_name for r in results if r.p_value * m < alpha}
+    low = {r.class_name for r in results if r.score < 0.5}
+    want = corr & low
+    raw = {r.class_name for r in results if r.p_value < alpha} & low
 
     def check(answer):
         got = _names(answer, results)
         if got == want:
-            extra = (f" Note {', '.join(low_sig)}: significant with a LOW score; the concept lowers that logit "
-                     "(the test is two-sided)." if low_sig else "")
-            return True, (f"{len(want)} of {len(results)} classes pass p x {m} < {alpha:g}: "
-                          f"{', '.join(sorted(want)) or 'none'}.{extra}")
-        if got == high and high != want:
-            why = []
-            if high_ns:
-                why.append(f"{', '.join(high_ns)} score high but their random CAVs score about as often high")
-            if low_sig:
-                why.append(f"{', '.join(low_sig)} score low and are significant (the test is two-sided)")
-            return False, "those are the highest bars, not the significant results: " + "; ".join(why) + "."
-        if got == raw and raw != want:
-            return False, (f"that is p < {alpha:g} before the correction; with {m} tests made together each p is "
-                           f"multiplied by {m} (Bonferroni), so use p_corrected.")
+            return True, (f"p x {m} < {alpha:g} and a score below 0.5: {', '.join(sorted(want)) or 'none'}. "
+                          "For these classes the concept's direction lowers the logit more often than random "
+                          "directions do.")
+        if got == raw:
+            return False, (f"that is p < {alpha:g} before the correction; with {m} tests made together multiply "
+                           f"each p by {m} first (Bonferroni).")
+        if got == corr:
+            return False, "those are all the significant classes; keep only those where the concept LOWERS the " \
+                          "logit (TCAV score below 0.5)."
+        if got == low:
+            return False, ("those are all the scores below 0.5; a low score alone may be chance: keep only those "
+                           f"that pass the test (p x {m} < {alpha:g}).")
         missing, wrong = sorted(want - got), sorted(got - want)
-        return False, ("not quite: " + (f"{len(missing)} significant class(es) missing" if missing else "")
-                       + ("; " if missing and wrong else "") + (f"{len(wrong)} not significant" if wrong else "")
-                       + ". Read p_corrected in the table, not the bar's height.")
+        return False, ("not quite: " + (f"{len(missing)} class(es) missing" if missing else "")
+                       + ("; " if missing and wrong else "") + (f"{len(wrong)} that should not be there" if wrong
+                                                                else "") + ".")
 
-    return Exercise("Which classes does the concept significantly move?", check,
-                    hint="A result is significant when its corrected p (p times the number of tests) is below "
-                    f"{alpha:g}; the bar's height says nothing about the random CAVs.",
+    return Exercise("Which classes does the concept significantly lower?", check,
+                    hint=f"Two conditions: p x {m} < {alpha:g} (Bonferroni over the {m} tests) and a TCAV "
+                    "score below 0.5 (the logit falls along the concept on most images).",
                     solution=SOLUTION)
