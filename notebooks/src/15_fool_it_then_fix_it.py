@@ -200,7 +200,8 @@ panel
 
 # %%
 sweep = repair.load_sweep()
-print(f"measured on {sweep['measured_on']['images']} fresh tagged images ({sweep['measured_on']['maps']} for maps)")
+on = sweep["measured_on"]
+print(f"the sweep, measured on {on['images']} fresh tagged images of seed {on['seed']} ({on['maps']} for maps)")
 print(f"{'training':<30}{'with tag':>10}{'without':>10}{'Grad-CAM on tag':>17}")
 for row in sweep["sweep"]:
     print(f"{repair.label(row):<30}{row['with_tag']:>10.0%}{row['without_tag']:>10.0%}{row['grad_cam_on_tag']:>17.0%}")
@@ -214,13 +215,15 @@ print("the repaired model below is the", repair.label(sweep["recipe"]))
 # change of its pixels does not matter; repainting it is not small. The
 # repainted-tag penalty removes the cheat once λ is large enough; its
 # smallest λ is too small. Now the cheat, the twin and the repaired model
-# on another set of fresh images (seed `15_100 + SEED`, not the sweep's),
+# on another set of fresh images (printed: not the sweep's),
 # with lesson 12's measures:
 
 # %%
 cheat, twin, fixed = (load_model(f"shapes_{k}", verbose=False) for k in ("shortcut", "honest", "repaired"))
 table = {name: repair.measure(spec.model, n=config.samples(N_TAG), n_maps=config.samples(N_MAPS), seed=15_100 + SEED)
          for name, spec in (("cheat", cheat), ("honest twin", twin), ("repaired", fixed))}
+print(f"measured on {config.samples(N_TAG)} fresh tagged images of seed {15_100 + SEED} "
+      f"({config.samples(N_MAPS)} for maps)")
 print(f"{'model':<14}{'with tag':>10}{'without':>10}{'Grad-CAM on tag':>17}")
 for name, m in table.items():
     print(f"{name:<14}{m['with_tag']:>10.0%}{m['without_tag']:>10.0%}{m['grad_cam_on_tag']:>17.1%}")
@@ -231,7 +234,7 @@ repair.check_lesson15(table, sweep)   # checks: the numbers the text relies on
 # honest twin without the tag (printed), and puts a share of its Grad-CAM
 # on the tag as small as the twin's or smaller (printed). Its row in the
 # sweep differs by a point or so because the sweep was measured on other
-# fresh images (the printed number and seed above it). The best
+# fresh images (the printed seeds). The best
 # gradient-penalty model stays far below the twin without the tag (the sweep).
 #
 # **What this needed.** A mask of the shortcut for every training image.
