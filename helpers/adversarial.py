@@ -300,15 +300,19 @@ def magnified(perturbation, eps: float | None = None) -> np.ndarray:
 
 def attack_figure(image, adversarial, probs_before, probs_after, class_names, label: int, eps: float,
                   title: str = ""):
-    """Image, magnified perturbation, adversarial image, and both class-probability bars."""
+    """Image, magnified perturbation, adversarial image, and both class-probability bars.
+
+    The perturbation is shown in colour, each channel stretched by the same factor (±ε fills the range; grey: no
+    change). ``class_names`` may be a subset (e.g. the top classes), with ``probs_*`` and ``label`` indexing it.
+    """
     from helpers.plotting import _style, new_figure
 
-    fs = _style()["fontsize"] + 1
-    fig, axes = new_figure(14, 3.6, ncols=4, gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
+    fs = _style()["fontsize"] + 3
+    fig, axes = new_figure(15, 4.2, ncols=4, gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
     delta = np.asarray(adversarial) - np.asarray(image)
     k = int(np.argmax(probs_after))
     pictures = ((image, f"original: {class_names[int(np.argmax(probs_before))]}"),
-                (magnified(delta, eps), f"perturbation ×{0.5 / max(eps, 1e-12):.0f}\n(max |δ| = {np.abs(delta).max():.3f})"),
+                (magnified(delta, eps), f"change δ, colour, ×{0.5 / max(eps, 1e-12):.0f}\n(grey: 0; max |δ| = {np.abs(delta).max():.3f})"),
                 (adversarial, f"adversarial: {class_names[k]}"))
     for ax, (img, name) in zip(axes, pictures):
         ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
@@ -334,21 +338,22 @@ def curves_figure(curves: dict, title: str = "accuracy under attack"):
     """Accuracy against ε, one line per model (``{name: accuracy_vs_eps dict}``), with the 50 % line."""
     from helpers.plotting import _style, new_figure
 
-    fs = _style()["fontsize"] + 2
-    fig, ax = new_figure(10, 5)
+    fs = _style()["fontsize"] + 3
+    fig, ax = new_figure(11, 5.5)
     for name, curve in curves.items():
         eps = sorted(curve)
         ax.plot(eps, [curve[e] for e in eps], marker="o", linewidth=2.5, label=name)
         half = eps_at_half(curve)
         if 0 < half < math.inf:
-            ax.axvline(half, linestyle=":", color=ax.lines[-1].get_color(), linewidth=1.5)
+            ax.axvline(half, linestyle=":", color=ax.lines[-1].get_color(), linewidth=2,
+                       label=f"{name.split()[0]}: below 50 % from ε ≈ {half:.3f}")
     ax.axhline(0.5, color="gray", linestyle="--", linewidth=1, label="50 %")
     ax.axhline(1 / 8, color="gray", linestyle=":", linewidth=1, label="chance (1/8)")
     ax.set_xlabel("ε: largest change per pixel value (images in [0, 1])", fontsize=fs)
     ax.set_ylabel("accuracy under the attack", fontsize=fs)
     ax.set_ylim(0, 1.02)
     ax.tick_params(labelsize=fs - 2)
-    ax.legend(fontsize=fs - 2)
+    ax.legend(fontsize=fs - 3)
     ax.set_title(title, fontsize=fs)
     fig.tight_layout()
     return fig
@@ -389,3 +394,28 @@ def robustness_report(n: int = 500, seed: int = config.UNSEEN_SEED) -> dict[str,
         for k, v in measure(load_shapes(which).model, n=max(n, 1000), n_maps=min(n, 200), seed=seed).items():
             out[f"repair_{label}_{k}"] = v
     return out
+
+
+def check_lesson15_curves(curves: dict, half: dict, eps_list) -> None:
+    """Checks: the numbers lesson 15's section 3 relies on (``curves``/``half`` keyed robust first, plain second)."""
+    from helpers.claims import claim
+
+    (r, p), (hr, hp) = curves.values(), half.values()
+    claim("the ε where the robust model falls below 50 %, over the plain model's", hr / hp, at_least=1.8, quiet=True)
+    claim("the plain model's accuracy at the largest ε", p[eps_list[-1]], at_most=0.1, quiet=True)
+    claim("the robust model's accuracy at the largest ε", r[eps_list[-1]], at_most=0.1, quiet=True)
+    claim("the clean accuracy of both models (the smaller)", min(r[0.0], p[0.0]), at_least=0.97, quiet=True)
+
+
+def check_lesson15_saliency(point: dict, share: dict, object_area: float) -> None:
+    """Checks: the numbers lesson 15's section 4 relies on (pointing game, share of the map on the object)."""
+    from helpers.claims import claim
+
+    claim("the difference between the two pointing games", abs(point["robust"] - point["plain"]), at_most=0.03,
+          quiet=True)
+    claim("both pointing games (the smaller)", min(point.values()), at_least=0.9, quiet=True)
+    claim("the robust map's share on the object minus the plain one's", share["robust"] - share["plain"],
+          at_least=0.01, quiet=True)
+    claim("the robust map's share on the object (about 40 %)", share["robust"], between=(0.37, 0.43), quiet=True)
+    claim("the plain map's share on the object (about 36 %)", share["plain"], between=(0.33, 0.39), quiet=True)
+    claim("the object's share of the image (under a tenth)", object_area, at_most=0.1, quiet=True)

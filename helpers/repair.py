@@ -5,15 +5,17 @@ If we know *where* the shortcut is (a mask ``m`` of the tag's pixels, which
 the shapes generator gives us), we can train a new model on the very same
 cheating data and forbid it to use those pixels. Two ways:
 
-* ``"gradient"``: Ross, Hughes & Doshi-Velez 2017, *Right for the Right
-  Reasons*: penalise the input gradient of the log-probability on the mask,
+* ``"gradient"`` (the *gradient penalty*): a variant of Ross, Hughes & Doshi-Velez 2017, *Right for the
+  Right Reasons*, who penalise the masked input gradient of the sum of the log-probabilities of all classes
+  (plus an L2 weight term); here only the true class's log-probability, and no weight term:
 
   .. math:: L = \\mathrm{CE}(f(x), y) + \\lambda\\, \\big\\lVert m \\odot
             \\partial \\log p_y(x) / \\partial x \\big\\rVert^2 .
 
   It asks the model to be *locally* flat on the tag: a small change of the
   tag's pixels must not move the answer.
-* ``"counterfactual"``: repaint the tag in a random class colour (``x'``) and
+* ``"counterfactual"`` (the *repainted-tag penalty*; related to counterfactual logit pairing, Garg et al.
+  2019, and logit pairing, Kannan et al. 2018): repaint the tag in a random class colour (``x'``) and
   penalise any change of the logits ``z``:
 
   .. math:: L = \\mathrm{CE}(f(x), y) + \\lambda\\, \\tfrac{1}{K}\\lVert z(x) - z(x')\\rVert^2 .
@@ -41,6 +43,14 @@ from helpers import config
 MODEL_FILE = "shapes_cnn_repaired.keras"
 SWEEP_FILE = "shapes_cnn_repaired.json"
 PENALTIES = ("gradient", "counterfactual")
+#: The names the lesson, its table and its panel show for the sweep's ``penalty`` keys.
+PENALTY_NAMES = {"none": "no penalty", "gradient": "gradient penalty", "counterfactual": "repainted-tag penalty"}
+
+
+def label(row: dict) -> str:
+    """A sweep row's setting as the lesson names it: ``"repainted-tag penalty λ=10"``, ``"no penalty"``."""
+    name = PENALTY_NAMES[row["penalty"]]
+    return name if row["penalty"] == "none" else f"{name} λ={row['lam']:g}"
 #: The shipped model's recipe: the twin's (8000 images, 8 epochs, seed 0) plus the penalty.
 RECIPE = {"n_train": 8000, "epochs": 8, "seed": 0, "penalty": "counterfactual", "lam": 10.0}
 
@@ -211,3 +221,26 @@ def load_sweep() -> dict:
     import json
 
     return json.loads(config.data_path("models", SWEEP_FILE).read_text())
+
+
+def check_lesson15(table: dict, sweep: dict) -> None:
+    """Checks: the numbers lesson 15's section 6 relies on (``table``: cheat, honest twin, repaired; the sweep)."""
+    from helpers.claims import claim
+
+    tw, fx = table["honest twin"], table["repaired"]
+    rows = {(r["penalty"], r["lam"]): r for r in sweep["sweep"]}
+    best_grad = max(r["without_tag"] for r in sweep["sweep"] if r["penalty"] == "gradient")
+    claim("the repaired model's accuracy without the tag, minus the twin's", fx["without_tag"] - tw["without_tag"],
+          at_least=-0.02, quiet=True)
+    claim("the repaired model's Grad-CAM share on the tag, over the twin's", fx["grad_cam_on_tag"] / tw["grad_cam_on_tag"],
+          at_most=1.0, quiet=True)
+    claim("the cheat's accuracy without the tag", table["cheat"]["without_tag"], at_most=0.5, quiet=True)
+    claim("the best gradient-penalty model's accuracy without the tag, below the twin's",
+          tw["without_tag"] - best_grad, at_least=0.3, quiet=True)
+    claim("the no-penalty model's accuracy without the tag (sweep)", rows[("none", 0.0)]["without_tag"], at_most=0.5,
+          quiet=True)
+    claim("the largest-λ gradient-penalty model's accuracy with the tag (sweep)",
+          rows[max(k for k in rows if k[0] == "gradient")]["with_tag"], at_most=0.3, quiet=True)
+    claim("the smallest-λ repainted-tag model's accuracy without the tag, below the twin's",
+          tw["without_tag"] - rows[min(k for k in rows if k[0] == "counterfactual")]["without_tag"], at_least=0.2,
+          quiet=True)

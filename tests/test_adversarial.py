@@ -186,24 +186,26 @@ def test_the_repaired_model_meets_the_known_answer():
 
 
 def test_lesson15_exercise_passes_the_reference_and_names_wrong_answers():
-    import tensorflow as tf
-
-    from helpers.exercises.lesson15 import fgsm_exercise
+    from helpers.exercises.lesson15 import eps_exercise
     from helpers.models import load_shapes
     from helpers.shapes import make_shapes
 
     plain, robust = load_shapes("plain"), load_shapes("a")
-    images, labels, _ = make_shapes(50, seed=4242)
-    eps = 0.02
-    q = fgsm_exercise(plain.model, robust.model, images, labels, eps)
-    logits = plain.logits_model
-    x = tf.constant(images)
-    with tf.GradientTape() as tape:  # the reference solution, written out
-        tape.watch(x)
-        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits(x)))
-    adv = np.clip(images + eps * np.sign(tape.gradient(loss, x).numpy()), 0, 1)
-    answer = float(np.mean(np.asarray(logits(adv)).argmax(1) == labels))
+    images, labels, _ = make_shapes(50, seed=15_200)
+    eps_list = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12)
+    q = eps_exercise(robust.model, plain.model, images, labels, eps_list, steps=10, seed=0)
+
+    def first_below(model):  # the reference solution, written out
+        for e in eps_list:
+            pred = model.predict(images).argmax(1) if e == 0 else A.fgsm(model.model, images, labels, e).adv_pred
+            if np.mean(pred == labels) < 0.5:
+                return e
+
+    answer = first_below(robust)
     assert q.check(answer, quiet=True)
-    clean = float(np.mean(plain.predict(images).argmax(1) == labels))
-    assert not q.check(clean, quiet=True)
-    assert not q.check(answer * 100 + 50, quiet=True)
+    plain_eps = first_below(plain)
+    assert plain_eps < answer  # the plain model breaks at a smaller step: a different, named wrong answer
+    assert not q.check(plain_eps, quiet=True)
+    assert "PLAIN" in q.check(plain_eps, quiet=True).message
+    assert not q.check(0.0, quiet=True)
+    assert not q.check(0.07, quiet=True)  # not in the list

@@ -1,4 +1,4 @@
-"""Lesson 15 exercise: one FGSM step by hand, and what it does to the plain model's accuracy."""
+"""Lesson 15 exercise: how large an FGSM step must be to break the ROBUST model."""
 
 from __future__ import annotations
 
@@ -6,59 +6,72 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
-SOLUTION = """logits = plain.logits_model
-x = tf.constant(images)
-with tf.GradientTape() as tape:
-    tape.watch(x)
-    loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits(x)))
-g = tape.gradient(loss, x)
-adv = np.clip(images + EPS_FGSM * np.sign(g.numpy()), 0, 1)
-answer = float(np.mean(logits(adv).numpy().argmax(1) == labels))"""
-
-#: How far an answer may be from the right accuracy: one image in 50, less a hair.
-TOLERANCE = 0.019
+SOLUTION = """answer = None
+for eps in EPS_LIST:
+    attacked = A.fgsm(robust.model, images, labels, eps) if eps > 0 else None
+    pred = robust.predict(images).argmax(1) if attacked is None else attacked.adv_pred
+    if np.mean(pred == labels) < 0.5:
+        answer = eps
+        break"""
 
 
-def fgsm_exercise(plain_model, robust_model, images, labels, eps: float) -> Exercise:
-    """Check the accuracy of ``plain_model`` on ``images`` after one FGSM L∞ step of size ``eps`` (cross-entropy).
+def _first_below(accuracies: dict, level: float = 0.5):
+    for eps in sorted(accuracies):
+        if accuracies[eps] < level:
+            return eps
+    return None
 
-    The reference is :func:`helpers.adversarial.fgsm`. Named wrong answers:
-    the clean accuracy, the success rate (1 − accuracy), the robust model's
-    accuracy under the same attack, a step *down* the loss, and a percentage.
+
+def eps_exercise(robust_model, plain_model, images, labels, eps_list, steps: int = 10, seed: int = 0) -> Exercise:
+    """Check the smallest ε of ``eps_list`` at which one FGSM L∞ step brings ``robust_model`` below 50 % accuracy.
+
+    The reference is :func:`helpers.adversarial.fgsm` (cross-entropy). Named wrong answers, each only when it
+    differs from the right one: the plain model's ε under the same FGSM, the robust model's ε under PGD
+    (``steps`` steps, ``seed``), and an ε where the robust model is still right on half or more of the images.
     """
     from helpers import adversarial as A
+    from helpers.attribution.core import logits_model
 
     y = np.asarray(labels)
-    attacked = A.fgsm(plain_model, images, y, eps)
-    want = float(np.mean(attacked.adv_pred == y))
-    clean = float(np.mean(attacked.clean_pred == y))
-    down = A.pgd(plain_model, images, y, eps, steps=1, step_size=eps, target=y, loss="ce", random_start=False,
-                 progress=False)  # "targeted" at the true class: a step down the loss
-    wrong = {
-        "clean": (clean, "is the accuracy on the clean images; attack them first."),
-        "success": (1 - want, "is the share of images the attack fooled; the question asks for the accuracy."),
-        "robust": (float(np.mean(A.fgsm(robust_model, images, y, eps).adv_pred == y)),
-                   "is the robust model's accuracy; attack the plain one."),
-        "down": (float(np.mean(down.adv_pred == y)),
-                 "is what a step *down* the loss gives: add ε·sign(gradient), do not subtract it."),
-    }
+    eps_list = sorted(float(e) for e in eps_list)
+
+    def fgsm_acc(model):
+        out = {}
+        clean = float(np.mean(np.asarray(logits_model(model)(np.asarray(images, np.float32))).argmax(1) == y))
+        for e in eps_list:
+            out[e] = clean if e == 0 else float(np.mean(A.fgsm(model, images, y, e).adv_pred == y))
+        return out
+
+    robust_acc = fgsm_acc(robust_model)
+    want = _first_below(robust_acc)
+    if want is None:
+        raise ValueError(f"no ε of {eps_list} brings the robust model below 50 % under FGSM; add larger ones")
+    plain_eps = _first_below(fgsm_acc(plain_model))
+    pgd_acc = {e: (robust_acc[e] if e == 0 else
+                   float(np.mean(A.pgd(robust_model, images, y, e, steps=steps, seed=seed,
+                                       progress=False).adv_pred == y))) for e in eps_list}
+    pgd_eps = _first_below(pgd_acc)
+    wrong = {plain_eps: "is where FGSM breaks the PLAIN model; attack the robust one.",
+             pgd_eps: "is where PGD breaks the robust model; the question asks for ONE FGSM step."}
 
     def check(answer):
         value = float(answer)
-        if abs(value - want) <= TOLERANCE:
-            return True, (f"one step of size {eps} per pixel value takes the plain model from {clean:.0%} to "
-                          f"{want:.0%}: a change too small to see undoes most of what it knows.")
-        if 1.0 < value <= 100.0 and abs(value / 100 - want) <= TOLERANCE:
-            return False, "that looks like a percentage; give a fraction between 0 and 1."
-        for got, message in wrong.values():
-            if abs(value - got) <= TOLERANCE and abs(got - want) > TOLERANCE:
-                return False, f"{value:.3f} {message}"
-        if not 0.0 <= value <= 1.0:
-            return False, "an accuracy is a fraction between 0 and 1."
-        return False, f"{value:.3f} is not it; check the sign of the step and the clip to [0, 1]."
+        match = [e for e in eps_list if abs(e - value) < 1e-9]
+        if not match:
+            return False, f"{value:g} is not in the list; give one of {', '.join(f'{e:g}' for e in eps_list)}."
+        e = match[0]
+        if e == want:
+            return True, (f"one FGSM step of ε = {want:g} takes the robust model from {robust_acc[eps_list[0]]:.0%} "
+                          f"to {robust_acc[want]:.0%}; the plain model already fell below half at ε = {plain_eps:g}, "
+                          f"and PGD breaks the robust one at ε = {pgd_eps:g}.")
+        if e in wrong and e != want:
+            return False, f"{e:g} {wrong[e]}"
+        if e < want:
+            return False, f"at ε = {e:g} the robust model is still right on {robust_acc[e]:.0%} (not below 50 %)."
+        return False, f"at ε = {e:g} the robust model is below 50 %, but a smaller ε of the list already does it."
 
     return Exercise(
-        "FGSM by hand", check,
-        hint="Take the gradient of the cross-entropy of the TRUE labels on the logits, move every pixel value "
-             "by +EPS_FGSM times its sign, clip to [0, 1], then count the right answers.",
+        "The ε that breaks the robust model", check,
+        hint="For each ε of EPS_LIST in turn, attack `images` with A.fgsm(robust.model, images, labels, eps), "
+             "count the right answers (adv_pred == labels), and stop at the first ε where fewer than half are right.",
         solution=SOLUTION)

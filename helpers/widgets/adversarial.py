@@ -105,19 +105,19 @@ class RepairPanel(Panel):
 
         rows = self.sweep["sweep"]
         chosen = int(self.value("setting"))
-        fs = _style()["fontsize"] + 1
-        fig, axes = new_figure(13, 4.2, ncols=2)
+        fs = _style()["fontsize"] + 2
+        fig, axes = new_figure(14, 5, ncols=2)
         pos = np.arange(len(rows))
         colours = ["tab:red" if k == chosen else "0.7" for k in range(len(rows))]
         axes[0].bar(pos - 0.2, [r["with_tag"] for r in rows], 0.4, color="0.85", edgecolor="0.4", label="with tag")
         axes[0].bar(pos + 0.2, [r["without_tag"] for r in rows], 0.4, color=colours, label="without tag")
-        axes[0].axhline(1 / 8, color="gray", linestyle="--", linewidth=1)
+        axes[0].axhline(1 / 8, color="gray", linestyle="--", linewidth=1, label="chance (1/8)")
         axes[0].set_ylabel("accuracy (fresh images)", fontsize=fs)
-        axes[0].legend(fontsize=fs - 2, loc="upper left")
+        axes[0].legend(fontsize=fs - 2, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
         axes[1].bar(pos, [r["grad_cam_on_tag"] for r in rows], color=colours)
         axes[1].axhline(0.0625, color="gray", linestyle="--", linewidth=1, label="tag's area")
         axes[1].set_ylabel("Grad-CAM's share on the tag", fontsize=fs)
-        axes[1].legend(fontsize=fs - 2)
+        axes[1].legend(fontsize=fs - 2, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
         for ax in axes:
             ax.set_xticks(pos, [_label(r, short=True) for r in rows], rotation=35, ha="right", fontsize=fs - 3)
             ax.set_ylim(0, 1)
@@ -132,6 +132,7 @@ class RepairPanel(Panel):
 def _label(row: dict, short: bool = False) -> str:
     if row["penalty"] == "none":
         return "no penalty" if short else "no penalty (a cheat)"
-    name = {"gradient": "gradient" if short else "Ross gradient penalty",
-            "counterfactual": "repaint" if short else "repainted-tag penalty"}[row["penalty"]]
-    return f"{name} λ={row['lam']:g}"
+    from helpers.repair import PENALTY_NAMES
+
+    name = PENALTY_NAMES[row["penalty"]]
+    return f"{name.replace(' penalty', '') if short else name} λ={row['lam']:g}"
