@@ -84,6 +84,7 @@ plotting.image_grid([i for s in show for i in s], [c for c in ("stripes", "hole"
 # %%
 import tensorflow as tf
 from sklearn.linear_model import SGDClassifier
+from helpers.images import model_batch
 from helpers.shapes import make_shapes
 
 c_acts = tcav.layer_activations(spec, LAYER, tcav.concept_images("stripes", n, SEED))
@@ -92,7 +93,7 @@ clf = SGDClassifier(alpha=0.01, random_state=SEED).fit(np.r_[c_acts, r_acts], np
 v = clf.coef_[0] / np.linalg.norm(clf.coef_[0])                  # the CAV, unit length
 
 k = spec.class_names.index("horizontal stripes") if "horizontal stripes" in spec.class_names else 0
-x_k = make_shapes(10, seed=SEED + 2, classes=[k])[0]
+x_k = model_batch(make_shapes(10, seed=SEED + 2, classes=[k])[0], model=spec.model)  # resized to the model's input
 two = tcav.activations_and_logits(spec, LAYER)                     # image -> (activations, logits)
 with tf.GradientTape() as tape:
     acts, logits = two(x_k)
@@ -136,7 +137,7 @@ stripes = tcav.tcav(spec, LAYER, "stripes", n=n, n_images=n_images, n_random=n_r
 print(f"'stripes' at {LAYER}, Bonferroni over {stripes[0].n_tests} tests; "
       f"CAV held-out accuracy {stripes[0].cav_accuracy:.2f}")
 print(f"Each score: the mean over {len(stripes[0].scores)} concept CAVs; {len(stripes[0].random_scores)} random CAVs.")
-print(f"{'class':<20}{'TCAV':>6}{'random':>8}{'p':>10}{'p x 8':>10}  significant")
+print(f"{'class':<20}{'TCAV':>6}{'random':>8}{'p':>10}{f'p x {stripes[0].n_tests}':>10}  significant")
 for r in stripes:
     print(f"{r.class_name:<20}{r.score:>6.2f}{r.random_scores.mean():>8.2f}{tcav.p_text(r.p_value):>10}"
           f"{tcav.p_text(r.p_corrected):>10}  {'yes' if r.significant else 'no'}")
