@@ -41,9 +41,9 @@ PANELS = [
     ("Perturbation", "helpers.widgets.perturbation", "perturbation"),
     ("Tank story", "helpers.widgets.shortcut", "shortcut"),
     ("Units", "helpers.widgets.units", "units"),
+    ("TCAV", "helpers.widgets.tcav", "tcav"),
     ("Fool it", "helpers.widgets.adversarial", "adversarial"),
     ("Fix it", "helpers.widgets.adversarial", "repair"),
-    ("TCAV", "helpers.widgets.tcav", "tcav"),
 ]
 
 
