@@ -15,7 +15,8 @@
 # * dataset examples (Olah et al. 2017) and network dissection (Bau et al. 2017), formula and code;
 # * how many units of each layer detect objects, parts or colours, and how many a random network gets for free.
 #
-# **What you'll need:** lessons 01–02 (feature maps, optimized images) and 10 (the randomization sanity check).
+# **What you'll need:** lessons 01–02 (feature maps, optimized images), 03 (the adversarially trained
+# network) and 10 (the randomization sanity check).
 
 # %% [markdown]
 # ## Parameters
@@ -52,7 +53,8 @@ print(f"{spec.description}; layers {', '.join(LAYERS)}; {n_images} images to dis
 # score is the unit's strongest response anywhere in it,
 # $s_u(x) = \max_{i,j} A_{ij,u}(x)$, and the **dataset examples** are the
 # $K$ images of highest score, each with a crop around the position of its
-# maximum (top-activating images go back to Zeiler & Fergus 2014). Olah et
+# maximum (popularised by Zeiler & Fergus 2014). "Real" here means drawn from the data,
+# not optimized. Olah et
 # al. 2017 argue that the two views complement each other: the optimized image
 # shows what drives the unit hardest, the examples what drives it in real data.
 #
@@ -81,15 +83,15 @@ opt = dissection.optimized_image(spec, last, UNIT, steps=128, seed=SEED)
 examples_figure(ex, opt.images[0], title=f"{last}:{UNIT}: optimized image, top {K} real images, crops")
 
 # %% [markdown]
-# Does the optimized image look like the examples? Each answers another
-# question: the optimized image is what the unit would respond to most, the
+# Compare the two yourself: do the examples share the optimized image's
+# pattern? Each answers another question: the optimized image is what the unit would respond to most, the
 # examples where it responds in data. Which concept the unit stands for is
 # a third question, and needs masks.
 #
 # ## 2. Concepts from the generator
 #
 # Network dissection needs, for every image, the pixels of every concept.
-# The paper used the hand-labelled Broden data set; here
+# The paper used the densely labelled Broden data set (pixel labels pooled from several sources); here
 # `helpers.unit_concepts` derives 20 concepts from the generator's object masks:
 #
 # * **objects**: the eight shapes (the object's pixels, for its class);
@@ -107,8 +109,16 @@ concepts_figure(xs, ys, ms, ring)
 
 # %% [markdown]
 # The ring is thin, so the 2-px edge band on either side of its two outlines
-# covers all of it: its `interior` and `corners` are empty. Its hole is
-# outside the object, so `background` includes the hole.
+# covers all of it: its `interior` and `corners` are empty. The band also reaches
+# 2 px outside the outline, into the hole and the background, so `edge` is not a
+# subset of the object. The hole is outside the object, so `background` includes it.
+# Colour masks name each pixel by its hue; the images' pixel noise leaves a few
+# single-pixel specks of neighbouring hues (yellow or magenta on an orange ring).
+#
+# The concept list bounds the answer: dissection can only name concepts it
+# has masks for. Here the eight object concepts are also the network's eight
+# training classes, so an object detector partly restates what the network was
+# trained to tell apart.
 
 # %% [markdown]
 # ## 3. Network dissection
@@ -121,10 +131,15 @@ concepts_figure(xs, ys, ms, ring)
 # $$\mathrm{IoU}_{u,c} = \frac{\sum_x |M_u(x) \cap L_c(x)|}{\sum_x |M_u(x) \cup L_c(x)|};$$
 # 4. the label is the concept of highest IoU if $\mathrm{IoU} \ge 0.04$; otherwise none.
 #
-# IoUs are small because they are summed over the whole data set, where most
-# images lack the concept while the unit still has its top 0.5 % somewhere in
-# them. 0.04 is the paper's cut-off, a convention rather than a law (section 5
-# shows what other values do).
+# IoU is *intersection over union*: 1 when the unit's mask and the concept's
+# pixels coincide, 0 when they never overlap. $T_u$ is one level for the whole
+# data set, so a selective unit has no mask at all in most images. Even a good
+# detector stays far below 1: its mask covers a fixed 0.5 % of all pixels,
+# which seldom equals the concept's total area (a shape covers its eighth of the
+# images, and much more than 0.5 % of their pixels); upsampling a coarse map
+# gives round blobs that spill over neighbouring pixels; and a unit also fires
+# on other concepts. 0.04 is the paper's cut-off, a convention rather than a
+# law (section 5 shows what other values do).
 #
 # By hand for our unit on 200 images, with every activation in memory and
 # numpy's exact quantile, next to the helper:
@@ -146,10 +161,9 @@ print(f"Helper:  T = {d_small.cutoffs[UNIT]:.3f}, best concept {d_small.concepts
 claim("hand and helper agree on the best concept", best == d_small.concepts[d_small.best[UNIT]], fast=True, quiet=True);
 
 # %% [markdown]
-# The helper never holds the activations: it draws the images four times from
-# their seed, once for each unit's range, twice for a histogram that locates
-# $T_u$ and a finer one inside its bin, once for the IoU. So its $T_u$ comes from
-# a histogram, not a sort: the printed $T$ values may differ in the last digits.
+# The helper never holds the activations: it redraws the images from their
+# seed and finds $T_u$ with histograms instead of a sort, so the printed $T$
+# values may differ in the last digits.
 #
 # ## 4. Every layer, trained and randomized
 #
@@ -185,16 +199,17 @@ dissection.detectors_figure(counts, units, THRESHOLD)
 # * In the two deeper layers the trained network has far more detectors than
 #   its randomized copy, and nearly all of them are **object** detectors
 #   (the first number in brackets).
-# * In the first layer it is the other way round: the randomized copy has at least as
-#   many detectors as the trained one. They are **colour** detectors: a random
+# * In the first layer it is the other way round: the randomized copy has as many
+#   detectors as the trained one or more (12 against 7 with `SEED = 0`). They are **colour** detectors: a random
 #   filter that weighs R, G and B differently already responds most to one hue, and
 #   colour is in the pixels. "This layer has colour detectors" says
 #   nothing about learning.
 # * The randomized copy's detectors are colour detectors in **every** layer,
 #   not only the first: a random filter's preference for one hue passes
 #   through the next random layers, which mix the channels without learning shapes.
-# * The randomized copy has at most one object detector in any layer (the
-#   count is printed above). Detecting a shape takes trained weights; here that
+# * The randomized copy has almost no object detectors: the line above the
+#   chart prints the most in any layer (0 with `SEED = 0`, never more than 1
+#   for the seeds we tried). Detecting a shape takes trained weights; here that
 #   is the difference the sanity check shows.
 #
 # ## 5. The threshold
@@ -207,7 +222,7 @@ print(f"Detectors at {last} by IoU threshold:")
 by_t = {who: {t: results[who][last].counts(t)["total"] for t in dissection.THRESHOLDS} for who in results}
 for who, row in by_t.items():
     print(f"  {who:<11}" + "".join(f"  IoU >= {t:g}: {v:>2}" for t, v in row.items()))
-dissection.check_lesson13_figures(counts, by_t, LAYERS)     # the claims the prose makes: silent while they hold
+dissection.check_lesson13_figures(counts, by_t, LAYERS)     # checks the figures the text relies on
 
 # %% [markdown]
 # From 0.02 to 0.08 the trained network keeps most of its detectors; the
@@ -239,14 +254,20 @@ for who, layer in picks:
 
 # %% [markdown]
 # Does the outline sit on the labelled concept in the examples too? The
-# printed shares answer it for these top images: the share of each outline
-# on the labelled concept, and the most of it on another concept of the same
+# printed shares answer it for these top images: the share of all its
+# outlines together on the labelled concept, and the most of it on another concept of the same
 # kind. Where a share is well below 100 %, the outline also covers pixels
 # outside the concept. A label is an aggregate statistic, the concept the
 # unit's top 0.5 % of responses overlap most over the whole data set; it does
 # not describe each top image. A colour unit, for instance, can also fire on
 # other hues high in its strongest channel (a "red" unit on magenta, which is
 # high in red too): the other colour printed for it says how much.
+#
+# IoUs are not comparable across kinds of concept: colour masks follow the
+# pixels exactly, object masks come from coarse maps, so a first-layer colour
+# unit can score a higher IoU than the best object unit of the last layer
+# (compare the first two lines above). Compare a count of detectors with the
+# randomized network's, not one IoU with another.
 #
 # ## 7. Explore
 #
@@ -262,7 +283,11 @@ panel
 # %% [markdown]
 # ## Exercise: does the label hold?
 # Section 4 labelled every unit of the last conv layer on one set of images.
-# The unit below is one of its detectors close above the threshold. Dissect
+# The panel above measured its unit on 500 other images; compare its IoU there
+# with the one section 3 printed for the same unit on 200 images: they differ.
+# A label is a measurement on a sample. The
+# unit below is one of the eight detectors with the lowest IoU. Before you
+# compute, predict: will its label survive 500 new images? Then dissect
 # the layer again on `N_FRESH` **fresh** images, at the same threshold:
 # `dissection.dissect(spec, last, N_FRESH, seed=FRESH_SEED)`. What is the
 # unit's best IoU there (a number, 3 decimals)? The check then says whether
@@ -286,7 +311,8 @@ q.check(answer);
 # examples need only images. Here a unit of VGG16's `block4_conv3` and its
 # top images among the course's sample photos. Online it loads VGG16's
 # ImageNet weights; offline the section is skipped (run on random weights,
-# as the course's tests do, its pictures would mean nothing).
+# its pictures would mean nothing). With so few photos these are an
+# illustration, not a dataset example over a real data set.
 
 # %%
 from helpers.models import load_imagenet
@@ -300,8 +326,8 @@ if net is not None:
 # ## Summary
 # * Dataset examples show where a unit fires in real data; show them next to its optimized image.
 # * Network dissection labels a unit with the concept its top 0.5 % of responses overlap most (IoU ≥ 0.04).
-#   Here it found object detectors in the trained network's deeper layers and at most one per layer in a random copy.
-# * Colour detectors come free: a random first layer had at least as many, and a random network's detectors
+#   Here it found object detectors in the trained network's deeper layers and almost none in a random copy.
+# * Colour detectors come free: a random first layer had as many or more, and a random network's detectors
 #   are colour detectors in every layer. Compare every count with a randomized
 #   network, and report the threshold: the counts move with it.
 #
