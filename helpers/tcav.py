@@ -408,11 +408,13 @@ def tcav(model, layer: str, concept, classes=None, n_random: int = MIN_RANDOM, n
 
 # ------------------------------------------------------------------ pictures and the report
 
-def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None):
+def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, labels: list[str] | None = None):
     """TCAV per class: significant results as solid bars; insignificant ones hatched grey, labelled "n.s.".
 
     Each class also shows its random CAVs' scores (grey dots) and their mean (black line): the
-    null distribution the concept's scores were tested against. ``ax``: draw into these axes.
+    null distribution the concept's scores were tested against; the dark whisker on a bar spans the
+    concept CAVs' scores (one standard deviation either side of the mean). ``ax``: draw into these
+    axes; ``labels``: tick labels instead of the class names.
     """
     from helpers import plotting
 
@@ -427,10 +429,12 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None):
         else:
             ax.bar(i, r.score, color="0.9", edgecolor="0.5", hatch="//", width=0.6)
             ax.text(i, 1.05, "n.s.", ha="center", va="bottom", fontsize=fs, color="0.35")  # above every dot
+        ax.errorbar(i + 0.12, r.score, yerr=float(np.std(r.scores)), color="navy", capsize=4, lw=1.5, zorder=5)
         jitter = np.linspace(-0.2, 0.2, len(r.random_scores))
         ax.scatter(i + jitter, r.random_scores, s=8, color="0.45", zorder=3)
         ax.plot([i - 0.3, i + 0.3], [r.random_scores.mean()] * 2, color="black", lw=2, zorder=4)
-    ax.set_xticks(range(len(results)), [r.class_name for r in results], rotation=30, ha="right", fontsize=fs)
+    ax.set_xticks(range(len(results)), labels or [r.class_name for r in results], rotation=30, ha="right",
+                  fontsize=fs)
     ax.set_ylim(0, 1.15)
     ax.set_ylabel("TCAV score", fontsize=fs)
     r0 = results[0]

@@ -28,9 +28,9 @@ def print_raw(results) -> None:
     from helpers.tcav import p_text
 
     print(f"'{results[0].concept}' at {results[0].layer}; {len(results)} tests made together.")
-    print(f"{'class':<20}{'TCAV':>6}{'random':>8}{'p (uncorrected)':>17}")
+    print(f"{'class':<20}{'TCAV':>7}{'random':>8}{'p (uncorrected)':>17}")
     for r in results:
-        print(f"{r.class_name:<20}{r.score:>6.2f}{r.random_scores.mean():>8.2f}{p_text(r.p_value):>17}")
+        print(f"{r.class_name:<20}{r.score:>7.3f}{r.random_scores.mean():>8.3f}{p_text(r.p_value):>17}")
 
 
 def lowering_exercise(results) -> Exercise:
