@@ -169,6 +169,8 @@ SWEEP = (("none", 0.0), ("gradient", 10.0), ("gradient", 100.0), ("gradient", 10
 def measure(model, n: int = 1000, n_maps: int = 200, seed: int = config.UNSEEN_SEED) -> dict:
     """Accuracy with and without the tag on ``n`` fresh cheat-like images, and Grad-CAM's mean share on the tag.
 
+    ``tag_area`` is the tag's share of those images: what a map that ignores the tag puts on it.
+
     The share is lesson 12's measure (:func:`helpers.shortcut.cue_energy`) on the first ``n_maps`` tagged images,
     explaining the model's own prediction.
     """
@@ -177,7 +179,7 @@ def measure(model, n: int = 1000, n_maps: int = 200, seed: int = config.UNSEEN_S
     data = cheat_data(max(n, n_maps), seed)
     out = tag_accuracy(model, n, seed)
     share = cue_energy(model, data.with_cue[:n_maps], data.cue_masks[:n_maps], names=["grad_cam"])["grad_cam"]
-    return {**out, "grad_cam_on_tag": float(np.mean(share))}
+    return {**out, "grad_cam_on_tag": float(np.mean(share)), "tag_area": float(data.cue_masks[:n_maps].mean())}
 
 
 def train_shipped(out, sweep=SWEEP, verbose: int = 2) -> dict:

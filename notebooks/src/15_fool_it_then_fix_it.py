@@ -17,7 +17,8 @@
 # * what an adversarial example is, and what adversarial training changes (and does not);
 # * what a repair needs (a mask of the shortcut), and what it costs.
 #
-# **What you'll need:** lessons 03 (class images), 05 (saliency), 10 (pointing game) and 12 (the tank story).
+# **What you'll need:** lessons 03 (class images), 05 (saliency), 07 (Grad-CAM), 10 (pointing game) and
+# 12 (the tank story).
 
 # %% [markdown]
 # ## Parameters
@@ -92,9 +93,12 @@ A.attack_figure(img[0], res.images[0], plain.predict(img)[0], plain.predict(res.
 #
 # ## 3. How large must ε be?
 #
-# The course's default `shapes` model was trained *adversarially* (every
-# batch pushed one step up the loss first); `shapes_plain` was trained on
-# clean images only, same recipe otherwise. Same images, PGD at each ε:
+# The course's default `shapes` model was trained *adversarially*: every
+# training batch was replaced by its images pushed one step up the loss, an
+# L2 step of random length up to about 1.7 (an RMS change of 0.015 per pixel
+# value). One step in L2, not PGD in L∞: the attack below is stronger than
+# the one the model trained against. `shapes_plain` was trained on clean
+# images only, same recipe otherwise. Same images, PGD at each ε:
 
 # %%
 curves = {name: A.accuracy_vs_eps(spec.model, x, y, EPS_LIST, steps=steps, seed=SEED, progress=False)
@@ -107,7 +111,7 @@ for name, c in curves.items():
 r, p = curves.values()
 hr, hp = half.values()
 print(f"the robust model needs {hr / hp:.1f} times the plain model's ε to fall below 50 %")
-A.check_lesson15_curves(curves, half, EPS_LIST)   # checks: the numbers the text relies on
+A.check_lesson15_curves(curves, half, EPS_LIST)   # checks the figures the text relies on
 A.curves_figure(curves, title=f"PGD L∞, {steps} steps, margin loss, {len(x)} fresh images")
 
 # %% [markdown]
@@ -115,13 +119,16 @@ A.curves_figure(curves, title=f"PGD L∞, {steps} steps, margin loss, {len(x)} f
 # below half at the smaller ε (the dotted lines, printed above and in the legend); the robust
 # one needs a change about twice as large or more (the printed ratio), and
 # still falls to nearly zero at the largest ε: adversarial training raises
-# the price of an attack, it does not make the model unbreakable.
+# the price of an attack, it does not make the model unbreakable. Both
+# curves end below the chance line: an attack *chooses* a wrong answer, so
+# chance is no floor.
 #
 # **Back to lesson 03.** Its *naive* class images climbed a class score
 # from grey plus a little noise, with nothing to keep them natural. That is this attack run
 # without the ε-ball, from noise instead of an image, towards a chosen class:
-# a targeted adversarial example. The helper's targeted form, on the plain
-# model, steering every image to "star":
+# a *fooling image* (Nguyen et al. 2015), the unbounded cousin of a
+# **targeted** adversarial example. The helper's targeted form, on the plain
+# model, steering every image that is not a star to "star":
 
 # %%
 star = plain.class_index("star")
@@ -130,11 +137,17 @@ t = A.pgd(plain.model, x[not_star], y[not_star], 0.05, steps=steps, target=star,
 print(f"at ε = 0.05, {t.success.mean():.0%} of the {not_star.sum()} non-star images became 'star' for the plain model")
 
 # %% [markdown]
+# Compare with section 3's table: at the same ε the untargeted attack left
+# the plain model right on hardly any image. A targeted attack must reach
+# one chosen class, not any wrong one, so it is the harder task.
+
+# %% [markdown]
 # ## 4. Do robust gradients look more like the object?
 #
 # Tsipras et al. (2019) and Santurkar et al. (2019) found that an
 # adversarially trained model's input gradients look like the object
-# ("perceptually aligned"). Is that so here? Saliency (lesson 05) of both models, the
+# ("perceptually aligned"). Their models were trained with multi-step PGD;
+# ours with one L2 step, so the effect may be weaker. Is it there? Saliency (lesson 05) of both models, the
 # object's outline in cyan:
 
 # %%
@@ -149,30 +162,32 @@ share = {k: float(metrics.energy_in_mask(v, masks).mean()) for k, v in sal.items
 for k in sal:
     print(f"{k:<7} saliency: pointing game {point[k]:.3f}, share of the map on the object {share[k]:.3f}")
 print(f"the object covers {masks.mean():.3f} of the image on average")
-A.check_lesson15_saliency(point, share, float(masks.mean()))   # checks: the numbers the text relies on
+A.check_lesson15_saliency(point, share, float(masks.mean()))   # checks the figures the text relies on
 
 # %% [markdown]
 # On these shapes the two models' saliency maps look much alike: both are
-# speckled, and both put a large part of their mass on the object: about
-# 40 % (robust) and 36 % (plain) of it (printed), on an object that covers
-# less than a tenth of the image (printed). The plain model's map scatters
+# speckled, and both put far more of their mass on the object than its
+# size would: about 40 % (robust) and 36 % (plain) (printed), on an object
+# that covers less than a tenth of the image (printed), several times its share. The plain model's map scatters
 # a little more outside it (look at the circle and the star). The **pointing
 # game does not separate them**: both models' strongest pixel lies on the
 # object nearly always, and the two scores are almost equal (printed). The
 # share of the map's mass on the object, which counts every pixel, is
 # higher for the robust model by a few points. On this simple world the
-# "perceptually aligned" difference is real but modest; the papers show
+# "perceptually aligned" difference is small (we did not test whether a
+# few points is more than chance); the papers show
 # it on natural images (CIFAR-10, ImageNet), where a plain model's input
 # gradients look like noise.
 #
 # ## 5. Try it
 #
-# Choose an image, an attack and ε; `Model` switches between the plain and
-# the robust CNN. Find the smallest ε that fools each on the same image.
+# Choose an image, an attack and ε. The panel opens on the plain model;
+# `Model` switches to the robust CNN. Find the smallest ε that fools each on
+# the same image, and look at δ: where does PGD put its change?
 
 # %%
 from helpers.widgets.adversarial import AttackPanel, RepairPanel
-panel = AttackPanel(robust)
+panel = AttackPanel(plain)
 panel.run()
 panel
 
@@ -191,12 +206,17 @@ panel
 # It asks the model to be *locally* flat on the tag. A second penalty, the
 # **repainted-tag penalty**, asks for what we mean, *indifference* to the
 # tag: repaint it in a random class colour ($x'$) and penalise any change
-# of the logits, $\lambda \cdot \frac1K\|z(x) - z(x')\|^2$ (related to
+# of the logits, $\lambda \cdot \frac1K\|z(x) - z(x')\|^2$ with $K = 8$ classes (related to
 # logit pairing, Kannan et al. 2018, and counterfactual logit pairing,
 # Garg et al. 2019). Both were trained by the honest twin's recipe (same
 # images, seed and length) on the cheat's tags, at several λ. Training
 # takes minutes, so the models were trained in advance; to retrain them:
-# `python -m helpers.course.train --repaired`.
+# `python -m helpers.course.train --repaired` in a terminal (`!python ...`
+# in a Colab cell).
+#
+# Both penalties shape the model's input gradients, as adversarial training
+# does (Ross & Doshi-Velez 2018 regularised input gradients for
+# robustness); but what we fix here is the shortcut, not the attack.
 
 # %%
 sweep = repair.load_sweep()
@@ -204,7 +224,7 @@ on = sweep["measured_on"]
 print(f"the sweep, measured on {on['images']} fresh tagged images of seed {on['seed']} ({on['maps']} for maps)")
 print(f"{'training':<30}{'with tag':>10}{'without':>10}{'Grad-CAM on tag':>17}")
 for row in sweep["sweep"]:
-    print(f"{repair.label(row):<30}{row['with_tag']:>10.0%}{row['without_tag']:>10.0%}{row['grad_cam_on_tag']:>17.0%}")
+    print(f"{repair.label(row):<30}{row['with_tag']:>10.0%}{row['without_tag']:>10.0%}{row['grad_cam_on_tag']:>17.1%}")
 print("the repaired model below is the", repair.label(sweep["recipe"]))
 
 # %% [markdown]
@@ -227,7 +247,8 @@ print(f"measured on {config.samples(N_TAG)} fresh tagged images of seed {15_100 
 print(f"{'model':<14}{'with tag':>10}{'without':>10}{'Grad-CAM on tag':>17}")
 for name, m in table.items():
     print(f"{name:<14}{m['with_tag']:>10.0%}{m['without_tag']:>10.0%}{m['grad_cam_on_tag']:>17.1%}")
-repair.check_lesson15(table, sweep)   # checks: the numbers the text relies on
+print(f"the tag covers {table['cheat']['tag_area']:.1%} of these images: a map that ignores it puts that much on it")
+repair.check_lesson15(table, sweep)   # checks the figures the text relies on
 
 # %% [markdown]
 # The repaired model, trained on the cheat's data, is as accurate as the
@@ -240,8 +261,10 @@ repair.check_lesson15(table, sweep)   # checks: the numbers the text relies on
 # **What this needed.** A mask of the shortcut for every training image.
 # Here the generator drew it; a real user rarely knows the shortcut, let
 # alone its pixels. With the mask in hand, the simplest repair is the
-# twin's: repaint the tag at random in the *data* (augmentation), which is
-# what the repainted-tag penalty does inside the loss. Without a mask,
+# twin's: repaint the tag at random in the *data* (augmentation). The
+# repainted-tag penalty is a close relative inside the loss: augmentation
+# asks for the right label on the repainted image, the penalty for the same
+# logits on both. Without a mask,
 # what remains is lesson 12's: find the shortcut with maps and a test set
 # without it, then collect better data.
 
@@ -254,6 +277,11 @@ RepairPanel().run()
 # FGSM step (`A.fgsm`) on the 50 images of `images` below, at each ε of
 # `EPS_LIST` in turn. What is the smallest ε of the list at which its
 # accuracy (`adv_pred == labels`) falls below 50 %? Answer with that ε.
+# Then compare it with section 3's PGD curve and think: why does one FGSM
+# step need a larger ε than PGD, and why do we judge robustness with the
+# strongest attack we have rather than the one the model was trained against?
+# (`q.hint()` and `q.solution()` help; the plain model is passed only so the
+# check can recognise its ε as a wrong answer.)
 
 # %%
 from helpers.exercises.lesson15 import eps_exercise
@@ -263,8 +291,6 @@ answer = None    # your ε here, one of EPS_LIST
 q.check(answer)
 
 # %% [markdown]
-# `q.hint()` and `q.solution()` help.
-#
 # ## On a real ImageNet network
 # Szegedy et al. (2014) first found adversarial examples on ImageNet
 # CNNs, and Goodfellow et al. (2015) fooled GoogLeNet with ε = 0.007. One
@@ -289,7 +315,7 @@ if net is not None:
 # %% [markdown]
 # ## Summary
 # * An adversarial example is a real image moved a little up the loss; PGD
-#   finds one for nearly every image once ε is large enough, for any model here.
+#   finds one for nearly every image once ε is large enough, for both models here.
 # * Adversarial training raised the ε an attack needs; its saliency put a
 #   few points more of its mass on the object, and the pointing game did
 #   not tell the two models apart.
@@ -297,7 +323,8 @@ if net is not None:
 #   without the cheat; the gradient penalty did not do it here, the repainted-tag penalty did.
 #
 # ## On your own
-# * Run `A.accuracy_vs_eps(spec.model, x, y, eps_list, norm="l2")` on both models: does the gap stay?
+# * Run `A.accuracy_vs_eps(robust.model, x, y, (0, 0.5, 1, 2, 4), norm="l2")`, and the same with `plain.model`:
+#   does the gap stay?
 #   An L2 ε must be much larger than an L∞ one: it bounds the length of the whole 64×64×3 change
 #   (12,288 values), so ε∞ = 0.01 on every value is an L2 length of about 0.01·√12288 ≈ 1.1.
 # * Retrain the repair on fewer images (minutes on a CPU) and measure it:
@@ -311,5 +338,8 @@ if net is not None:
 # * D. Tsipras et al., *Robustness May Be at Odds with Accuracy*, ICLR 2019; S. Santurkar et al.,
 #   *Image Synthesis with a Single (Robust) Classifier*, NeurIPS 2019.
 # * A. S. Ross, M. C. Hughes, F. Doshi-Velez, *Right for the Right Reasons*, IJCAI 2017.
+# * A. Nguyen, J. Yosinski, J. Clune, *Deep Neural Networks are Easily Fooled*, CVPR 2015.
+# * A. S. Ross, F. Doshi-Velez, *Improving the Adversarial Robustness and Interpretability of Deep Neural
+#   Networks by Regularizing their Input Gradients*, AAAI 2018.
 # * H. Kannan, A. Kurakin, I. Goodfellow, *Adversarial Logit Pairing*, 2018; S. Garg et al.,
 #   *Counterfactual Fairness in Text Classification through Robustness*, AIES 2019.
