@@ -6,7 +6,7 @@ import numpy as np
 
 from helpers.exercises import Exercise
 
-SOLUTION = """fresh = dissection.dissect(spec, last, N_FRESH, seed=FRESH_SEED)
+SOLUTION = """fresh = dissection.dissect(spec, last, N_FRESH, seed=FRESH_SEED, threshold=THRESHOLD)
 answer = round(float(fresh.best_iou[EX_UNIT]), 3)     # its best IoU on the fresh images"""
 
 TOLERANCE = 0.0015
@@ -64,7 +64,8 @@ def label_holds_exercise(spec, layer: str, n_fresh: int, fresh_seed: int, old) -
         return False, f"{answer!r} is not {layer}:{unit}'s best IoU on the fresh images (tolerance {TOLERANCE:g})."
 
     q = Exercise("Does the label hold?", check,
-                 hint="dissect(spec, last, N_FRESH, seed=FRESH_SEED) measures the fresh images; its best_iou[EX_UNIT] "
+                 hint="dissect(spec, last, N_FRESH, seed=FRESH_SEED, threshold=THRESHOLD) measures the fresh images; "
+                 "its best_iou[EX_UNIT] "
                  "is the unit's highest IoU over the 20 concepts.",
                  solution=SOLUTION)
     q.unit = unit

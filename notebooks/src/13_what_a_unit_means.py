@@ -69,7 +69,7 @@ by_hand = np.argsort(-score, kind="stable")[:K]
 stream = (b[0] for b in dissection.shapes_stream(n_examples, DATA_SEED + 1, size=size))  # a generator, read once
 ex = dissection.dataset_examples(spec, last, UNIT, stream, k=K)
 print(f"{last}:{UNIT}, top {K} of {ex.n_images} images by hand: {by_hand.tolist()}; "
-      f"by the helper (streamed): {ex.top.indices.tolist()}")
+      f"the helper (streamed) finds the same: {np.array_equal(by_hand, ex.top.indices)}")
 claim("the helper's top images equal the ones by hand", bool(np.array_equal(by_hand, ex.top.indices)), fast=True,
       quiet=True);
 
@@ -113,7 +113,7 @@ concepts_figure(xs, ys, ms, ring)
 # 2 px outside the outline, into the hole and the background, so `edge` is not a
 # subset of the object. The hole is outside the object, so `background` includes it.
 # Colour masks name each pixel by its hue; the images' pixel noise leaves a few
-# single-pixel specks of neighbouring hues (yellow or magenta on an orange ring).
+# single-pixel specks of a neighbouring hue on the ring.
 #
 # The concept list bounds the answer: dissection can only name concepts it
 # has masks for. Here the eight object concepts are also the network's eight
@@ -134,11 +134,12 @@ concepts_figure(xs, ys, ms, ring)
 # IoU is *intersection over union*: 1 when the unit's mask and the concept's
 # pixels coincide, 0 when they never overlap. $T_u$ is one level for the whole
 # data set, so a selective unit has no mask at all in most images. Even a good
-# detector stays far below 1: its mask covers a fixed 0.5 % of all pixels,
-# which seldom equals the concept's total area (a shape covers its eighth of the
-# images, and much more than 0.5 % of their pixels); upsampling a coarse map
-# gives round blobs that spill over neighbouring pixels; and a unit also fires
-# on other concepts. 0.04 is the paper's cut-off, a convention rather than a
+# detector stays far below 1: its mask covers only about 0.5 % of all pixels
+# (0.5 % of the map's positions, upsampled), which seldom matches the
+# concept's total area; upsampling a coarse map gives round blobs that spill
+# over neighbouring pixels; and a unit also fires on other concepts. The
+# area alone rules out `background`: it covers most pixels, so a mask of
+# 0.5 % can reach an IoU of about 0.005 with it at best, never 0.04. 0.04 is the paper's cut-off, a convention rather than a
 # law (section 5 shows what other values do).
 #
 # By hand for our unit on 200 images, with every activation in memory and
@@ -208,8 +209,7 @@ dissection.detectors_figure(counts, units, THRESHOLD)
 #   not only the first: a random filter's preference for one hue passes
 #   through the next random layers, which mix the channels without learning shapes.
 # * The randomized copy has almost no object detectors: the line above the
-#   chart prints the most in any layer (0 with `SEED = 0`, never more than 1
-#   for the seeds we tried). Detecting a shape takes trained weights; here that
+#   chart prints the most in any layer (0 with `SEED = 0`). Detecting a shape takes trained weights; here that
 #   is the difference the sanity check shows.
 #
 # ## 5. The threshold
@@ -263,10 +263,11 @@ for who, layer in picks:
 # other hues high in its strongest channel (a "red" unit on magenta, which is
 # high in red too): the other colour printed for it says how much.
 #
-# IoUs are not comparable across kinds of concept: colour masks follow the
-# pixels exactly, object masks come from coarse maps, so a first-layer colour
-# unit can score a higher IoU than the best object unit of the last layer
-# (compare the first two lines above). Compare a count of detectors with the
+# IoUs are not comparable across layers: a first-layer map has nearly the
+# image's resolution and its outline can trace a shape's pixels, while the
+# last layer's coarse map upsamples into blobs that spill past the object.
+# So a first-layer colour unit can score a higher IoU than the best object
+# unit of the last layer (compare the first two lines above). Compare a count of detectors with the
 # randomized network's, not one IoU with another.
 #
 # ## 7. Explore
@@ -286,11 +287,13 @@ panel
 # The panel above measured its unit on 500 other images; compare its IoU there
 # with the one section 3 printed for the same unit on 200 images: they differ.
 # A label is a measurement on a sample. The
-# unit below is one of the eight detectors with the lowest IoU. Before you
+# unit below is one of the detectors closest to the threshold (among the
+# eight of lowest IoU, the one whose IoU moves most). Before you
 # compute, predict: will its label survive 500 new images? Then dissect
 # the layer again on `N_FRESH` **fresh** images, at the same threshold:
-# `dissection.dissect(spec, last, N_FRESH, seed=FRESH_SEED)`. What is the
-# unit's best IoU there (a number, 3 decimals)? The check then says whether
+# `dissection.dissect(spec, last, N_FRESH, seed=FRESH_SEED, threshold=THRESHOLD)`.
+# What is the unit's best IoU there, over all 20 concepts, whichever concept
+# it is now (a number, 3 decimals)? The check then says whether
 # its label holds.
 
 # %%
