@@ -97,6 +97,15 @@ def _tag(colour: int):
     return draw
 
 
+def _random_tags(n, seed, size):
+    from helpers import shortcut
+
+    x, _, masks = make_shapes(n, seed=seed, size=size)
+    tag = max(1, round(shortcut.TAG * size / 64))
+    colours = config.rng(derive_seed(seed, 17)).integers(0, len(shortcut.PALETTE), n)
+    return shortcut.paint_tag(x, shortcut.tag_corner(masks, tag), shortcut.PALETTE[colours], tag)[0]
+
+
 def _random_shapes(n, seed, size):
     return make_shapes(n, seed=seed, size=size)[0]
 
@@ -129,12 +138,15 @@ def _registry() -> dict[str, Concept]:
             f"the colour of {CLASS_NAMES[k]}s in the cheat's training data", _tag(k))
     out["random shapes"] = Concept("random shapes", "random shapes images, no tag: the default random sets", _random_shapes)
     out["random noise"] = Concept("random noise", "uniform pixel noise", _random_noise)
+    out["random tags"] = Concept("random tags", "ordinary shapes images (any class) with lesson 12's corner tag in a "
+                                 "random one of the 8 colours: random sets for the tag concepts, so that a tag CAV "
+                                 "learns the colour, not the tag", _random_tags)
     return out
 
 
 #: Every concept by name, each with a description (``CONCEPTS[name].description``).
 CONCEPTS: dict[str, Concept] = _registry()
-RANDOM_KINDS = ("random shapes", "random noise")
+RANDOM_KINDS = ("random shapes", "random noise", "random tags")
 
 
 def concept_images(name: str, n: int, seed: int = 0, size: int = 64) -> np.ndarray:
@@ -345,7 +357,7 @@ def tcav(model, layer: str, concept, classes=None, n_random: int = MIN_RANDOM, n
       seed: draws every set and seeds every classifier.
       images, labels: the class images :math:`X_k` (``images[labels == k]``); default:
         ``n_images`` fresh shapes images of each class.
-      random_kind: ``"random shapes"`` or ``"random noise"``.
+      random_kind: ``"random shapes"``, ``"random noise"`` or ``"random tags"`` (for the tag concepts).
       n_tests: the Bonferroni factor: how many tests you make together (default ``len(classes)``;
         pass concepts x classes when you test several concepts).
       alpha: the significance level after correction.
@@ -429,7 +441,9 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, lab
         else:
             ax.bar(i, r.score, color="0.9", edgecolor="0.5", hatch="//", width=0.6)
             ax.text(i, 1.05, "n.s.", ha="center", va="bottom", fontsize=fs, color="0.35")  # above every dot
-        ax.errorbar(i + 0.12, r.score, yerr=float(np.std(r.scores)), color="navy", capsize=4, lw=1.5, zorder=5)
+        sd = float(np.std(r.scores))   # the whisker, clipped to the score's range [0, 1]
+        ax.errorbar(i + 0.12, r.score, yerr=[[min(sd, r.score)], [min(sd, 1 - r.score)]], color="navy", capsize=4,
+                    lw=1.5, zorder=5)
         jitter = np.linspace(-0.2, 0.2, len(r.random_scores))
         ax.scatter(i + jitter, r.random_scores, s=8, color="0.45", zorder=3)
         ax.plot([i - 0.3, i + 0.3], [r.random_scores.mean()] * 2, color="black", lw=2, zorder=4)
@@ -472,36 +486,41 @@ def check_lesson14(stripes=None, study=None) -> None:
               any(r.significant and r.score < 0.5 for r in stripes), quiet=True)
     if study is not None:
         cheat, twin = study["cheat"], study["twin"]
-        above = [a.score > b.score and min(1.0, a.n_tests * welch_p(a.scores, b.scores)) < a.alpha
-                 for a, b in zip(cheat, twin)]
-        sig = {who: sum(r.significant for r in res) for who, res in study.items()}
+        up = {who: sum(r.significant and r.score > r.random_scores.mean() for r in res) for who, res in study.items()}
+        down = {who: sum(r.significant and r.score < r.random_scores.mean() for r in res) for who, res in study.items()}
         acc = {who: float(np.mean([r.cav_accuracy for r in res])) for who, res in study.items()}
         t = [r.score for r in twin]
-        print(f"Cheat: smallest TCAV score {min(r.score for r in cheat):.2f}, mean "
-              f"{np.mean([r.score for r in cheat]):.2f}; significant for {sig['cheat']} of {len(cheat)} classes.")
-        print(f"Twin: mean TCAV score {np.mean(t):.2f}, from {min(t):.2f} to {max(t):.2f}; significant for "
-              f"{sig['twin']} of {len(twin)} ({sum(r.significant and r.score > 0.5 for r in twin)} high, "
-              f"{sum(r.significant and r.score < 0.5 for r in twin)} low).")
-        print(f"The cheat's scores are significantly above the twin's for {sum(above)} of {len(cheat)} classes "
-              f"(Welch test of the two models' concept scores, Bonferroni x{cheat[0].n_tests}).")
+        print(f"Cheat: TCAV scores from {min(r.score for r in cheat):.2f} to {max(r.score for r in cheat):.2f}, "
+              f"mean {np.mean([r.score for r in cheat]):.2f}; significantly above its random CAVs for {up['cheat']} "
+              f"of {len(cheat)} classes, below for {down['cheat']}.")
+        print(f"Twin: TCAV scores from {min(t):.2f} to {max(t):.2f}, mean {np.mean(t):.2f}; significantly above its "
+              f"random CAVs for {up['twin']} of {len(twin)} classes, below for {down['twin']}.")
         print(f"Mean held-out accuracy of the tag CAVs: cheat {acc['cheat']:.2f}, twin {acc['twin']:.2f}.")
         claim("the cheat's smallest TCAV score for its own tag colour", min(r.score for r in cheat),
               at_least=0.6, quiet=True)
-        claim("classes where the cheat's tag concept is significant", sig["cheat"], at_least=5, quiet=True)
-        claim("classes where the cheat scores significantly above the twin", sum(above), at_least=7, quiet=True)
+        claim("classes where the cheat's tag colour is significantly above its random CAVs", up["cheat"],
+              at_least=6, quiet=True)
+        claim("classes where the twin's tag colour is significantly above its random CAVs", up["twin"],
+              at_most=2, quiet=True)
+        claim("the twin's significant results below its random CAVs at least as many as above", down["twin"] >= up["twin"],
+              quiet=True)
         claim("the twin's mean TCAV score for its own tag colour", float(np.mean(t)), between=(0.25, 0.75),
               quiet=True)
-        claim("the cheat's mean tag-CAV accuracy", acc["cheat"], at_least=0.9, quiet=True)
+        claim("the cheat's mean tag-CAV accuracy", acc["cheat"], at_least=0.8, quiet=True)
         claim("the cheat's mean tag-CAV accuracy minus the twin's", acc["cheat"] - acc["twin"], at_least=0.1,
               quiet=True)
 
 
 def tag_study(spec, layer: str = "conv3", n: int = 50, n_images: int = 50, n_random: int = 20, seed: int = 0):
-    """For each class ``c``: TCAV of "tag <c's colour>" for class ``c`` (Bonferroni over the 8 tests)."""
+    """For each class ``c``: TCAV of "tag <c's colour>" for class ``c`` (Bonferroni over the 8 tests).
+
+    The random sets are "random tags" (the same kind of images with a tag of a random colour), so each CAV
+    separates one tag colour from tags of any colour: the test asks about the colour, not about a tag being there.
+    """
     from helpers.shortcut import COLOUR_NAMES
 
     return [tcav(spec, layer, f"tag {COLOUR_NAMES[c]}", classes=[c], n=n, n_images=n_images, n_random=n_random,
-                 seed=seed, n_tests=len(COLOUR_NAMES))[0] for c in range(len(COLOUR_NAMES))]
+                 seed=seed, n_tests=len(COLOUR_NAMES), random_kind="random tags")[0] for c in range(len(COLOUR_NAMES))]
 
 
 def tcav_report(n: int = 100, seed: int = config.UNSEEN_SEED) -> dict[str, float]:
@@ -509,9 +528,9 @@ def tcav_report(n: int = 100, seed: int = config.UNSEEN_SEED) -> dict[str, float
 
     * ``tcav_tag_<model>_score_mean`` / ``_significant``: on lesson 12's cheat and its honest twin at
       conv3, TCAV of "tag of class c's colour" for class c, mean over the 8 classes and how many
-      are significant (Bonferroni over 8); ``..._cav_accuracy``: the concept CAVs' held-out accuracy;
-      ``tcav_tag_cheat_above_twin``: classes where the cheat's score is significantly above the twin's
-      (Welch test of their concept scores, Bonferroni over 8).
+      are significant (Bonferroni over 8), random sets "random tags" (:func:`tag_study`);
+      ``..._significant_high``: of those, how many above the model's random CAVs; ``..._cav_accuracy``:
+      the concept CAVs' held-out accuracy.
     * ``tcav_stripes_<class>_score`` / ``_p``: "stripes" at conv3 of the shapes CNN for the two stripe
       classes (p corrected over the 8 classes).
     """
@@ -525,10 +544,9 @@ def tcav_report(n: int = 100, seed: int = config.UNSEEN_SEED) -> dict[str, float
         out[f"tcav_tag_{who}_significant"] = float(sum(r.significant for r in res))
         out[f"tcav_tag_{who}_p_max" if who == "cheat" else f"tcav_tag_{who}_p_min"] = float(
             (max if who == "cheat" else min)(r.p_corrected for r in res))
+        out[f"tcav_tag_{who}_significant_high"] = float(sum(r.significant and r.score > r.random_scores.mean()
+                                                            for r in res))
         out[f"tcav_tag_{who}_cav_accuracy"] = float(np.mean([r.cav_accuracy for r in res]))
-    out["tcav_tag_cheat_above_twin"] = float(sum(
-        a.score > b.score and min(1.0, 8 * welch_p(a.scores, b.scores)) < 0.05
-        for a, b in zip(studies["cheat"], studies["twin"])))
     stripes = tcav(load_model("shapes"), "conv3", "stripes", n=n, n_images=n, n_random=30, seed=seed)
     for r in stripes:
         if "stripes" in r.class_name:

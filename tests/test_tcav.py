@@ -146,6 +146,31 @@ def test_the_cheat_reads_its_tag_colour_and_the_twin_does_not():
         assert ch.cav_accuracy > 0.95 > tw.cav_accuracy   # the twin's layer hardly tells a tag's colour apart
 
 
+def test_against_random_tags_the_cheat_reads_the_tag_colour_and_the_twin_does_not():
+    """With tags of random colours as the random sets, the CAV is the colour itself (lesson 14's tag study)."""
+    from helpers import shortcut
+
+    cheat, twin = shortcut.load_pair()
+    for c in (0, 2, 4):                                        # red circles, blue triangles, magenta pluses
+        kw = dict(classes=[c], n=30, n_images=20, n_random=15, seed=0, n_tests=8, random_kind="random tags")
+        ch = T.tcav(cheat, "conv3", f"tag {shortcut.COLOUR_NAMES[c]}", **kw)[0]
+        tw = T.tcav(twin, "conv3", f"tag {shortcut.COLOUR_NAMES[c]}", **kw)[0]
+        assert ch.significant and ch.score > ch.random_scores.mean() + 0.2, (c, ch.score, ch.p_corrected)
+        assert not (tw.significant and tw.score > tw.random_scores.mean()), (c, tw.score, tw.p_corrected)
+        assert ch.cav_accuracy > tw.cav_accuracy + 0.1
+
+
+def test_random_tags_carry_a_tag_of_a_random_colour():
+    from helpers import shortcut
+
+    x = T.concept_images("random tags", 64, seed=3)
+    plain = T.concept_images("random shapes", 64, seed=3)
+    changed = np.abs(x - plain).max(-1) > 0.05               # the tag's pixels; the images are otherwise the same
+    assert changed.any(axis=(1, 2)).all()
+    colours = {tuple(np.round(img[m].mean(0), 1)) for img, m in zip(x, changed)}
+    assert len(colours) >= 4 and len(shortcut.PALETTE) == 8
+
+
 def _result(name, score, p, m=4):
     pc = min(1.0, p * m)
     return T.TCAVResult("stripes", "conv3", 0, name, score, np.full(10, score), np.full(10, 0.5), p, pc, m, 0.05,

@@ -62,8 +62,10 @@ class TCAVPanel(Panel):
 
         spec = self.model()
         callback(0, 1)
-        res = tcav.tcav(spec, self.value("layer").strip(), self.value("concept"), n=config.samples(self.n),
-                        n_images=min(20, config.samples(self.n)), n_random=self.n_random, seed=0)
+        concept = self.value("concept")
+        res = tcav.tcav(spec, self.value("layer").strip(), concept, n=config.samples(self.n),
+                        n_images=min(20, config.samples(self.n)), n_random=self.n_random, seed=0,
+                        random_kind="random tags" if concept.startswith("tag ") else "random shapes")
         callback(1, 1)
         return tcav.tcav_chart(res, title=f"{self.value('model')}: '{res[0].concept}' at {res[0].layer} "
                                f"(blue: significant, Bonferroni x{res[0].n_tests})")
