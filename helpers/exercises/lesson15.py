@@ -51,6 +51,10 @@ def eps_exercise(robust_model, plain_model, images, labels, eps_list, steps: int
                    float(np.mean(A.pgd(robust_model, images, y, e, steps=steps, seed=seed,
                                        progress=False).adv_pred == y))) for e in eps_list}
     pgd_eps = _first_below(pgd_acc)
+    from helpers.claims import claim
+
+    claim("FGSM needs a larger ε than PGD to break the robust model (section 3's PGD row is no answer)",
+          pgd_eps is not None and want > pgd_eps, quiet=True)
     wrong = {plain_eps: "is where FGSM breaks the PLAIN model; attack the robust one.",
              pgd_eps: "is where PGD breaks the robust model; the question asks for ONE FGSM step."}
 

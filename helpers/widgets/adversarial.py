@@ -115,7 +115,7 @@ class RepairPanel(Panel):
         axes[0].set_ylabel("accuracy (fresh images)", fontsize=fs)
         axes[0].legend(fontsize=fs - 2, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
         axes[1].bar(pos, [r["grad_cam_on_tag"] for r in rows], color=colours)
-        axes[1].axhline(0.0625, color="gray", linestyle="--", linewidth=1, label="tag's area")
+        axes[1].axhline(0.0625, color="gray", linestyle="--", linewidth=1, label="tag's area (an even map's share)")
         axes[1].set_ylabel("Grad-CAM's share on the tag", fontsize=fs)
         axes[1].legend(fontsize=fs - 2, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
         for ax in axes:

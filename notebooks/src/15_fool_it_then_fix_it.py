@@ -5,7 +5,7 @@
 # We build such changes, measure how large they must be for the course's
 # robust shapes CNN and for its plain twin, look at what the two models'
 # gradients show, and then use what we know about lesson 12's cheat to
-# train a model that cannot read the tag.
+# train a model that does not use the tag.
 #
 # **What you'll do**
 # * fool a shapes CNN with FGSM and PGD, and see the change magnified;
@@ -89,7 +89,7 @@ A.attack_figure(img[0], res.images[0], plain.predict(img)[0], plain.predict(res.
 # stops it), and each channel is stretched so that ±ε fills its range
 # (grey: no change). At its true size it is invisible. The title of
 # the third picture is the plain model's new answer, and the bars are its
-# class probabilities before and after.
+# class probabilities before and after (the true class in bold).
 #
 # ## 3. How large must ε be?
 #
@@ -214,9 +214,10 @@ panel
 # `python -m helpers.course.train --repaired` in a terminal (`!python ...`
 # in a Colab cell).
 #
-# Both penalties shape the model's input gradients, as adversarial training
-# does (Ross & Doshi-Velez 2018 regularised input gradients for
-# robustness); but what we fix here is the shortcut, not the attack.
+# The gradient penalty shapes the model's input gradients, as adversarial
+# training does (Ross & Doshi-Velez 2018 regularised input gradients for
+# robustness); the repainted-tag penalty instead asks for the same logits
+# after a large change. What we fix here is the shortcut, not the attack.
 
 # %%
 sweep = repair.load_sweep()
@@ -247,7 +248,8 @@ print(f"measured on {config.samples(N_TAG)} fresh tagged images of seed {15_100 
 print(f"{'model':<14}{'with tag':>10}{'without':>10}{'Grad-CAM on tag':>17}")
 for name, m in table.items():
     print(f"{name:<14}{m['with_tag']:>10.0%}{m['without_tag']:>10.0%}{m['grad_cam_on_tag']:>17.1%}")
-print(f"the tag covers {table['cheat']['tag_area']:.1%} of these images: a map that ignores it puts that much on it")
+print(f"the tag covers {table['cheat']['tag_area']:.1%} of these images: a map spread evenly over the image "
+      "would put that much on it; a map that looks at the object puts less")
 repair.check_lesson15(table, sweep)   # checks the figures the text relies on
 
 # %% [markdown]
@@ -277,11 +279,12 @@ RepairPanel().run()
 # FGSM step (`A.fgsm`) on the 50 images of `images` below, at each ε of
 # `EPS_LIST` in turn. What is the smallest ε of the list at which its
 # accuracy (`adv_pred == labels`) falls below 50 %? Answer with that ε.
-# Then compare it with section 3's PGD curve and think: why does one FGSM
-# step need a larger ε than PGD, and why do we judge robustness with the
-# strongest attack we have rather than the one the model was trained against?
-# (`q.hint()` and `q.solution()` help; the plain model is passed only so the
-# check can recognise its ε as a wrong answer.)
+# Then compare it with section 3's PGD row: does one FGSM step need a
+# larger ε than PGD? Why do we judge robustness with the strongest attack
+# we have rather than the one the model was trained against? (A model can
+# look robust to a weak attack only because its gradients mislead that
+# attack: "gradient masking", Athalye, Carlini & Wagner 2018.)
+# `q.hint()` and `q.solution()` help.
 
 # %%
 from helpers.exercises.lesson15 import eps_exercise
@@ -293,11 +296,11 @@ q.check(answer)
 # %% [markdown]
 # ## On a real ImageNet network
 # Szegedy et al. (2014) first found adversarial examples on ImageNet
-# CNNs, and Goodfellow et al. (2015) fooled GoogLeNet with ε = 0.007. One
-# FGSM step of 1/255 on VGG16. With internet, the cell loads its ImageNet
+# CNNs, and Goodfellow et al. (2015) fooled GoogLeNet with ε = 0.007. Here
+# one FGSM step of 1/255 on VGG16. With internet, the cell loads its ImageNet
 # weights; offline, it is skipped, or runs on random weights, where its
-# answers mean nothing. The bars show the classes on top before and after
-# the attack:
+# answers mean nothing. Its figure's bars show the classes on top before
+# and after the attack.
 
 # %%
 from helpers.models import load_imagenet
@@ -338,6 +341,9 @@ if net is not None:
 # * D. Tsipras et al., *Robustness May Be at Odds with Accuracy*, ICLR 2019; S. Santurkar et al.,
 #   *Image Synthesis with a Single (Robust) Classifier*, NeurIPS 2019.
 # * A. S. Ross, M. C. Hughes, F. Doshi-Velez, *Right for the Right Reasons*, IJCAI 2017.
+# * C. Szegedy et al., *Intriguing Properties of Neural Networks*, ICLR 2014; N. Carlini, D. Wagner,
+#   *Towards Evaluating the Robustness of Neural Networks*, IEEE S&P 2017; A. Athalye, N. Carlini,
+#   D. Wagner, *Obfuscated Gradients Give a False Sense of Security*, ICML 2018.
 # * A. Nguyen, J. Yosinski, J. Clune, *Deep Neural Networks are Easily Fooled*, CVPR 2015.
 # * A. S. Ross, F. Doshi-Velez, *Improving the Adversarial Robustness and Interpretability of Deep Neural
 #   Networks by Regularizing their Input Gradients*, AAAI 2018.
