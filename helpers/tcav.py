@@ -135,7 +135,7 @@ def _registry() -> dict[str, Concept]:
     for k, colour in enumerate(COLOUR_NAMES):
         out[f"tag {colour}"] = Concept(
             f"tag {colour}", f"an ordinary shapes image (any class) with lesson 12's corner tag in {colour}, "
-            f"the colour of {CLASS_NAMES[k]}s in the cheat's training data", _tag(k))
+            f"the tag colour that marks {CLASS_NAMES[k]}s in the cheat's training data", _tag(k))
     out["random shapes"] = Concept("random shapes", "random shapes images, no tag: the default random sets", _random_shapes)
     out["random noise"] = Concept("random noise", "uniform pixel noise", _random_noise)
     out["random tags"] = Concept("random tags", "ordinary shapes images (any class) with lesson 12's corner tag in a "
@@ -436,8 +436,8 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, lab
     else:
         fig = ax.figure
     for i, r in enumerate(results):
-        if r.significant:
-            ax.bar(i, r.score, color="tab:blue", width=0.6)
+        if r.significant:   # blue: significantly above the random CAVs; orange: significantly below
+            ax.bar(i, r.score, color="tab:blue" if r.score >= r.random_scores.mean() else "tab:orange", width=0.6)
         else:
             ax.bar(i, r.score, color="0.9", edgecolor="0.5", hatch="//", width=0.6)
             ax.text(i, 1.05, "n.s.", ha="center", va="bottom", fontsize=fs, color="0.35")  # above every dot
@@ -452,8 +452,19 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, lab
     ax.set_ylim(0, 1.15)
     ax.set_ylabel("TCAV score", fontsize=fs)
     r0 = results[0]
-    ax.set_title(title or f"'{r0.concept}' at {r0.layer}: blue = significant (Bonferroni x{r0.n_tests}, "
-                 f"alpha {r0.alpha:g}); dots = random CAVs", fontsize=fs + 2)
+    ax.set_title(title or f"'{r0.concept}' at {r0.layer} (Bonferroni x{r0.n_tests}, alpha {r0.alpha:g})",
+                 fontsize=fs + 2)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    key = [Patch(color="tab:blue", label="significantly above random"),
+           Patch(color="tab:orange", label="significantly below random"),
+           Patch(facecolor="0.9", edgecolor="0.5", hatch="//", label="n.s."),
+           Line2D([], [], color="black", lw=2, label="random CAVs' mean"),
+           Line2D([], [], color="0.45", marker="o", ls="", ms=4, label="one random CAV"),
+           Line2D([], [], color="navy", lw=1.5, label="concept CAVs, ±1 sd")]
+    ax.legend(handles=key, loc="upper center", bbox_to_anchor=(0.5, -0.38), ncol=3, frameon=False,
+              fontsize=fs - 1)
     fig.tight_layout()
     return fig
 

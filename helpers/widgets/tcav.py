@@ -68,4 +68,4 @@ class TCAVPanel(Panel):
                         random_kind="random tags" if concept.startswith("tag ") else "random shapes")
         callback(1, 1)
         return tcav.tcav_chart(res, title=f"{self.value('model')}: '{res[0].concept}' at {res[0].layer} "
-                               f"(blue: significant, Bonferroni x{res[0].n_tests})")
+                               f"(Bonferroni x{res[0].n_tests})")

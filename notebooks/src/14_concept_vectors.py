@@ -3,8 +3,9 @@
 #
 # Maps say *where* a model looks. Here we ask a question in human terms:
 # does the concept "stripes" push the score of *horizontal stripes* up?
-# Does lesson 12's cheat use the concept "a red tag"? And is the answer
-# more than noise?
+# Is lesson 12's cheat sensitive to the concept "a red tag"? And is the
+# answer more than noise? (Sensitivity is what TCAV measures; whether a
+# model *relies* on a concept takes an intervention, as in lesson 12.)
 #
 # **What you'll do**
 # * draw concept images with the shapes generator and learn a direction for each in a layer;
@@ -136,8 +137,12 @@ print(f"TCAV by hand {np.mean(S > 0):.2f}; by the helper with the same CAV "
 # **The chart:** each bar is a class's TCAV score, the mean over the concept
 # CAVs (their number is printed), with a dark whisker one standard deviation
 # of the concept CAVs' scores either side; grey dots are single random CAVs,
-# the black line their mean. Blue bars are significant; grey hatched bars,
-# marked "n.s." at the top, are not.
+# the black line their mean. Blue bars are significantly above their random
+# CAVs, orange bars significantly below; grey hatched bars, marked "n.s." at
+# the top, are not significant (the key is under each chart). A random CAV's
+# score is often near 0 or 1 rather than one half: the images of one class
+# have similar gradients, so one direction tends to point the same way for
+# nearly all of them.
 
 # %%
 stripes = tcav.tcav(spec, LAYER, "stripes", n=n, n_images=n_images, n_random=n_random, seed=SEED)
@@ -162,7 +167,9 @@ tcav.tcav_chart(stripes)
 #
 # ## 4. Catching the cheat
 #
-# Lesson 12's cheat reads a coloured corner tag. For each class $c$ take the
+# Lesson 12's cheat was trained on images whose corner tag had its class's
+# colour on 95 % of them; its honest twin on the same images with tags of
+# random colours. The cheat reads the tag. For each class $c$ take the
 # concept "a tag of $c$'s colour" (ordinary shapes images of any class with
 # that tag) and test it for class $c$, on fresh untagged images of $c$,
 # for the cheat and for its honest twin. The random sets here are the same
@@ -189,12 +196,17 @@ fig
 # %% [markdown]
 # Read each bar against its own black line: each model has its own random
 # baseline (the "random" columns). For the cheat, its own tag colour pushes
-# nearly every class's logit up, far above its random CAVs, and the test
-# counts the classes (the line above). The twin's scores spread on both
-# sides of its random lines; a few pass the test, mostly *below* the line
-# (the tag colour lowers the logit a little). For the twin, no colour is
-# consistently its class's. The cheat's tag CAVs are also more accurate: its
-# layer separates one tag colour from the others well, the twin's less so.
+# the class's logit up: high scores, significantly above its random CAVs
+# for most or all classes (the line above counts them). The twin's scores
+# spread on both sides of its random lines, and the few that pass the test
+# are mostly *below* the line. The twin was trained with tags of random
+# colours, so no colour should mean its class; where a twin result passes
+# *above* its line (the line above counts them too), TCAV alone cannot say
+# why, and it is a reminder that these p-values are optimistic: all random
+# CAVs share one random set $R_0$, and all concept CAVs the same concept
+# images, so the 30 scores are not independent samples. The cheat's tag
+# CAVs are also more accurate (printed): its layer separates one tag colour
+# from the others better than the twin's does.
 #
 # TCAV measures sensitivity along a direction. It does not show that a
 # model *relies* on the concept; lesson 12 showed that by repainting the
@@ -212,8 +224,9 @@ fig
 # means a black tag pushes that class's logit up more often than random
 # CAVs do; below it, down. Black is the stars' colour: is the stars' bar
 # the one that stands out, and what do the other classes do? To answer in
-# seconds it uses 10 random sets and 20 images per class, so its numbers
-# are noisier than section 4's. Try the twin, the concept "hole", the
+# seconds it uses 10 random sets of 30 images and 20 images per class. Its
+# random sets are other images than section 4's, and a class's black line
+# can move a lot with them: compare the stars' black line with section 4's. Try the twin, the concept "hole", the
 # layer `conv2`.
 
 # %%
@@ -246,8 +259,7 @@ q.check(answer)
 # We have none, so this asks a different question: on VGG16, with our
 # stripes and our few sample photos (not zebras), would stripes push their
 # zebra logit up? Online it loads the ImageNet weights.
-# Offline the section is skipped; where random weights stand in, its
-# scores mean nothing.
+# Offline the section is skipped.
 
 # %%
 from helpers.models import load_imagenet
@@ -269,8 +281,8 @@ if net is not None:
 # * A CAV is the direction you trained, not the word you gave it: "stripes", learned from full-frame
 #   textures, was significant for other classes too.
 # * For the cheat, "a tag of my colour" (against tags of random colours) scored high for every class and
-#   significantly above its random CAVs for nearly all. The twin's scores spread on both sides of its random
-#   CAVs, and the few significant ones were mostly below. TCAV shows sensitivity, not reliance.
+#   significantly above its random CAVs for most or all classes. The twin's scores spread on both sides of its
+#   random CAVs, and the few significant ones were mostly below. TCAV shows sensitivity, not reliance.
 #
 # ## On your own
 # * Repeat section 4 at `conv4`: do cheat and twin still differ as clearly?
