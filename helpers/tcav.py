@@ -445,7 +445,7 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, lab
         ax.errorbar(i + 0.12, r.score, yerr=[[min(sd, r.score)], [min(sd, 1 - r.score)]], color="navy", capsize=4,
                     lw=1.5, zorder=5)
         jitter = np.linspace(-0.2, 0.2, len(r.random_scores))
-        ax.scatter(i + jitter, r.random_scores, s=8, color="0.45", zorder=3)
+        ax.scatter(i + jitter, r.random_scores, s=10, color="0.45", zorder=6, clip_on=False)   # 0s and 1s stay visible
         ax.plot([i - 0.3, i + 0.3], [r.random_scores.mean()] * 2, color="black", lw=2, zorder=4)
     ax.set_xticks(range(len(results)), labels or [r.class_name for r in results], rotation=30, ha="right",
                   fontsize=fs)
@@ -462,7 +462,7 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, lab
            Patch(facecolor="0.9", edgecolor="0.5", hatch="//", label="n.s."),
            Line2D([], [], color="black", lw=2, label="random CAVs' mean"),
            Line2D([], [], color="0.45", marker="o", ls="", ms=4, label="one random CAV"),
-           Line2D([], [], color="navy", lw=1.5, label="concept CAVs, ±1 sd")]
+           Line2D([], [], color="navy", lw=1.5, label="concept CAVs, ±1 sd (beside the bar)")]
     ax.legend(handles=key, loc="upper center", bbox_to_anchor=(0.5, -0.38), ncol=3, frameon=False,
               fontsize=fs - 1)
     fig.tight_layout()

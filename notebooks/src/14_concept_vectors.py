@@ -106,8 +106,10 @@ with tf.GradientTape() as tape:
 grad = tape.gradient(logit_k, acts).numpy().reshape(len(x_k), -1)  # ∇h_{l,k}(f_l(x)), one row per image
 S = grad @ v
 print("S_C,k(x) by hand:", np.round(S, 3))
+S_helper = tcav.logit_gradients(spec, LAYER, x_k, k) @ v                # the helper's S for the same images
 print(f"TCAV by hand {np.mean(S > 0):.2f}; by the helper with the same CAV "
-      f"{tcav.tcav_score(spec, LAYER, tcav.CAV(v, float('nan'), LAYER), x_k, k):.2f}")
+      f"{tcav.tcav_score(spec, LAYER, tcav.CAV(v, float('nan'), LAYER), x_k, k):.2f}; largest difference of "
+      f"S per image {np.abs(S - S_helper).max():.1e}")
 
 # %% [markdown]
 # ## 3. Is a score more than noise?
@@ -153,7 +155,7 @@ print(f"{'class':<20}{'TCAV':>6}{'random':>8}{'p':>10}{f'p x {stripes[0].n_tests
 for r in stripes:
     print(f"{r.class_name:<20}{r.score:>6.2f}{r.random_scores.mean():>8.2f}{tcav.p_text(r.p_value):>10}"
           f"{tcav.p_text(r.p_corrected):>10}  {'yes' if r.significant else 'no'}")
-tcav.check_lesson14(stripes=stripes)      # prints the summary line below; checks the figures the text uses
+tcav.check_lesson14(stripes=stripes)      # prints the summary line below
 tcav.tcav_chart(stripes)
 
 # %% [markdown]
@@ -163,7 +165,9 @@ tcav.tcav_chart(stripes)
 # too, some with a score below one half: there stripes *lower* the logit,
 # and the two-sided test counts that as well. A CAV learned from
 # full-frame textures may encode "high-frequency texture" in general: TCAV
-# asks about the direction you trained, not the word you gave it.
+# asks about the direction you trained, not the word you gave it. Where
+# "stripes" scores high for a class without stripes, TCAV cannot tell you
+# why: a concept direction can correlate with any feature the class uses.
 #
 # ## 4. Catching the cheat
 #
@@ -186,7 +190,7 @@ for a, b in zip(study["cheat"], study["twin"]):
     colour = shortcut.COLOUR_NAMES[a.class_index]
     print(f"{a.class_name + ' (' + colour + ')':<28}{a.score:>7.2f}{a.random_scores.mean():>8.2f}"
           f"{tcav.p_text(a.p_corrected):>9}{b.score:>7.2f}{b.random_scores.mean():>8.2f}{tcav.p_text(b.p_corrected):>9}")
-tcav.check_lesson14(study=study)          # prints the summary lines below; checks the figures the text uses
+tcav.check_lesson14(study=study)          # prints the summary lines below
 ticks = [f"{r.class_name} ({shortcut.COLOUR_NAMES[r.class_index]})" for r in study["cheat"]]
 fig, axes = plotting.new_figure(14, 4.8, ncols=2)
 for ax, (who, res) in zip(axes, study.items()):
@@ -197,11 +201,11 @@ fig
 # Read each bar against its own black line: each model has its own random
 # baseline (the "random" columns). For the cheat, its own tag colour pushes
 # the class's logit up: high scores, significantly above its random CAVs
-# for most or all classes (the line above counts them). The twin's scores
+# (read the count printed under the table). The twin's scores
 # spread on both sides of its random lines, and the few that pass the test
 # are mostly *below* the line. The twin was trained with tags of random
 # colours, so no colour should mean its class; where a twin result passes
-# *above* its line (the line above counts them too), TCAV alone cannot say
+# *above* its line (counted under the table too), TCAV alone cannot say
 # why, and it is a reminder that these p-values are optimistic: all random
 # CAVs share one random set $R_0$, and all concept CAVs the same concept
 # images, so the 30 scores are not independent samples. The cheat's tag
@@ -211,11 +215,7 @@ fig
 # TCAV measures sensitivity along a direction. It does not show that a
 # model *relies* on the concept; lesson 12 showed that by repainting the
 # tag and watching the accuracy fall.
-#
-# Here a CAV separates tagged images from untagged random ones (not one
-# colour from another). The cheat's layer does this almost perfectly
-# (held-out accuracy above 0.9), the twin's clearly less well: it has
-# little reason to represent the tag.
+
 #
 # ## 5. Try it
 #
@@ -225,8 +225,10 @@ fig
 # CAVs do; below it, down. Black is the stars' colour: is the stars' bar
 # the one that stands out, and what do the other classes do? To answer in
 # seconds it uses 10 random sets of 30 images and 20 images per class. Its
-# random sets are other images than section 4's, and a class's black line
-# can move a lot with them: compare the stars' black line with section 4's. Try the twin, the concept "hole", the
+# random sets are other images than section 4's. Compare the stars' black
+# line with section 4's: if they differ much, that is the same model,
+# concept, class and layer with other random images. The random baseline
+# is itself uncertain, one more reason these p-values are optimistic. Try the twin, the concept "hole", the
 # layer `conv2`.
 
 # %%
@@ -281,7 +283,7 @@ if net is not None:
 # * A CAV is the direction you trained, not the word you gave it: "stripes", learned from full-frame
 #   textures, was significant for other classes too.
 # * For the cheat, "a tag of my colour" (against tags of random colours) scored high for every class and
-#   significantly above its random CAVs for most or all classes. The twin's scores spread on both sides of its
+#   significantly above its random CAVs (section 4 counts the classes). The twin's scores spread on both sides of its
 #   random CAVs, and the few significant ones were mostly below. TCAV shows sensitivity, not reliance.
 #
 # ## On your own
