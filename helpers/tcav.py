@@ -420,18 +420,20 @@ def tcav(model, layer: str, concept, classes=None, n_random: int = MIN_RANDOM, n
 
 # ------------------------------------------------------------------ pictures and the report
 
-def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, labels: list[str] | None = None):
+def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, labels: list[str] | None = None,
+               key: bool = True):
     """TCAV per class: significant results as solid bars; insignificant ones hatched grey, labelled "n.s.".
 
     Each class also shows its random CAVs' scores (grey dots) and their mean (black line): the
     null distribution the concept's scores were tested against; the dark whisker on a bar spans the
     concept CAVs' scores (one standard deviation either side of the mean). ``ax``: draw into these
-    axes; ``labels``: tick labels instead of the class names.
+    axes; ``labels``: tick labels instead of the class names; ``key``: draw the key under the chart.
     """
     from helpers import plotting
 
     fs = plotting._style()["fontsize"]
-    if ax is None:
+    own_figure = ax is None
+    if own_figure:
         fig, ax = plotting.new_figure(max(6.0, 1.0 * len(results) + 1.5), 3.8)
     else:
         fig = ax.figure
@@ -457,15 +459,21 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, lab
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    key = [Patch(color="tab:blue", label="significantly above random"),
+    handles = [Patch(color="tab:blue", label="significantly above random"),
            Patch(color="tab:orange", label="significantly below random"),
            Patch(facecolor="0.9", edgecolor="0.5", hatch="//", label="n.s."),
            Line2D([], [], color="black", lw=2, label="random CAVs' mean"),
            Line2D([], [], color="0.45", marker="o", ls="", ms=4, label="one random CAV"),
            Line2D([], [], color="navy", lw=1.5, label="concept CAVs, ±1 sd (beside the bar)")]
-    ax.legend(handles=key, loc="upper center", bbox_to_anchor=(0.5, -0.38), ncol=3, frameon=False,
-              fontsize=fs - 1)
-    fig.tight_layout()
+    if key and own_figure:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.38), ncol=3, frameon=False,
+                  fontsize=fs - 1)
+        fig.tight_layout()
+    elif key:   # axes of a larger figure: one key for the whole figure, along its bottom
+        fig.legend(handles=handles, loc="lower center", ncol=6, frameon=False, fontsize=fs - 1)
+        fig.tight_layout(rect=(0, 0.09, 1, 1))
+    else:
+        fig.tight_layout()
     return fig
 
 

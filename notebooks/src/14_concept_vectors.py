@@ -126,7 +126,7 @@ print(f"TCAV by hand {np.mean(S > 0):.2f}; by the helper with the same CAV "
 #
 # We make 8 tests, one per class. At p < 0.05 each, the chance of at least
 # one false positive among 8 null tests is about $1 - 0.95^8 \approx 34\%$.
-# **Bonferroni's correction** multiplies each p by the number of tests (8)
+# **Bonferroni's correction** multiplies each p by the number of tests (8, capped at 1)
 # and calls a result significant when that is below 0.05; this keeps that
 # chance at 5% at most, whether or not the tests are independent (ours are
 # not: they share the CAVs; the 34% above assumes independence).
@@ -141,7 +141,8 @@ print(f"TCAV by hand {np.mean(S > 0):.2f}; by the helper with the same CAV "
 # of the concept CAVs' scores either side; grey dots are single random CAVs,
 # the black line their mean. Blue bars are significantly above their random
 # CAVs, orange bars significantly below; grey hatched bars, marked "n.s." at
-# the top, are not significant (the key is under each chart). A random CAV's
+# the top, are not significant (the key is under the chart). Bar colour
+# means significance, never a tag's colour. A random CAV's
 # score is often near 0 or 1 rather than one half: the images of one class
 # have similar gradients, so one direction tends to point the same way for
 # nearly all of them.
@@ -194,19 +195,21 @@ tcav.check_lesson14(study=study)          # prints the summary lines below
 ticks = [f"{r.class_name} ({shortcut.COLOUR_NAMES[r.class_index]})" for r in study["cheat"]]
 fig, axes = plotting.new_figure(14, 4.8, ncols=2)
 for ax, (who, res) in zip(axes, study.items()):
-    tcav.tcav_chart(res, title=f"{who}: a tag of the class's colour", ax=ax, labels=ticks)
+    tcav.tcav_chart(res, title=f"{who}: a tag of the class's colour (Bonferroni x8)", ax=ax, labels=ticks,
+                    key=who == "twin")     # one key, under the right-hand chart
 fig
 
 # %% [markdown]
 # Read each bar against its own black line: each model has its own random
 # baseline (the "random" columns). For the cheat, its own tag colour pushes
 # the class's logit up: high scores, significantly above its random CAVs
-# (read the count printed under the table). The twin's scores
-# spread on both sides of its random lines, and the few that pass the test
-# are mostly *below* the line. The twin was trained with tags of random
-# colours, so no colour should mean its class; where a twin result passes
-# *above* its line (counted under the table too), TCAV alone cannot say
-# why, and it is a reminder that these p-values are optimistic: all random
+# (read the count printed under the table). The twin's scores spread on
+# both sides of its random lines; the ones that pass the test (counted
+# under the table too) are mostly *below* the line. The twin was trained
+# with tags of random colours, so no colour should mean its class: an
+# honest model can still give significant TCAV results. Where a twin result
+# passes *above* its line, TCAV alone cannot say why, and it is a reminder
+# that these p-values are optimistic: all random
 # CAVs share one random set $R_0$, and all concept CAVs the same concept
 # images, so the 30 scores are not independent samples. The cheat's tag
 # CAVs are also more accurate (printed): its layer separates one tag colour
@@ -225,10 +228,11 @@ fig
 # CAVs do; below it, down. Black is the stars' colour: is the stars' bar
 # the one that stands out, and what do the other classes do? To answer in
 # seconds it uses 10 random sets of 30 images and 20 images per class. Its
-# random sets are other images than section 4's. Compare the stars' black
-# line with section 4's: if they differ much, that is the same model,
-# concept, class and layer with other random images. The random baseline
-# is itself uncertain, one more reason these p-values are optimistic. Try the twin, the concept "hole", the
+# random sets are smaller, fewer and other images than section 4's, and
+# its class images are fewer. Compare the stars' black line with section
+# 4's: if they differ much, that is the same model, concept, class and
+# layer measured on other samples. The random baseline is itself
+# uncertain, one more reason these p-values are optimistic. Try the twin, the concept "hole", the
 # layer `conv2`.
 
 # %%
@@ -284,7 +288,8 @@ if net is not None:
 #   textures, was significant for other classes too.
 # * For the cheat, "a tag of my colour" (against tags of random colours) scored high for every class and
 #   significantly above its random CAVs (section 4 counts the classes). The twin's scores spread on both sides of its
-#   random CAVs, and the few significant ones were mostly below. TCAV shows sensitivity, not reliance.
+#   random CAVs, and its significant results were mostly below: an honest model can still pass the test.
+#   TCAV shows sensitivity, not reliance.
 #
 # ## On your own
 # * Repeat section 4 at `conv4`: do cheat and twin still differ as clearly?
