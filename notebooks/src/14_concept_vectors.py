@@ -138,7 +138,7 @@ print(f"TCAV by hand {np.mean(S > 0):.2f}; by the helper with the same CAV "
 #
 # **The chart:** each bar is a class's TCAV score, the mean over the concept
 # CAVs (their number is printed), with a dark whisker one standard deviation
-# of the concept CAVs' scores either side; grey dots are single random CAVs,
+# of the concept CAVs' scores either side (clipped to [0, 1]); grey dots are single random CAVs,
 # the black line their mean. Blue bars are significantly above their random
 # CAVs, orange bars significantly below; grey hatched bars, marked "n.s." at
 # the top, are not significant (the key is under the chart). Bar colour
@@ -225,7 +225,8 @@ fig
 # The panel opens on the cheat and a black tag (the stars' colour), tested
 # for all 8 classes against random tags: a blue bar above its black line
 # means a black tag pushes that class's logit up more often than random
-# CAVs do; below it, down. Black is the stars' colour: is the stars' bar
+# CAVs do; below it, up less often than random CAVs do (the logit falls on
+# most images only where the bar is also below 0.5). Black is the stars' colour: is the stars' bar
 # the one that stands out, and what do the other classes do? To answer in
 # seconds it uses 10 random sets of 30 images and 20 images per class. Its
 # random sets are smaller, fewer and other images than section 4's, and
