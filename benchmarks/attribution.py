@@ -17,6 +17,23 @@ import numpy as np
 from _timing import median_time
 
 
+def _conv_and_logits(model, conv: str):
+    """Plain Keras: ``image -> (conv activations, logits)`` built from the model's own graph.
+
+    (``spec.logits_model`` wraps the model, so its inner layers' outputs belong to another graph.)
+    The logits are the "logits" layer's output, or the last Dense layer's pre-softmax ``x W + b``.
+    """
+    import keras
+
+    names = [layer.name for layer in model.layers]
+    if "logits" in names:
+        z = model.get_layer("logits").output
+    else:
+        last = model.layers[-1]
+        z = keras.ops.matmul(last.input, last.kernel) + last.bias
+    return keras.Model(model.inputs[0], [model.get_layer(conv).output, z])
+
+
 def main(argv=None) -> None:
     import keras
     import tensorflow as tf
@@ -40,7 +57,7 @@ def main(argv=None) -> None:
         x = np.random.default_rng(0).random((args.batch, h, w, 3), dtype=np.float32)
         cls = np.arange(args.batch) % len(spec.class_names)
     logits = spec.logits_model
-    grad_model = keras.Model(logits.inputs[0], [logits.get_layer(spec.layers["last_conv"]).output, logits.outputs[0]])
+    grad_model = _conv_and_logits(spec.model, spec.layers["last_conv"])
 
     def eager_cam():
         with tf.GradientTape() as tape:
