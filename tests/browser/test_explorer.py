@@ -78,11 +78,17 @@ def _slider(control, key="ArrowRight"):
     return change
 
 
-def _unknown_layer(page, panel, tmp_path):
-    box = page.locator(f"{panel} .cnn-deepdream-layers input")
-    box.fill("mixed4a: 1")        # an InceptionV3 layer the shapes CNN does not have
+def _type_and_run(page, panel, control, text):
+    """Type ``text`` into the panel's ``control`` text box, press Enter, and press the panel's Run."""
+    box = page.locator(f"{panel} .{control} input")
+    box.fill(text)
     box.press("Enter")
     page.locator(f"{panel} .cnn-run").click()
+
+
+def _unknown_layer(page, panel, tmp_path):
+    # an InceptionV3 layer the shapes CNN does not have
+    _type_and_run(page, panel, "cnn-deepdream-layers", "mixed4a: 1")
     return ("mixed4a", "conv4")   # the message names the bad layer and lists valid ones
 
 
@@ -94,50 +100,33 @@ def _perplexity_too_high(page, panel, tmp_path):
 
 
 def _filter_out_of_range(page, panel, tmp_path):
-    box = page.locator(f"{panel} .cnn-featvis_filters-filter input")
-    box.fill("9999")              # conv4 has 64 filters
-    box.press("Enter")
-    page.locator(f"{panel} .cnn-run").click()
+    _type_and_run(page, panel, "cnn-featvis_filters-filter", "9999")  # conv4 has 64 filters
     return ("9999 out of range", "0..63")
 
 
 def _unknown_class(page, panel, tmp_path):
-    box = page.locator(f"{panel} .cnn-featvis_classes-cls input")
-    box.fill("hexagon")           # not one of the shapes classes
-    box.press("Enter")
-    page.locator(f"{panel} .cnn-run").click()
+    _type_and_run(page, panel, "cnn-featvis_classes-cls", "hexagon")  # not one of the shapes classes
     return ("unknown class 'hexagon'", "circle")
 
 
 def _image_out_of_range(page, panel, tmp_path):
-    box = page.locator(f"{panel} .cnn-shortcut-index input")
-    box.fill("999")               # the panel holds 64 images
-    box.press("Enter")
-    page.locator(f"{panel} .cnn-run").click()
+    _type_and_run(page, panel, "cnn-shortcut-index", "999")  # the panel holds 64 images
     return ("999 out of range", "0..63")
 
 
 def _unit_out_of_range(page, panel, tmp_path):
-    box = page.locator(f"{panel} .cnn-units-unit input")
-    box.fill("999")               # no layer of the shapes CNN has 1000 units
-    box.press("Enter")
-    page.locator(f"{panel} .cnn-run").click()
+    _type_and_run(page, panel, "cnn-units-unit", "999")  # no layer of the shapes CNN has 1000 units
     return ("unit 999 out of range", "has units 0..")
 
 
 def _attack_image_out_of_range(page, panel, tmp_path):
-    box = page.locator(f"{panel} .cnn-adversarial-index input")
-    box.fill("999")               # the panel holds 64 images
-    box.press("Enter")
-    page.locator(f"{panel} .cnn-run").click()
+    _type_and_run(page, panel, "cnn-adversarial-index", "999")  # the panel holds 64 images
     return ("999 out of range", "0..63")
 
 
 def _tcav_unknown_layer(page, panel, tmp_path):
-    box = page.locator(f"{panel} .cnn-tcav-layer input")
-    box.fill("mixed4a")           # an InceptionV3 layer the shapes CNN does not have
-    box.press("Enter")
-    page.locator(f"{panel} .cnn-run").click()
+    # an InceptionV3 layer the shapes CNN does not have
+    _type_and_run(page, panel, "cnn-tcav-layer", "mixed4a")
     return ("mixed4a", "conv3")   # the message names the bad layer and lists valid ones
 
 
