@@ -432,6 +432,8 @@ def tcav_chart(results: list[TCAVResult], title: str | None = None, ax=None, lab
     from helpers import plotting
 
     fs = plotting._style()["fontsize"]
+    if labels is not None and len(labels) != len(results):
+        raise ValueError(f"labels: give one per result ({len(results)}); got {len(labels)}")
     own_figure = ax is None
     if own_figure:
         fig, ax = plotting.new_figure(max(6.0, 1.0 * len(results) + 1.5), 3.8)

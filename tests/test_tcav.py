@@ -232,3 +232,9 @@ def test_activations_and_logits_gives_the_same_gradient_as_the_helper(shapes_spe
         y = logits[:, 2]
     g = tape.gradient(y, acts).numpy().reshape(len(x), -1)
     np.testing.assert_allclose(g, T.logit_gradients(shapes_spec, "conv3", x, 2), rtol=1e-4, atol=1e-6)
+
+
+def test_chart_labels_must_match_the_results():
+    res = [_result("circle", 0.9, 1e-4), _result("square", 0.2, 0.5)]
+    with pytest.raises(ValueError, match="one per result"):
+        T.tcav_chart(res, labels=["only one"])
