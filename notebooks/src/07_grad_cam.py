@@ -219,9 +219,9 @@ if on_shapes:
 # The figure shows one pair; the table is the evidence. Grad-CAM's map is no
 # silhouette: about a third of its mass lies on the asked object, most of
 # the rest on the background around it. But on average little lands on
-# the other object, and in at least three maps in four it puts more mass
-# on the asked object. Grad-CAM++, Score-CAM and Layer-CAM do that clearly
-# less often.
+# the other object, and in most maps (the share is printed) it puts more mass on the asked
+# object than on the other (the table's "more on asked" column).
+# Grad-CAM++, Score-CAM and Layer-CAM do that clearly less often.
 #
 # The weights explain much of this. Over the other object, channels with negative
 # weights for the asked class fire: in more than half of the maps, Grad-CAM's
