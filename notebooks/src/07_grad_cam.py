@@ -219,7 +219,7 @@ if on_shapes:
 # The figure shows one pair; the table is the evidence. Grad-CAM's map is no
 # silhouette: about a third of its mass lies on the asked object, most of
 # the rest on the background around it. But on average little lands on
-# the other object, and in most maps (the share is printed) it puts more mass on the asked
+# the other object, and in most maps it puts more mass on the asked
 # object than on the other (the table's "more on asked" column).
 # Grad-CAM++, Score-CAM and Layer-CAM do that clearly less often.
 #
