@@ -17,12 +17,16 @@ images :math:`X_k` for which it is positive (:func:`tcav_score`):
 
 **Significance** (:func:`tcav`): a CAV learned from one random set is one
 draw; a CAV learned from *two random sets* gives a score that the concept
-has nothing to do with. ``n_random`` concept CAVs (concept vs random set
-:math:`R_i`) and ``n_random`` random CAVs (random set :math:`R_0` vs
-:math:`R_i`) give two samples of scores; a two-sided Welch t-test asks whether
-their means differ, and with Bonferroni's correction over the ``n_tests``
-tests made together (concepts x classes) a result is significant when
-``p * n_tests < alpha``. Insignificant results are drawn hatched and grey,
+has nothing to do with. ``n_random`` concept CAVs (concept set :math:`C_i`
+vs random set :math:`R_i`) and ``n_random`` random CAVs (random set
+:math:`R'_i` vs :math:`R''_i`) give two samples of scores; a two-sided Welch
+t-test asks whether their means differ, and with Bonferroni's correction
+over the ``n_tests`` tests made together (concepts x classes) a result is
+significant when ``p * n_tests < alpha``. Every set is drawn fresh and used
+by one CAV only: Kim et al.'s code reuses one concept set and one random
+"counterpart" in every CAV, which makes the scores within a sample
+dependent and the t-test's p-values optimistic (the class images
+:math:`X_k` are still shared by all CAVs, as in the paper). Insignificant results are drawn hatched and grey,
 labelled "n.s." (:func:`tcav_chart`).
 
 Concepts (:data:`CONCEPTS`) are drawn on the shapes world's background (its
@@ -44,6 +48,8 @@ from helpers.shapes import CLASS_NAMES, make_shapes
 MIN_IMAGES = 10
 #: The fewest random sets for a t-test (the paper's minimum).
 MIN_RANDOM = 10
+#: Epochs of the CAV classifier (scikit-learn's SGDClassifier).
+MAX_EPOCHS = 100
 
 
 # ------------------------------------------------------------------ concepts
@@ -215,11 +221,14 @@ def cav(model, layer: str, concept_acts, random_acts, seed: int = 0) -> CAV:
     """The CAV of one concept set against one random set at ``layer`` (their activations, ``[n, ...]`` each).
 
     A linear classifier (scikit-learn's ``SGDClassifier``, hinge loss,
-    ``alpha=0.01``, as the paper's code) is trained on three quarters of the
+    ``alpha=0.01``, as the paper's code; :data:`MAX_EPOCHS` epochs) is trained on three quarters of the
     flattened activations, concept = 1, random = 0; its weight vector,
     scaled to unit length, points towards the concept. ``accuracy`` is on the
     held-out quarter (0.5 is chance: then the direction means little).
     """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import train_test_split
 
@@ -233,7 +242,9 @@ def cav(model, layer: str, concept_acts, random_acts, seed: int = 0) -> CAV:
     x = np.concatenate([a, b])
     y = np.r_[np.ones(len(a)), np.zeros(len(b))]
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, stratify=y, random_state=config.check_seed(seed))
-    clf = SGDClassifier(alpha=0.01, max_iter=1000, tol=1e-3, random_state=seed).fit(x_tr, y_tr)
+    with warnings.catch_warnings():  # 100 epochs: the direction agrees with 1,000 epochs' (cosine >= 0.98 on
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the course's models) at a tenth of the time
+        clf = SGDClassifier(alpha=0.01, max_iter=MAX_EPOCHS, tol=1e-3, random_state=seed).fit(x_tr, y_tr)
     w = clf.coef_[0].astype(np.float32)
     norm = float(np.linalg.norm(w))
     if norm == 0:
@@ -333,13 +344,13 @@ def _class_list(net, classes) -> list[int]:
     return out
 
 
-def _random_acts(net, path, n: int, seed: int, n_random: int, kind: str, side: int):
+def _random_acts(net, path, n: int, seed: int, n_sets: int, kind: str, side: int):
     from helpers.cache import cached
 
     def build():
         return [layer_activations(net, path, concept_images(kind, n, derive_seed(seed, 1000 + i), side))
-                for i in range(n_random + 1)]
-    return cached(net, ("tcav_random", path, n, seed, n_random, kind, side), build)
+                for i in range(n_sets)]
+    return cached(net, ("tcav_random", path, n, seed, n_sets, kind, side), build)
 
 
 def tcav(model, layer: str, concept, classes=None, n_random: int = MIN_RANDOM, n: int = 50, seed: int = 0,
@@ -380,19 +391,21 @@ def tcav(model, layer: str, concept, classes=None, n_random: int = MIN_RANDOM, n
     side = _input_side(net)
     if isinstance(concept, str):
         name = concept
-        c_img = concept_images(concept, n, derive_seed(seed, 1), side)
+        c_sets = [concept_images(concept, n, derive_seed(seed, 1, i), side) for i in range(n_random)]
     else:
         name, c_img = "your concept", np.asarray(concept)
         if c_img.ndim != 4 or len(c_img) < MIN_IMAGES:
             raise ValueError(f"a concept set needs at least {MIN_IMAGES} images [m, h, w, 3]; got shape {c_img.shape}")
+        c_sets = [c_img]  # one set of yours, reused by every concept CAV (draw more for independent CAVs)
     n_tests = len(cls) if n_tests is None else positive_int("n_tests", n_tests)
     bar = progress_bar(2 * n_random + len(cls), f"TCAV {name} at {path}", progress)
-    rand = _random_acts(net, path, n, seed, n_random, random_kind, side)
-    c_acts = layer_activations(net, path, c_img)
+    # 3 x n_random random sets, none used twice: concept CAV i against R_i, random CAV i R_{n+i} against R_{2n+i}
+    rand = _random_acts(net, path, n, seed, 3 * n_random, random_kind, side)
+    c_acts = [layer_activations(net, path, c) for c in c_sets]
     cavs, rcavs = [], []
     for i in range(n_random):
-        cavs.append(cav(net, path, c_acts, rand[i + 1], seed=seed + i))
-        rcavs.append(cav(net, path, rand[0], rand[i + 1], seed=seed + i))
+        cavs.append(cav(net, path, c_acts[i % len(c_acts)], rand[i], seed=seed + i))
+        rcavs.append(cav(net, path, rand[n_random + i], rand[2 * n_random + i], seed=seed + i))
         bar.update(2)
     if images is None:
         images = np.concatenate([make_shapes(n_images, seed=derive_seed(seed, 2, k), size=side, classes=[k])[0] for k in cls])
@@ -519,11 +532,16 @@ def check_lesson14(stripes=None, study=None) -> None:
         print(f"Mean held-out accuracy of the tag CAVs: cheat {acc['cheat']:.2f}, twin {acc['twin']:.2f}.")
         claim("the cheat's smallest TCAV score for its own tag colour", min(r.score for r in cheat),
               at_least=0.6, quiet=True)
+        claim("the cheat's mean TCAV score for its own tag colour (nearly every CAV along the class's weights)",
+              float(np.mean([r.score for r in cheat])), at_least=0.9, quiet=True)
         claim("classes where the cheat's tag colour is significantly above its random CAVs", up["cheat"],
               at_least=6, quiet=True)
+        claim("classes where the twin's tag colour is significant (above or below its random CAVs)",
+              up["twin"] + down["twin"], at_most=2, quiet=True)
         claim("classes where the twin's tag colour is significantly above its random CAVs", up["twin"],
-              at_most=2, quiet=True)
-        claim("the twin's significant results below its random CAVs at least as many as above", down["twin"] >= up["twin"],
+              at_most=1, quiet=True)
+        claim("the twin has scores on both sides of its random lines",
+              any(r.score > r.random_scores.mean() for r in twin) and any(r.score < r.random_scores.mean() for r in twin),
               quiet=True)
         claim("the twin's mean TCAV score for its own tag colour", float(np.mean(t)), between=(0.25, 0.75),
               quiet=True)
@@ -532,7 +550,7 @@ def check_lesson14(stripes=None, study=None) -> None:
               quiet=True)
 
 
-def tag_study(spec, layer: str = "conv3", n: int = 50, n_images: int = 50, n_random: int = 20, seed: int = 0):
+def tag_study(spec, layer: str = "conv4", n: int = 50, n_images: int = 50, n_random: int = 20, seed: int = 0):
     """For each class ``c``: TCAV of "tag <c's colour>" for class ``c`` (Bonferroni over the 8 tests).
 
     The random sets are "random tags" (the same kind of images with a tag of a random colour), so each CAV
@@ -548,12 +566,15 @@ def tcav_report(n: int = 100, seed: int = config.UNSEEN_SEED) -> dict[str, float
     """The known answers at full size, as ``name: value`` (``python -m helpers.course.evaluate concepts``).
 
     * ``tcav_tag_<model>_score_mean`` / ``_significant``: on lesson 12's cheat and its honest twin at
-      conv3, TCAV of "tag of class c's colour" for class c, mean over the 8 classes and how many
+      conv4 (the last conv layer), TCAV of "tag of class c's colour" for class c, mean over the 8 classes and how many
       are significant (Bonferroni over 8), random sets "random tags" (:func:`tag_study`);
       ``..._significant_high``: of those, how many above the model's random CAVs; ``..._cav_accuracy``:
       the concept CAVs' held-out accuracy.
     * ``tcav_stripes_<class>_score`` / ``_p``: "stripes" at conv3 of the shapes CNN for the two stripe
       classes (p corrected over the 8 classes).
+    * ``tcav_null_<model>_significant``: a test of the test. The "concept" is drawn from the random
+      sets' own distribution ("random shapes" at conv3 of the shapes CNN, "random tags" at conv4 of the
+      cheat), so no class should come out significant: how many of the 8 do (Bonferroni over 8).
     """
     from helpers.models import load_model
     from helpers.shortcut import load_pair
@@ -574,4 +595,8 @@ def tcav_report(n: int = 100, seed: int = config.UNSEEN_SEED) -> dict[str, float
             key = r.class_name.split()[0]
             out[f"tcav_stripes_{key}_score"] = r.score
             out[f"tcav_stripes_{key}_p"] = r.p_corrected
+    for who, m, layer, kind in (("shapes", load_model("shapes"), "conv3", "random shapes"),
+                                ("cheat", load_pair()[0], "conv4", "random tags")):
+        res = tcav(m, layer, kind, n=n, n_images=n, n_random=30, seed=seed, random_kind=kind)
+        out[f"tcav_null_{who}_significant"] = float(sum(r.significant for r in res))
     return out

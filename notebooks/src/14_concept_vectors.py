@@ -116,9 +116,11 @@ print(f"TCAV by hand {np.mean(S > 0):.2f}; by the helper with the same CAV "
 #
 # A CAV learned from two sets of *random* images also has a TCAV score,
 # one that has nothing to do with any concept. So `tcav.tcav` learns
-# `n_random` concept CAVs (concept vs random set $R_i$) and `n_random`
-# random CAVs ($R_0$ vs $R_i$); the random CAVs' scores are the null
-# distribution. (A "random CAV" is a direction learned between two random
+# `n_random` concept CAVs (a concept set $C_i$ against a random set $R_i$)
+# and `n_random` random CAVs (a random set $R'_i$ against another, $R''_i$);
+# the random CAVs' scores are the null distribution. Every set is drawn
+# fresh and used by one CAV only, so that the scores within each sample are
+# separate draws, as a t-test assumes. (A "random CAV" is a direction learned between two random
 # sets, not a direction drawn at random.) A two-sided Welch t-test (a t-test
 # that does not assume equal variances) asks whether the two means differ;
 # its p-value is the chance of a t statistic at least this extreme if the
@@ -181,10 +183,22 @@ tcav.tcav_chart(stripes)
 # kind of images with a tag of a *random* colour ("random tags"): each CAV
 # then separates one tag colour from tags of any colour, so the test asks
 # whether the tag's **colour** moves the logit, not whether a tag is there.
+#
+# We test at `conv4`, the last conv layer, where a late, class-level
+# concept should show. One thing is special there: `conv4` is followed by
+# global average pooling and the dense layer that gives the logits, so
+# $h_{l,k}$ is linear, and its gradient is class $k$'s weights spread evenly
+# over the 16x16 positions: the same for every image (the first line
+# printed below checks it). $S_{C,k}(x)$ then has one sign for all images,
+# each CAV scores exactly 0 or 1, and the TCAV score is the share of CAVs
+# that point along class $k$'s weights. The random CAVs' dots sit at 0 and
+# 1 for the same reason.
 
 # %%
-study = {who: tcav.tag_study(m, "conv3", n=n,            # cheat and twin are shapes CNNs: conv3 is their "late" layer
-                             n_images=n_images, n_random=n_random, seed=SEED)
+LAST = "conv4"                              # cheat and twin are shapes CNNs: conv4 is their last conv layer
+g = tcav.logit_gradients(cheat, LAST, make_shapes(5, seed=SEED + 3)[0], 0)   # 5 images, class 0's logit
+print(f"At {LAST}, the gradients of 5 different images differ by at most {np.abs(g - g[0]).max():.1g}.")
+study = {who: tcav.tag_study(m, LAST, n=n, n_images=n_images, n_random=n_random, seed=SEED)
          for who, m in (("cheat", cheat), ("twin", twin))}
 print(f"{'class (tag colour)':<28}{'cheat':>7}{'random':>8}{'p x 8':>9}{'twin':>7}{'random':>8}{'p x 8':>9}")
 for a, b in zip(study["cheat"], study["twin"]):
@@ -201,19 +215,22 @@ fig
 
 # %% [markdown]
 # Read each bar against its own black line: each model has its own random
-# baseline (the "random" columns). For the cheat, its own tag colour pushes
-# the class's logit up: high scores, significantly above its random CAVs
-# (read the count printed under the table). The twin's scores spread on
-# both sides of its random lines; the ones that pass the test (counted
-# under the table too) are mostly *below* the line. The twin was trained
-# with tags of random colours, so no colour should mean its class: an
-# honest model can still give significant TCAV results. Where a twin result
-# passes *above* its line, TCAV alone cannot say why, and it is a reminder
-# that these p-values are optimistic: all random
-# CAVs share one random set $R_0$, and all concept CAVs the same concept
-# images, so the 30 scores are not independent samples. The cheat's tag
-# CAVs are also more accurate (printed): its layer separates one tag colour
-# from the others better than the twin's does.
+# baseline (the "random" columns). For the cheat, nearly every CAV of its
+# own tag colour points along the class's weights: its scores are high and
+# significantly above its random CAVs (read the count printed under the
+# table). The twin's scores fall on both sides of its random lines, and
+# the test finds little or nothing there (counted under the table too):
+# the twin was trained with tags of random colours, so no tag colour
+# should mean its class. The cheat's tag CAVs are also more accurate
+# (printed): its last conv layer separates one tag colour from the others
+# better than the twin's does.
+#
+# Why every set is fresh: if all 30 concept CAVs were learned from *one*
+# concept set, they would share that set's quirks, their 30 scores would
+# not be 30 separate draws, and the t-test, which assumes they are, would
+# give p-values that are too small. Kim et al.'s code reuses one concept
+# set that way. (The class images $X_k$ are still shared by every CAV, as
+# in the paper.)
 #
 # TCAV measures sensitivity along a direction. It does not show that a
 # model *relies* on the concept; lesson 12 showed that by repainting the
@@ -222,8 +239,8 @@ fig
 #
 # ## 5. Try it
 #
-# The panel opens on the cheat and a black tag (the stars' colour), tested
-# for all 8 classes against random tags: a blue bar above its black line
+# The panel opens on the cheat and a black tag (the stars' colour) at
+# `conv4`, tested for all 8 classes against random tags: a blue bar above its black line
 # means a black tag pushes that class's logit up more often than random
 # CAVs do; below it, up less often than random CAVs do (the logit falls on
 # most images only where the bar is also below 0.5). Black is the stars' colour: is the stars' bar
@@ -232,13 +249,13 @@ fig
 # random sets are smaller, fewer and other images than section 4's, and
 # its class images are fewer. Compare the stars' black line with section
 # 4's: if they differ much, that is the same model, concept, class and
-# layer measured on other samples. The random baseline is itself
-# uncertain, one more reason these p-values are optimistic. Try the twin, the concept "hole", the
-# layer `conv2`.
+# layer measured on other samples: the random baseline is itself a sample,
+# which is why the test needs many random CAVs. Try the twin, the concept
+# "hole", the layers `conv3` and `conv2`.
 
 # %%
 from helpers.widgets.tcav import TCAVPanel
-panel = TCAVPanel(spec, concept="tag black", layer="conv3", model="cheat (lesson 12)")
+panel = TCAVPanel(spec, concept="tag black", layer="conv4", model="cheat (lesson 12)")
 panel.run()
 panel
 
@@ -287,13 +304,13 @@ if net is not None:
 #   and a bar near 0 may be significant (the concept lowers the logit).
 # * A CAV is the direction you trained, not the word you gave it: "stripes", learned from full-frame
 #   textures, was significant for other classes too.
-# * For the cheat, "a tag of my colour" (against tags of random colours) scored high for every class and
-#   significantly above its random CAVs (section 4 counts the classes). The twin's scores spread on both sides of its
-#   random CAVs, and its significant results were mostly below: an honest model can still pass the test.
-#   TCAV shows sensitivity, not reliance.
+# * At the last conv layer, for the cheat, "a tag of my colour" (against tags of random colours) pointed
+#   along the class's weights for nearly every CAV, significantly above its random CAVs (section 4 counts
+#   the classes); the twin's scores fell on both sides of its random CAVs. TCAV shows sensitivity, not reliance.
+# * Draw every concept and random set fresh for each CAV: shared sets make the p-values too small.
 #
 # ## On your own
-# * Repeat section 4 at `conv4`: do cheat and twin still differ as clearly?
+# * Repeat section 4 at `conv3`, where each image has its own gradient: do cheat and twin still differ as clearly?
 # * Make your own concept: pass an array of at least 10 images as `concept=` to `tcav.tcav`.
 #
 # ## Further reading
