@@ -525,9 +525,9 @@ def check_lesson14(stripes=None, study=None) -> None:
         acc = {who: float(np.mean([r.cav_accuracy for r in res])) for who, res in study.items()}
         t = [r.score for r in twin]
         print(f"Cheat: TCAV scores from {min(r.score for r in cheat):.2f} to {max(r.score for r in cheat):.2f}, "
-              f"mean {np.mean([r.score for r in cheat]):.2f}; significantly above its random CAVs for {up['cheat']} "
+              f"mean {np.mean([r.score for r in cheat]):.3f}; significantly above its random CAVs for {up['cheat']} "
               f"of {len(cheat)} classes, below for {down['cheat']}.")
-        print(f"Twin: TCAV scores from {min(t):.2f} to {max(t):.2f}, mean {np.mean(t):.2f}; significantly above its "
+        print(f"Twin: TCAV scores from {min(t):.2f} to {max(t):.2f}, mean {np.mean(t):.3f}; significantly above its "
               f"random CAVs for {up['twin']} of {len(twin)} classes, below for {down['twin']}.")
         print(f"Mean held-out accuracy of the tag CAVs: cheat {acc['cheat']:.2f}, twin {acc['twin']:.2f}.")
         claim("the cheat's smallest TCAV score for its own tag colour", min(r.score for r in cheat),
