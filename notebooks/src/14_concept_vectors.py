@@ -188,16 +188,18 @@ tcav.tcav_chart(stripes)
 # concept should show. One thing is special there: `conv4` is followed by
 # global average pooling and the dense layer that gives the logits, so
 # $h_{l,k}$ is linear, and its gradient is class $k$'s weights spread evenly
-# over the 16x16 positions: the same for every image (the first line
-# printed below checks it). $S_{C,k}(x)$ then has one sign for all images,
+# over the layer's positions: the same for every image (the first line
+# printed below gives the size and checks it). $S_{C,k}(x)$ then has one sign for all images,
 # each CAV scores exactly 0 or 1, and the TCAV score is the share of CAVs
 # that point along class $k$'s weights. The random CAVs' dots sit at 0 and
 # 1 for the same reason.
 
 # %%
 LAST = "conv4"                              # cheat and twin are shapes CNNs: conv4 is their last conv layer
+h, w, c = cheat.model.get_layer(LAST).output.shape[1:]
 g = tcav.logit_gradients(cheat, LAST, make_shapes(5, seed=SEED + 3)[0], 0)   # 5 images, class 0's logit
-print(f"At {LAST}, the gradients of 5 different images differ by at most {np.abs(g - g[0]).max():.1g}.")
+print(f"{LAST}: {h} x {w} positions x {c} channels. The gradients of class 0's logit for 5 different images: "
+      f"largest difference {np.abs(g - g[0]).max():.1e}.")
 study = {who: tcav.tag_study(m, LAST, n=n, n_images=n_images, n_random=n_random, seed=SEED)
          for who, m in (("cheat", cheat), ("twin", twin))}
 print(f"{'class (tag colour)':<28}{'cheat':>7}{'random':>8}{'p x 8':>9}{'twin':>7}{'random':>8}{'p x 8':>9}")
@@ -223,7 +225,13 @@ fig
 # the twin was trained with tags of random colours, so no tag colour
 # should mean its class. The cheat's tag CAVs are also more accurate
 # (printed): its last conv layer separates one tag colour from the others
-# better than the twin's does.
+# better than the twin's does. The twin's accuracy is barely above chance
+# (0.5): at its last conv layer one tag colour can hardly be told from
+# another, so its CAVs are close to random directions. That is itself a
+# finding (as far as a linear classifier trained on a few dozen images
+# can tell, the twin keeps little of a tag's colour that late), and it is
+# also why its test had little to find: TCAV can only ask about a concept
+# the layer represents, so read the CAV accuracy before the scores.
 #
 # Why every set is fresh: if all 30 concept CAVs were learned from *one*
 # concept set, they would share that set's quirks, their 30 scores would
