@@ -46,7 +46,7 @@ from helpers.shapes import CLASS_NAMES, make_shapes
 
 #: The fewest images a concept or random set may have (a classifier on fewer is noise).
 MIN_IMAGES = 10
-#: The fewest random sets for a t-test (the paper's minimum).
+#: The fewest CAVs of each kind (concept, random) for a t-test (the paper's minimum of random runs).
 MIN_RANDOM = 10
 #: Epochs of the CAV classifier (scikit-learn's SGDClassifier).
 MAX_EPOCHS = 100
@@ -363,7 +363,8 @@ def tcav(model, layer: str, concept, classes=None, n_random: int = MIN_RANDOM, n
       layer: a layer name or path (inside nested models too).
       concept: a name in :data:`CONCEPTS`, or your own images ``[m, h, w, 3]`` (``m >= 10``).
       classes: class indices (default: every class).
-      n_random: random sets (at least 10): ``n_random`` concept CAVs, ``n_random`` random CAVs.
+      n_random: CAVs of each kind (at least 10): ``n_random`` concept CAVs and ``n_random`` random CAVs,
+        learned from ``n_random`` concept sets and ``3 * n_random`` random sets, each used once.
       n: images per concept and random set.
       seed: draws every set and seeds every classifier.
       images, labels: the class images :math:`X_k` (``images[labels == k]``); default:

@@ -200,17 +200,26 @@ def test_the_exercise_wants_bonferroni_applied_by_hand_and_the_direction_read():
                _result("c", 0.02, 1e-4), _result("d", 0.1, 0.03),       # low and significant; low, p < 0.05 only raw
                _result("e", 0.3, 0.4)]                                  # low, far from significant
     q = lowering_exercise(results)                                      # 5 tests: c passes 1e-4 x 5, d fails 0.15
-    assert q.check(["c"], quiet=True)
-    assert q.check([2], quiet=True)
-    raw = q.check(["c", "d"], quiet=True)                               # Bonferroni forgotten
+    t = 0.05 / 5                                                        # the threshold after Bonferroni
+    assert q.check((t, ["c"]), quiet=True)
+    assert q.check((0.01, [2]), quiet=True)
+    one = q.check((0.05, ["c"]), quiet=True)                            # the threshold of one test
+    assert not one and "one test" in one.message
+    assert not q.check((0.02, ["c"]), quiet=True)
+    bare = q.check(["c"], quiet=True)                                   # the threshold left out
+    assert not bare and "(threshold, [classes])" in bare.message
+    raw = q.check((t, ["c", "d"]), quiet=True)                          # Bonferroni forgotten
     assert not raw and "Bonferroni" in raw.message
-    both = q.check(["a", "c"], quiet=True)                              # the direction forgotten
+    both = q.check((t, ["a", "c"]), quiet=True)                         # the direction forgotten
     assert not both and "LOWERS" in both.message
-    low = q.check(["c", "d", "e"], quiet=True)                          # the test forgotten
+    low = q.check((t, ["c", "d", "e"]), quiet=True)                     # the test forgotten
     assert not low and "pass the test" in low.message
-    assert not q.check(["a"], quiet=True)
-    zebra = q.check(["zebra"], quiet=True)                             # a clear verdict naming the classes
+    assert not q.check((t, ["a"]), quiet=True)
+    zebra = q.check((t, ["zebra"]), quiet=True)                         # a clear verdict naming the classes
     assert not zebra and "the classes are" in zebra.message
+    exec(compile(__import__("helpers.exercises.lesson14", fromlist=["SOLUTION"]).SOLUTION, "solution", "exec"),
+         ns := {"holes": results})
+    assert q.check(ns["answer"], quiet=True)                            # the printed solution passes its own check
 
 
 def test_panel_draws_tcav_per_class_and_a_bad_layer_is_one_clear_line(shapes_spec):

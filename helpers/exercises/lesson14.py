@@ -5,7 +5,8 @@ from __future__ import annotations
 from helpers.exercises import Exercise
 
 SOLUTION = """m = len(holes)                                   # 8 tests made together, one per class
-answer = [r.class_name for r in holes if r.p_value * m < 0.05 and r.score < 0.5]"""
+threshold = 0.05 / m                             # p x m < 0.05  <=>  p < 0.05 / m
+answer = (threshold, [r.class_name for r in holes if r.p_value < threshold and r.score < 0.5])"""
 
 
 def _names(answer, results) -> set[str]:
@@ -36,10 +37,12 @@ def print_raw(results) -> None:
 def lowering_exercise(results) -> Exercise:
     """Which classes does the concept significantly *lower*? From uncorrected p-values (one :func:`helpers.tcav.tcav` call).
 
-    The answer is a list of class names (or indices): the classes with ``p * len(results) < alpha``
-    (Bonferroni, applied by the learner) and a TCAV score below 0.5. Named wrong answers: Bonferroni
-    forgotten (raw ``p < alpha``), the direction forgotten (every significant class), the test
-    forgotten (every score below 0.5).
+    The answer is ``(threshold, classes)``: the threshold an uncorrected p must be below,
+    ``alpha / len(results)`` (Bonferroni, applied by the learner), and a list of class names (or
+    indices): the classes with ``p < threshold`` and a TCAV score below 0.5. The threshold makes the
+    correction count even where no class's p falls between ``alpha / m`` and ``alpha``. Named wrong
+    answers: the threshold of one test (``alpha``); Bonferroni forgotten (raw ``p < alpha``), the
+    direction forgotten (every significant class), the test forgotten (every score below 0.5).
     """
     alpha, m = results[0].alpha, len(results)
     corr = {r.class_name for r in results if r.p_value * m < alpha}
@@ -48,9 +51,18 @@ def lowering_exercise(results) -> Exercise:
     raw = {r.class_name for r in results if r.p_value < alpha} & low
 
     def check(answer):
+        if not (isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], (int, float))):
+            return False, ("give two things, (threshold, [classes]): the threshold an uncorrected p must be below, "
+                           "then the classes, e.g. (0.01, ['circle']).")
+        thr, answer = float(answer[0]), answer[1]
+        if abs(thr - alpha) < 1e-9:
+            return False, (f"{alpha:g} is the threshold for one test; with {m} tests made together, Bonferroni "
+                           f"asks p x {m} < {alpha:g}: what must p itself be below?")
+        if abs(thr - alpha / m) > 1e-3 * alpha / m:
+            return False, f"not the threshold: Bonferroni asks p x {m} < {alpha:g}; what must p itself be below?"
         got = _names(answer, results)
         if got == want:
-            return True, (f"p x {m} < {alpha:g} and a score below 0.5: {', '.join(sorted(want)) or 'none'}. "
+            return True, (f"p < {alpha:g} / {m} = {alpha / m:g} and a score below 0.5: {', '.join(sorted(want)) or 'none'}. "
                           "For these classes the concept's direction lowers the logit more often than random "
                           "directions do.")
         if got == raw:
@@ -68,6 +80,6 @@ def lowering_exercise(results) -> Exercise:
                                                                 else "") + ".")
 
     return Exercise("Which classes does the concept significantly lower?", check,
-                    hint=f"Two conditions: p x {m} < {alpha:g} (Bonferroni over the {m} tests) and a TCAV "
-                    "score below 0.5 (the logit falls along the concept on most images).",
+                    hint=f"The threshold: Bonferroni over the {m} tests asks p x {m} < {alpha:g}. The classes: "
+                    "that, and a TCAV score below 0.5 (the logit falls along the concept on most images).",
                     solution=SOLUTION)

@@ -19,7 +19,7 @@ class TCAVPanel(Panel):
       spec: a :class:`helpers.models.ModelSpec` ("this model").
       concept: the concept selected at start (a name in :data:`helpers.tcav.CONCEPTS`).
       layer: the layer at start (default: the second-to-last conv layer, else the last).
-      n: images per concept and random set; ``n_random``: random sets.
+      n: images per concept and random set; ``n_random``: concept CAVs and random CAVs (each).
     """
 
     key = "tcav"

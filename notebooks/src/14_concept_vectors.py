@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 14 · Concept vectors (TCAV): does the model use a concept?
+# # 14 · Concept vectors (TCAV): is the model sensitive to a concept?
 #
 # Maps say *where* a model looks. Here we ask a question in human terms:
 # does the concept "stripes" push the score of *horizontal stripes* up?
@@ -24,7 +24,7 @@
 # %%
 N = 50               # images per concept set and per random set
 N_IMAGES = 50        # images of each class
-N_RANDOM = 30        # random sets: 30 concept CAVs and 30 random CAVs per test
+N_RANDOM = 30        # CAVs of each kind per test: 30 concept CAVs and 30 random CAVs
 SEED = 0
 
 # %%
@@ -37,10 +37,11 @@ warnings.filterwarnings("ignore", category=UserWarning)
 spec = load_model("auto")
 cheat, twin = shortcut.load_pair()
 LAYER = spec.layers["late"]                 # conv3 on the shapes CNN (16x16x64 activations)
-n_random = 10 if config.is_fast() else N_RANDOM   # a quick run uses 10 random sets, the fewest allowed
+n_random = 10 if config.is_fast() else N_RANDOM   # a quick run (COURSE_FAST=1) uses 10, the fewest allowed
 n = 12 if config.is_fast() else N
 n_images = 10 if config.is_fast() else N_IMAGES
-print(f"Layer {LAYER}; {n} images per set; {n_random} random sets.")
+print(f"Layer {LAYER}; {n} images per set; per test {n_random} concept CAVs and {n_random} random CAVs, "
+      f"learned from {n_random} concept sets and {3 * n_random} random sets.")
 
 # %% [markdown]
 # ## 1. A concept is a direction
@@ -253,9 +254,9 @@ fig
 # CAVs do; below it, up less often than random CAVs do (the logit falls on
 # most images only where the bar is also below 0.5). Black is the stars' colour: is the stars' bar
 # the one that stands out, and what do the other classes do? To answer in
-# seconds it uses 10 random sets of 30 images and 20 images per class. Its
-# random sets are smaller, fewer and other images than section 4's, and
-# its class images are fewer. Compare the stars' black line with section
+# seconds it uses 10 concept CAVs and 10 random CAVs, from sets of 30
+# images, and 20 images per class: fewer CAVs, smaller sets and fewer
+# class images than section 4, and other images. Compare the stars' black line with section
 # 4's: if they differ much, that is the same model, concept, class and
 # layer measured on other samples: the random baseline is itself a sample,
 # which is why the test needs many random CAVs. Try the twin, the concept
@@ -270,16 +271,17 @@ panel
 # %% [markdown]
 # ## Exercise: which classes does a concept *lower*?
 # A new test: the concept "hole", with *uncorrected* p-values. Apply
-# Bonferroni yourself (8 tests) and list the classes for which "hole" is
+# Bonferroni yourself (8 tests): first, the threshold that an *uncorrected*
+# p must be below to pass; then the classes for which "hole" is
 # significant **and** lowers the logit on most of the class's images (TCAV
-# score below 0.5).
+# score below 0.5). Give both, as `(threshold, [classes])`.
 
 # %%
 from helpers.exercises.lesson14 import lowering_exercise, print_raw
 holes = tcav.tcav(spec, LAYER, "hole", n=n, n_images=n_images, n_random=n_random, seed=SEED)
 print_raw(holes)
 q = lowering_exercise(holes)
-answer = None    # e.g. ["circle", "ring"]
+answer = None    # e.g. (0.01, ["circle", "ring"])
 q.check(answer)
 
 # %% [markdown]
