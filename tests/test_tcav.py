@@ -194,7 +194,7 @@ def _result(name, score, p, m=4):
 
 
 def test_the_exercise_wants_bonferroni_applied_by_hand_and_the_direction_read():
-    from helpers.exercises.lesson14 import lowering_exercise
+    from helpers.exercises.lesson14 import SOLUTION, lowering_exercise
 
     results = [_result("a", 1.0, 1e-5), _result("b", 0.95, 0.2),        # high and significant; high but n.s.
                _result("c", 0.02, 1e-4), _result("d", 0.1, 0.03),       # low and significant; low, p < 0.05 only raw
@@ -217,8 +217,8 @@ def test_the_exercise_wants_bonferroni_applied_by_hand_and_the_direction_read():
     assert not q.check((t, ["a"]), quiet=True)
     zebra = q.check((t, ["zebra"]), quiet=True)                         # a clear verdict naming the classes
     assert not zebra and "the classes are" in zebra.message
-    exec(compile(__import__("helpers.exercises.lesson14", fromlist=["SOLUTION"]).SOLUTION, "solution", "exec"),
-         ns := {"holes": results})
+    ns = {"holes": results}
+    exec(SOLUTION, ns)
     assert q.check(ns["answer"], quiet=True)                            # the printed solution passes its own check
 
 
